@@ -1,0 +1,117 @@
+/* scenario.h — a tree scenario as loaded from YAML: the topology, the steps
+ * and the properties to audit. scenario_load() validates everything before
+ * anyone launches anything; every error names file:line:column.
+ *
+ * A scenario owns all its memory (one edn_arena for its EDN values, plus its
+ * own allocations) and is freed by scenario_free(). */
+#ifndef TREEPROOF_SCENARIO_H
+#define TREEPROOF_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "edn.h"
+
+/* A position in the YAML source, one-based. */
+struct scenario_pos {
+  int line, column;
+};
+
+enum policy { POLICY_UNSET = 0, POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART };
+
+/* One node of the topology. Numeric fields are -1 when the YAML leaves them
+ * unset (the node's defaults then apply: DESIGN.md "A node's spec"). */
+struct tree_node {
+  char *name;
+  char *path;                 /* "L2b/L3c" (below the root); the root's name
+                                 for the root */
+  int depth;                  /* root = 1 */
+  struct tree_node *parent;   /* NULL for the root */
+  struct tree_node **children;
+  size_t nchildren;
+  enum policy on_child_exit;
+  long max_restarts, restart_period_ms, queue_bytes;
+  struct scenario_pos pos;
+};
+
+enum step_action {
+  STEP_SEND,        /* send (optionally with expect in the same step) */
+  STEP_EXPECT,      /* expect alone: the next reply with the pattern's :id */
+  STEP_EXPECT_EXIT,
+  STEP_KILL,
+  STEP_HOLD,
+  STEP_RELEASE,
+  STEP_WAIT,
+  STEP_SPAWN
+};
+
+struct step {
+  enum step_action action;
+  struct scenario_pos pos;
+  long timeout_ms;            /* this step's, or the scenario's */
+  /* STEP_SEND / STEP_EXPECT */
+  char *send_text;            /* the EDN line as written (NULL if none) */
+  edn_value *send;            /* parsed; a map with :id and :op */
+  edn_value *expect;          /* pattern or NULL; see pattern.h */
+  /* STEP_EXPECT_EXIT, STEP_KILL, STEP_HOLD, STEP_RELEASE, STEP_SPAWN */
+  struct tree_node *node;     /* the node named by path (for SPAWN: the
+                                 parent that gains the child) */
+  /* STEP_EXPECT_EXIT: exactly one of these is >= 0 */
+  int exit_code, exit_signal;
+  /* STEP_KILL */
+  int signal;                 /* SIGKILL, SIGTERM, ... */
+  /* STEP_WAIT */
+  long wait_ms;
+  /* STEP_SPAWN: the new child, already linked under `node` with its
+   * subtree; later steps may name it */
+  struct tree_node *spawned;
+};
+
+enum property {
+  PROP_REPLIES,
+  PROP_ISOLATION,
+  PROP_BACKPRESSURE,
+  PROP_CONTAINMENT,
+  PROP_CASCADE,
+  PROP_COUNT
+};
+
+struct scenario {
+  char *file;                 /* as given on the command line */
+  char *name;                 /* `name:`, or the file's stem */
+  char *description;          /* or NULL */
+  long timeout_ms;            /* default 5000 */
+  struct tree_node *root;
+  size_t nnodes;              /* in the initial tree (spawned ones excluded) */
+  struct step *steps;
+  size_t nsteps;
+  bool properties[PROP_COUNT];/* default: replies, cascade */
+  /* backpressure: {hold: PATH, rss_kb: N} */
+  struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
+  long bp_rss_kb;             /* default 65536 */
+  edn_arena *arena;           /* owns every edn_value above */
+};
+
+/* A load error: "FILE:LINE:COLUMN: error: MESSAGE" is what main prints. */
+struct scenario_error {
+  char file[512];
+  struct scenario_pos pos;
+  char message[512];
+};
+
+/* Load and validate `path`. Returns a scenario (free it with scenario_free)
+ * or NULL with *err filled in. Never crashes, on any input. */
+struct scenario *scenario_load(const char *path, struct scenario_error *err);
+/* The same from bytes in memory; `file` is used in messages only. */
+struct scenario *scenario_load_mem(const char *file, const char *bytes,
+                                   size_t len, struct scenario_error *err);
+void scenario_free(struct scenario *s);
+
+/* The node at `path` ("L2b/L3c", or the root's name), or NULL. */
+struct tree_node *scenario_find(const struct scenario *s, const char *path);
+/* `n`'s spec as a node would receive it with --spec: an EDN map with :name,
+ * :depth, :children (recursively) and whichever policy keys were set. */
+edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n);
+const char *property_name(enum property p); /* "replies", ... */
+
+#endif
