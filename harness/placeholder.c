@@ -1,0 +1,2 @@
+/* placeholder until the harness library lands */
+int treeproof_placeholder;
