@@ -1,0 +1,327 @@
+/* tree_bench.c — watvm against the raw C baseline (raw_node), same shapes,
+ * same run: tree build + first :fan per node, teardown per node, per-hop
+ * :route latency down a chain, and :echo throughput over one pipelined edge.
+ * Several repetitions each; prints median, min, max and the ratio
+ * watvm/raw (for throughput raw is the denominator of watvm's rate, so
+ * higher is better there). `--json` prints one JSON object instead.
+ *
+ *   tree_bench [--json] [--reps N] [--quick] WATVM RAW_NODE */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TIMEOUT_MS 120000
+
+struct root {
+  pid_t pid;
+  int in, out;        /* write end of its stdin, read end of its stdout */
+  char buf[1 << 16];  /* stdout bytes read but not yet consumed */
+  size_t len;
+};
+
+static const char *watvm_path, *raw_path;
+
+static double now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static void die(const char *what) {
+  fprintf(stderr, "tree_bench: fatal: %s: %s\n", what, strerror(errno));
+  exit(2);
+}
+
+static void launch(struct root *r, char *const argv[]) {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) die("pipe2");
+  r->pid = fork();
+  if (r->pid < 0) die("fork");
+  if (r->pid == 0) {
+    setpgid(0, 0);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    execv(argv[0], argv);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  r->in = in[1];
+  r->out = out[0];
+  r->len = 0;
+}
+
+static void write_all(int fd, const char *s, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) die("write");
+    s += w;
+    n -= (size_t)w;
+  }
+}
+
+/* Wait for one reply line (its content is dropped); dies on EOF or timeout:
+ * a benchmark that got no answer has nothing to report. */
+static void read_line(struct root *r) {
+  for (;;) {
+    char *nl = memchr(r->buf, '\n', r->len);
+    if (nl) {
+      size_t used = (size_t)(nl - r->buf) + 1;
+      memmove(r->buf, nl + 1, r->len - used);
+      r->len -= used;
+      return;
+    }
+    if (r->len == sizeof r->buf) r->len = 0; /* a huge line: keep its tail */
+    struct pollfd p = {r->out, POLLIN, 0};
+    if (poll(&p, 1, TIMEOUT_MS) <= 0) die("no reply within the timeout");
+    ssize_t n = read(r->out, r->buf + r->len, sizeof r->buf - r->len);
+    if (n == 0) { errno = EPIPE; die("root closed its stdout"); }
+    if (n < 0 && errno != EINTR) die("read");
+    if (n > 0) r->len += (size_t)n;
+  }
+}
+
+/* Close the root's stdin and reap every process of the tree: we are a
+ * subreaper, so the whole tree ends up ours to wait for. */
+static void teardown(struct root *r) {
+  close(r->in);
+  while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {}
+  close(r->out);
+}
+
+/* ---- shapes ---- */
+
+/* The generated names of DESIGN.md: L1, L2-1, L3-1-2, ... */
+static void spec_tree(FILE *f, int level, const char *suffix, int fanout,
+                      int depth) {
+  fprintf(f, "{:name \"L%d%s\"", level, suffix);
+  if (depth > 0) {
+    fputs(" :children [", f);
+    for (int i = 1; i <= fanout; i++) {
+      char child[512];
+      snprintf(child, sizeof child, "%s-%d", suffix, i);
+      spec_tree(f, level + 1, child, fanout, depth - 1);
+    }
+    fputc(']', f);
+  }
+  fputc('}', f);
+}
+
+static char *tree_spec(int fanout, int depth) {
+  char *s = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&s, &n);
+  spec_tree(f, 1, "", fanout, depth);
+  fclose(f);
+  return s;
+}
+
+static void launch_shape(struct root *r, int watvm, int fanout, int depth) {
+  char f[16], d[16];
+  snprintf(f, sizeof f, "%d", fanout);
+  snprintf(d, sizeof d, "%d", depth);
+  if (watvm) {
+    char *spec = tree_spec(fanout, depth);
+    char *argv[] = {(char *)watvm_path, "--spec", spec, NULL};
+    launch(r, argv);
+    free(spec);
+  } else {
+    char *argv[] = {(char *)raw_path, f, d, NULL};
+    launch(r, argv);
+  }
+}
+
+static long count_nodes(int fanout, int depth) {
+  long n = 1, level = 1;
+  for (int i = 0; i < depth; i++) n += (level *= fanout);
+  return n;
+}
+
+/* Build + first fan, then teardown, both per node in µs. */
+static void bench_build(int watvm, int fanout, int depth, double *build,
+                        double *down) {
+  struct root r;
+  long nodes = count_nodes(fanout, depth);
+  double t0 = now_us();
+  launch_shape(&r, watvm, fanout, depth);
+  const char *req = watvm ? "{:id 1 :op :fan :req {:op :ping}}\n" : "ping\n";
+  write_all(r.in, req, strlen(req));
+  read_line(&r);
+  double t1 = now_us();
+  teardown(&r);
+  double t2 = now_us();
+  *build = (t1 - t0) / (double)nodes;
+  *down = (t2 - t1) / (double)nodes;
+}
+
+/* Mean round trip of `count` sequential requests to the bottom of a chain
+ * `depth` edges deep, per hop (harness edge included), in µs. */
+static double bench_hop(int watvm, int depth, int count) {
+  struct root r;
+  launch_shape(&r, watvm, 1, depth);
+  char req[4096];
+  size_t n = 0;
+  if (watvm) {
+    n += (size_t)snprintf(req, sizeof req, "{:id 1 :op :route :path [");
+    char suffix[256] = "";
+    for (int i = 1; i <= depth; i++) {
+      strcat(suffix, "-1");
+      n += (size_t)snprintf(req + n, sizeof req - n, "%s\"L%d%s\"",
+                            i > 1 ? " " : "", i + 1, suffix);
+    }
+    n += (size_t)snprintf(req + n, sizeof req - n, "] :req {:op :ping}}\n");
+  } else {
+    n = (size_t)snprintf(req, sizeof req, "ping\n");
+  }
+  write_all(r.in, req, n); /* warm-up: the tree is built once this returns */
+  read_line(&r);
+  double t0 = now_us();
+  for (int i = 0; i < count; i++) {
+    write_all(r.in, req, n);
+    read_line(&r);
+  }
+  double t = now_us() - t0;
+  teardown(&r);
+  return t / count / (depth + 1);
+}
+
+/* Requests per second of `count` pipelined :echo requests over one edge to
+ * a leaf: the writer never waits for replies, the reader counts lines. */
+static double bench_echo(int watvm, long count, size_t body) {
+  struct root r;
+  launch_shape(&r, watvm, 0, 0);
+  char *req = malloc(body + 64);
+  char *pad = malloc(body + 1);
+  memset(pad, 'x', body);
+  pad[body] = 0;
+  size_t n = (size_t)sprintf(req, "{:id 1 :op :echo :body \"%s\"}\n", pad);
+  free(pad);
+  fcntl(r.in, F_SETFL, O_NONBLOCK);
+  long sent = 0, got = 0;
+  size_t off = 0;
+  double t0 = now_us();
+  while (got < count) {
+    struct pollfd p[2] = {{r.out, POLLIN, 0}, {sent < count ? r.in : -1, POLLOUT, 0}};
+    if (poll(p, 2, TIMEOUT_MS) <= 0) die("echo stalled");
+    if (p[1].revents & POLLOUT) {
+      while (sent < count) {
+        ssize_t w = write(r.in, req + off, n - off);
+        if (w < 0) break;
+        off += (size_t)w;
+        if (off == n) { off = 0; sent++; }
+      }
+    }
+    if (p[0].revents & (POLLIN | POLLHUP)) {
+      ssize_t k = read(r.out, r.buf, sizeof r.buf);
+      if (k == 0) { errno = EPIPE; die("leaf closed its stdout"); }
+      for (ssize_t i = 0; i < k; i++) got += r.buf[i] == '\n';
+    }
+  }
+  double t = now_us() - t0;
+  free(req);
+  teardown(&r);
+  return (double)count / (t / 1e6);
+}
+
+/* ---- statistics and output ---- */
+
+struct figure {
+  const char *key, *what, *unit;
+  double watvm[16], raw[16];
+  int higher_is_better;
+  double target; /* ratio bound: <= target, or >= target when higher is better */
+};
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static double ratio(struct figure *f, int reps) {
+  return median(f->watvm, reps) / median(f->raw, reps);
+}
+
+static void print_text(struct figure *f, int nf, int reps) {
+  printf("%-34s %26s %26s %7s %s\n", "benchmark (median [min..max])", "watvm", "raw",
+         "ratio", "target");
+  for (int i = 0; i < nf; i++) {
+    double r = ratio(&f[i], reps);
+    int ok = f[i].higher_is_better ? r >= f[i].target : r <= f[i].target;
+    printf("%-34s %9.2f [%.2f..%.2f] %9.2f [%.2f..%.2f] %7.2f %s%.1f %s  (%s)\n",
+           f[i].what, median(f[i].watvm, reps), f[i].watvm[0], f[i].watvm[reps - 1],
+           median(f[i].raw, reps), f[i].raw[0], f[i].raw[reps - 1], r,
+           f[i].higher_is_better ? ">=" : "<=", f[i].target, ok ? "met" : "MISSED",
+           f[i].unit);
+  }
+}
+
+static void print_json(struct figure *f, int nf, int reps) {
+  printf("{");
+  for (int i = 0; i < nf; i++) {
+    printf("%s\"%s\": {\"ratio\": %.4f, \"watvm\": %.4f, \"raw\": %.4f, \"unit\": \"%s\", "
+           "\"target\": %.2f, \"higher_is_better\": %s}",
+           i ? ", " : "", f[i].key, ratio(&f[i], reps), median(f[i].watvm, reps),
+           median(f[i].raw, reps), f[i].unit, f[i].target,
+           f[i].higher_is_better ? "true" : "false");
+  }
+  printf("}\n");
+}
+
+int main(int argc, char **argv) {
+  int json = 0, reps = 3, quick = 0, i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (!strcmp(argv[i], "--json")) json = 1;
+    else if (!strcmp(argv[i], "--quick")) quick = 1;
+    else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else break;
+  }
+  if (argc - i != 2 || reps < 1 || reps > 16) {
+    fprintf(stderr, "usage: tree_bench [--json] [--quick] [--reps N<=16] WATVM RAW_NODE\n");
+    return 2;
+  }
+  watvm_path = argv[i];
+  raw_path = argv[i + 1];
+  signal(SIGPIPE, SIG_IGN);
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl");
+
+  int fan = quick ? 3 : 10, depth = 3, chain = 10;
+  long echoes = quick ? 20000 : 200000;
+  int hops = quick ? 2000 : 20000;
+  struct figure f[] = {
+      {"build", "build + first fan, per node", "us/node", {0}, {0}, 0, 1.3},
+      {"teardown", "teardown, per node", "us/node", {0}, {0}, 0, 1.5},
+      {"hop", "route, per hop (10-deep chain)", "us/hop", {0}, {0}, 0, 1.5},
+      {"throughput", "echo over one edge", "req/s", {0}, {0}, 1, 0.5},
+  };
+  for (int rep = 0; rep < reps; rep++) {
+    for (int w = 0; w <= 1; w++) {
+      double *slot[4] = {w ? &f[0].watvm[rep] : &f[0].raw[rep],
+                         w ? &f[1].watvm[rep] : &f[1].raw[rep],
+                         w ? &f[2].watvm[rep] : &f[2].raw[rep],
+                         w ? &f[3].watvm[rep] : &f[3].raw[rep]};
+      bench_build(w, fan, depth, slot[0], slot[1]);
+      *slot[2] = bench_hop(w, chain, hops);
+      *slot[3] = bench_echo(w, echoes, 100);
+    }
+  }
+  if (!json)
+    printf("tree %dx%d (%ld nodes), chain %d, %ld echoes, %d reps\n", fan, depth,
+           count_nodes(fan, depth), chain, echoes, reps);
+  (json ? print_json : print_text)(f, 4, reps);
+  return 0;
+}
