@@ -31,6 +31,11 @@ struct tree_node {
   size_t nchildren;
   enum policy on_child_exit;
   long max_restarts, restart_period_ms, queue_bytes;
+  long grace_ms;              /* `grace_ms` → :grace-ms; -1 when unset */
+  long spawn_step;            /* -1 for the initial tree; else the index of
+                                 the step that spawns this node (its subtree
+                                 shares the index). scenario_node_spec()
+                                 leaves out children spawned later than n. */
   struct scenario_pos pos;
 };
 
@@ -90,6 +95,8 @@ struct scenario {
   struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
   long bp_rss_kb;             /* default 65536 */
   edn_arena *arena;           /* owns every edn_value above */
+  bool has_crash;             /* a step sends a :panic (anywhere inside
+                                 :route/:fan :req) or kills a node */
 };
 
 /* A load error: "FILE:LINE:COLUMN: error: MESSAGE" is what main prints. */

@@ -1,2 +1,0 @@
-/* placeholder until the harness library lands */
-int treeproof_placeholder;

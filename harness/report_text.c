@@ -1,0 +1,142 @@
+/* report_text.c — what every reporter needs: text made safe for YAML, XML
+ * and TAP readers (invalid UTF-8 and control characters never reach them),
+ * and which checks of a result are test points. */
+#include "report_text.h"
+
+#include <string.h>
+
+size_t report_utf8_len(const unsigned char *s, size_t len) {
+  if (s[0] < 0x80)
+    return 1;
+  size_t n;
+  unsigned min;
+  unsigned cp;
+  if ((s[0] & 0xe0) == 0xc0) {
+    n = 2, min = 0x80, cp = s[0] & 0x1f;
+  } else if ((s[0] & 0xf0) == 0xe0) {
+    n = 3, min = 0x800, cp = s[0] & 0x0f;
+  } else if ((s[0] & 0xf8) == 0xf0) {
+    n = 4, min = 0x10000, cp = s[0] & 0x07;
+  } else {
+    return 0;
+  }
+  if (n > len)
+    return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xc0) != 0x80)
+      return 0;
+    cp = (cp << 6) | (s[i] & 0x3f);
+  }
+  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+      cp == 0xfffe || cp == 0xffff)
+    return 0;
+  return n;
+}
+
+void report_put_yaml_string(FILE *out, const char *s, size_t len) {
+  const unsigned char *u = (const unsigned char *)s;
+  fputc('"', out);
+  for (size_t i = 0; i < len;) {
+    size_t n = report_utf8_len(u + i, len - i);
+    if (n == 0) {
+      fputc('?', out);
+      i++;
+      continue;
+    }
+    if (n > 1) {
+      fwrite(u + i, 1, n, out);
+    } else if (u[i] == '"' || u[i] == '\\') {
+      fprintf(out, "\\%c", u[i]);
+    } else if (u[i] == '\t') {
+      fputs("\\t", out);
+    } else if (u[i] < 0x20 || u[i] == 0x7f) {
+      fprintf(out, "\\x%02x", u[i]);
+    } else {
+      fputc(u[i], out);
+    }
+    i += n;
+  }
+  fputc('"', out);
+}
+
+void report_put_xml(FILE *out, const char *s) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t len = strlen(s);
+  for (size_t i = 0; i < len;) {
+    size_t n = report_utf8_len(u + i, len - i);
+    if (n == 0) {
+      fputc('?', out);
+      i++;
+      continue;
+    }
+    if (n > 1)
+      fwrite(u + i, 1, n, out);
+    else if (u[i] == '&')
+      fputs("&amp;", out);
+    else if (u[i] == '<')
+      fputs("&lt;", out);
+    else if (u[i] == '>')
+      fputs("&gt;", out);
+    else if (u[i] == '"')
+      fputs("&quot;", out);
+    else if (u[i] == '\'')
+      fputs("&apos;", out);
+    else if (u[i] == '\n')
+      fputs("&#10;", out);
+    else if (u[i] == '\t')
+      fputs("&#9;", out);
+    else if (u[i] < 0x20 || u[i] == 0x7f)
+      fputc('?', out); /* not allowed in XML 1.0, even as a reference */
+    else
+      fputc(u[i], out);
+    i += n;
+  }
+}
+
+void report_put_tap_desc(FILE *out, const char *s) {
+  const unsigned char *u = (const unsigned char *)s;
+  size_t len = strlen(s);
+  for (size_t i = 0; i < len;) {
+    size_t n = report_utf8_len(u + i, len - i);
+    if (n == 0) {
+      fputc('?', out);
+      i++;
+      continue;
+    }
+    if (n > 1)
+      fwrite(u + i, 1, n, out);
+    else if (u[i] == '#' || u[i] == '\\')
+      fprintf(out, "\\%c", u[i]);
+    else if (u[i] < 0x20 || u[i] == 0x7f)
+      fputc(' ', out);
+    else
+      fputc(u[i], out);
+    i += n;
+  }
+}
+
+const struct check_result *report_check(const struct scenario_result *r,
+                                        int i) {
+  return i < 0 ? &r->steps : &r->props[i];
+}
+
+const char *report_check_name(int check) {
+  return check < 0 ? "steps" : property_name((enum property)check);
+}
+
+bool report_listed(const struct scenario_result *r, int i) {
+  if (i < 0)
+    return true;
+  if (r->scenario)
+    return r->scenario->properties[i];
+  return r->props[i].verdict != VERDICT_SKIP;
+}
+
+bool report_passed(const struct scenario_result *r) {
+  if (r->steps.verdict != VERDICT_PASS)
+    return false;
+  for (int i = 0; i < PROP_COUNT; i++)
+    if (report_listed(r, i) && r->props[i].verdict == VERDICT_FAIL)
+      return false;
+  return true;
+}
