@@ -1,0 +1,347 @@
+/* child.c — one parent–child edge seen from the parent: spawning the child,
+ * sending it requests under ids of this edge, reading its replies and its
+ * stderr, and what happens when it is reaped (the child-exit map, pending
+ * requests answered, the :on-child-exit policy). */
+#define _GNU_SOURCE /* pipe2, close_range, signalfd */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "node.h"
+#include "spawn.h"
+
+static const struct edn_limits child_lim = {.max_depth = 16384,
+                                            .max_bytes = NODE_CHILD_LINE_MAX};
+
+struct child *child_find(struct node *n, const char *name) {
+  for (size_t i = 0; i < n->nkids; i++)
+    if (strcmp(n->kids[i]->name, name) == 0) return n->kids[i];
+  return NULL;
+}
+
+struct child *child_add(struct node *n, const edn_value *spec) {
+  if (n->nkids == n->capkids) {
+    size_t cap = n->capkids ? n->capkids * 2 : 8;
+    struct child **p = realloc(n->kids, cap * sizeof *p);
+    if (!p) return NULL;
+    n->kids = p;
+    n->capkids = cap;
+  }
+  struct child *c = calloc(1, sizeof *c);
+  if (!c || !(c->name = strdup(spec_name(spec)))) {
+    free(c);
+    return NULL;
+  }
+  c->n = n;
+  c->spec = spec;
+  c->in_fd = c->out_fd = c->err_fd = -1;
+  n->kids[n->nkids++] = c;
+  return c;
+}
+
+static void close_fd(struct node *n, int *fd) {
+  if (*fd < 0) return;
+  loop_want(n->loop, *fd, 0, NULL, NULL);
+  close(*fd);
+  *fd = -1;
+}
+
+static void child_close_fds(struct child *c) {
+  close_fd(c->n, &c->in_fd);
+  close_fd(c->n, &c->out_fd);
+  close_fd(c->n, &c->err_fd);
+  linebuf_free(&c->out_lb);
+  linebuf_free(&c->err_lb);
+  outq_free(&c->inq);
+}
+
+void child_free(struct child *c) {
+  if (!c) return;
+  child_close_fds(c);
+  idmap_free(&c->pending);
+  free(c->panic);
+  free(c->restart_ms);
+  free(c->name);
+  free(c);
+}
+
+void child_signal(struct child *c, int sig) {
+  if (!c->alive) return;
+  /* Its own group holds only itself (its children lead their own groups);
+   * with the no-pgrp fault there is no such group: signal the pid. */
+  if (kill(-c->pid, sig) < 0) kill(c->pid, sig);
+}
+
+/* ---- Spawning --------------------------------------------------------- */
+
+static char *child_spec_text(struct child *c) {
+  edn_arena *a = edn_arena_new();
+  char *text = NULL;
+  if (!a) return NULL;
+  edn_value *s = spec_for_child(a, c->spec, c->n->spec.depth + 1);
+  if (s) text = edn_to_string(s);
+  edn_arena_free(a);
+  return text;
+}
+
+int child_spawn(struct child *c) {
+  struct node *n = c->n;
+  char *text = child_spec_text(c);
+  if (!text) return -ENOMEM;
+  bool via_stdin = strlen(text) > 65536;
+  char *argv[] = {"watvm", via_stdin ? "--spec-stdin" : "--spec",
+                  via_stdin ? NULL : text, NULL};
+  int leak[2] = {-1, -1};
+  if ((n->faults & FAULT_LEAK_FD) && pipe2(leak, O_CLOEXEC) < 0) leak[0] = -1;
+  struct spawn_options o = {.file = n->exe, .argv = argv,
+                            .same_pgrp = (n->faults & FAULT_NO_PGRP) != 0,
+                            .leak_fd = leak[0]};
+  struct spawn_child sc;
+  int e = spawn_process(&o, &sc);
+  if (leak[0] >= 0) {
+    close(leak[0]);
+    close(leak[1]);
+  }
+  if (e < 0) {
+    free(text);
+    return e;
+  }
+  c->pid = sc.pid;
+  c->in_fd = sc.in_fd;
+  c->out_fd = sc.out_fd;
+  c->err_fd = sc.err_fd;
+  c->alive = true;
+  c->in_closing = false;
+  c->next_id = 1;
+  free(c->panic);
+  c->panic = NULL;
+  linebuf_init(&c->out_lb, NODE_CHILD_LINE_MAX);
+  linebuf_init(&c->err_lb, NODE_CHILD_LINE_MAX);
+  n->nalive++;
+  if (via_stdin) {
+    outq_append(&c->inq, text, strlen(text));
+    outq_append(&c->inq, "\n", 1);
+  }
+  free(text);
+  return 0;
+}
+
+/* ---- Requests down, replies up ----------------------------------------- */
+
+int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
+               edn_arena *a) {
+  int64_t id = c->next_id++;
+  edn_value *idv = edn_int(a, id);
+  if (!idv || edn_map_putk(a, msg, "id", idv) < 0) return -1;
+  if (idmap_put(&c->pending, id, r, slot) < 0) return -1;
+  if (outq_line(&c->inq, msg) < 0) {
+    struct idmap_entry gone;
+    idmap_take(&c->pending, id, &gone);
+    return -1;
+  }
+  trace_event(c->n, c->name, "down", msg);
+  return 0;
+}
+
+static void on_reply_line(struct child *c, const char *line, size_t len) {
+  struct node *n = c->n;
+  edn_value *v = NULL;
+  struct edn_error err;
+  edn_arena_reset(n->scratch);
+  if (edn_read(n->scratch, line, len, &child_lim, &v, &err) != EDN_OK) return;
+  trace_event(n, c->name, "up", v);
+  edn_value *id = edn_map_getk(v, "id");
+  struct idmap_entry e;
+  if (!id || id->type != EDN_INT || !idmap_take(&c->pending, id->u.integer, &e))
+    return; /* not ours to answer: a reply nobody waits for */
+  req_fill(e.req, e.slot, map_without_id(e.req->a, v));
+}
+
+static void on_err_line(struct child *c, const char *line, size_t len) {
+  struct node *n = c->n;
+  edn_value *v = NULL;
+  struct edn_error err;
+  edn_arena_reset(n->scratch);
+  if (edn_read(n->scratch, line, len, &child_lim, &v, &err) == EDN_OK &&
+      v->type == EDN_MAP && edn_map_getk(v, "wat/panic")) {
+    trace_event(n, c->name, "err", v);
+    free(c->panic);
+    c->panic = edn_to_string(edn_map_getk(v, "wat/panic"));
+    return;
+  }
+  /* Anything else (a sanitizer report, a fatal message) is passed on. */
+  ssize_t w = write(STDERR_FILENO, line, len);
+  w = write(STDERR_FILENO, "\n", 1);
+  (void)w;
+}
+
+typedef void line_fn(struct child *c, const char *line, size_t len);
+
+/* Read what is there (all of it when `drain`) and handle whole lines. */
+static void pump_lines(struct child *c, int fd, struct linebuf *lb,
+                       line_fn *fn, bool drain) {
+  for (int rounds = 0; fd >= 0 && !lb->eof; rounds++) {
+    long r = linebuf_read(lb, fd);
+    if (r < 0 && r != -EAGAIN) lb->eof = true; /* treat as closed */
+    const char *line;
+    size_t len;
+    int k;
+    while ((k = linebuf_next(lb, &line, &len)) != LINEBUF_NONE)
+      if (k == LINEBUF_LINE) fn(c, line, len);
+    if (r <= 0 || (!drain && rounds >= 0)) break;
+  }
+}
+
+static void on_out(void *data, int fd, unsigned ev) {
+  struct child *c = data;
+  (void)ev;
+  pump_lines(c, fd, &c->out_lb, on_reply_line, false);
+}
+
+static void on_err(void *data, int fd, unsigned ev) {
+  struct child *c = data;
+  (void)ev;
+  pump_lines(c, fd, &c->err_lb, on_err_line, false);
+}
+
+static void on_in(void *data, int fd, unsigned ev) {
+  struct child *c = data;
+  (void)ev;
+  if (outq_flush(&c->inq, fd) < 0) outq_free(&c->inq); /* it is gone */
+}
+
+/* Set what the loop watches for this edge. */
+void child_watch(struct child *c) {
+  struct node *n = c->n;
+  if (!c->alive) return;
+  if (c->in_fd >= 0) {
+    if (c->in_closing && outq_bytes(&c->inq) == 0) close_fd(n, &c->in_fd);
+    else
+      loop_want(n->loop, c->in_fd, outq_bytes(&c->inq) ? LOOP_WRITE : 0, on_in, c);
+  }
+  bool up_full = !(n->faults & FAULT_UNBOUNDED_QUEUE) &&
+                 (int64_t)outq_bytes(&n->out) >= node_queue_bound(n);
+  if (c->out_fd >= 0)
+    loop_want(n->loop, c->out_fd, c->out_lb.eof || up_full ? 0 : LOOP_READ, on_out, c);
+  if (c->err_fd >= 0)
+    loop_want(n->loop, c->err_fd, c->err_lb.eof ? 0 : LOOP_READ, on_err, c);
+}
+
+/* ---- Exit ------------------------------------------------------------- */
+
+static edn_value *exit_map(struct child *c, int status, edn_arena *a) {
+  edn_value *m = edn_coll(a, EDN_MAP), *st = edn_coll(a, EDN_MAP);
+  edn_value *panic = NULL;
+  struct edn_error err;
+  if (!m || !st) return NULL;
+  if (WIFSIGNALED(status)) edn_map_putk(a, st, "signal", edn_int(a, WTERMSIG(status)));
+  else edn_map_putk(a, st, "exit", edn_int(a, WEXITSTATUS(status)));
+  if (!c->panic ||
+      edn_read(a, c->panic, strlen(c->panic), &child_lim, &panic, &err) != EDN_OK)
+    panic = edn_nil(a);
+  edn_map_putk(a, m, "node", edn_string(a, c->name, strlen(c->name)));
+  edn_map_putk(a, m, "pid", edn_int(a, c->pid));
+  edn_map_putk(a, m, "status", st);
+  edn_map_putk(a, m, "panic", panic);
+  return m;
+}
+
+static void record_exit(struct node *n, const edn_value *m) {
+  char *s = m ? edn_to_string(m) : NULL;
+  if (!s) return;
+  size_t i = n->nexits % NODE_EXITS_KEPT;
+  free(n->exits[i]);
+  n->exits[i] = s;
+  n->nexits++;
+}
+
+/* Every request still waiting on this edge gets :wat/child-exited. */
+static void fail_pending(struct child *c, const char *report) {
+  struct node *n = c->n;
+  struct idmap_entry e;
+  char msg[300];
+  snprintf(msg, sizeof msg, "child %s exited", c->name);
+  while (idmap_pop(&c->pending, &e)) {
+    edn_arena *a = e.req->a;
+    edn_value *err = wat_error(a, "child-exited", msg), *rep = NULL;
+    edn_value *m = edn_coll(a, EDN_MAP);
+    struct edn_error ee;
+    if (!report ||
+        edn_read(a, report, strlen(report), &child_lim, &rep, &ee) != EDN_OK)
+      rep = edn_nil(a);
+    const char *who = e.slot < 0 ? n->spec.name : c->name;
+    if (err && m) {
+      edn_map_putk(a, err, "child", edn_string(a, c->name, strlen(c->name)));
+      edn_map_putk(a, err, "report", rep);
+      edn_map_putk(a, m, "node", edn_string(a, who, strlen(who)));
+      edn_map_putk(a, m, "error", err);
+    }
+    req_fill(e.req, e.slot, m);
+  }
+}
+
+/* :restart within its limit: true when the child was spawned again. */
+static bool restart(struct child *c, char *why, size_t whylen) {
+  struct node *n = c->n;
+  int64_t now = loop_now_ms();
+  size_t k = 0;
+  for (size_t i = 0; i < c->nrestart; i++)
+    if (now - c->restart_ms[i] <= n->spec.restart_period_ms)
+      c->restart_ms[k++] = c->restart_ms[i];
+  c->nrestart = k;
+  if ((int64_t)k >= n->spec.max_restarts) {
+    snprintf(why, whylen, "restart limit: child %s", c->name);
+    return false;
+  }
+  int64_t *p = realloc(c->restart_ms, (k + 1) * sizeof *p);
+  if (!p) {
+    snprintf(why, whylen, "restart failed: child %s: out of memory", c->name);
+    return false;
+  }
+  c->restart_ms = p;
+  c->restart_ms[c->nrestart++] = now;
+  int e = child_spawn(c);
+  if (e < 0) {
+    snprintf(why, whylen, "restart failed: child %s: %s", c->name, strerror(-e));
+    return false;
+  }
+  n->restarts++;
+  return true;
+}
+
+static void apply_policy(struct child *c, edn_value *map, edn_arena *a) {
+  struct node *n = c->n;
+  char why[300];
+  if (n->state != NODE_RUNNING || n->exiting || n->in_eof) return;
+  if (n->spec.on_child_exit == POLICY_ISOLATE) return;
+  if (n->spec.on_child_exit == POLICY_RESTART && restart(c, why, sizeof why))
+    return;
+  if (n->spec.on_child_exit == POLICY_ESCALATE)
+    snprintf(why, sizeof why, "child %s exited", c->name);
+  edn_value *cause = edn_coll(a, EDN_MAP);
+  if (cause) edn_map_putk(a, cause, "wat/child-exit", map);
+  node_panic(n, why, cause);
+}
+
+void child_reaped(struct child *c, int status) {
+  struct node *n = c->n;
+  /* It is dead: whatever it wrote is in the pipes. Read it all first. */
+  pump_lines(c, c->out_fd, &c->out_lb, on_reply_line, true);
+  pump_lines(c, c->err_fd, &c->err_lb, on_err_line, true);
+  child_close_fds(c);
+  c->alive = false;
+  n->nalive--;
+  edn_arena *a = edn_arena_new();
+  edn_value *map = a ? exit_map(c, status, a) : NULL;
+  record_exit(n, map);
+  char *report = map ? edn_to_string(map) : NULL;
+  fail_pending(c, report);
+  free(report);
+  if (map) apply_policy(c, map, a);
+  edn_arena_free(a);
+}

@@ -1,0 +1,56 @@
+/* outq.c — an out-queue of bytes toward one non-blocking fd (see outq.h). */
+#define _GNU_SOURCE /* pipe2, close_range, signalfd */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "outq.h"
+
+size_t outq_bytes(const struct outq *q) { return q->b.len - q->head; }
+
+/* Reclaim written bytes before growing, so a busy queue stays small. */
+static void compact(struct outq *q) {
+  if (q->head == 0) return;
+  if (q->head == q->b.len) {
+    q->head = q->b.len = 0;
+    return;
+  }
+  if (q->head < q->b.cap / 2) return;
+  memmove(q->b.ptr, q->b.ptr + q->head, q->b.len - q->head);
+  q->b.len -= q->head;
+  q->head = 0;
+}
+
+int outq_append(struct outq *q, const char *s, size_t len) {
+  compact(q);
+  return edn_buf_append(&q->b, s, len);
+}
+
+int outq_line(struct outq *q, const edn_value *v) {
+  compact(q);
+  size_t mark = q->b.len;
+  if (edn_print(&q->b, v) < 0 || edn_buf_append(&q->b, "\n", 1) < 0) {
+    q->b.len = mark;
+    return -1;
+  }
+  return 0;
+}
+
+int outq_flush(struct outq *q, int fd) {
+  while (q->head < q->b.len) {
+    ssize_t n = write(fd, q->b.ptr + q->head, q->b.len - q->head);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return 0;
+      return -errno;
+    }
+    q->head += (size_t)n;
+  }
+  q->head = q->b.len = 0;
+  return 0;
+}
+
+void outq_free(struct outq *q) {
+  edn_buf_free(&q->b);
+  q->head = 0;
+}

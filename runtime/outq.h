@@ -1,0 +1,30 @@
+/* outq.h — a bounded-by-policy out-queue of bytes toward one non-blocking fd.
+ *
+ * The queue is an edn_buf, so replies are printed straight into it; `head`
+ * marks what was already written. The queue itself never refuses bytes: the
+ * node decides when to stop producing (backpressure) from outq_bytes(). */
+#ifndef TREEPROOF_OUTQ_H
+#define TREEPROOF_OUTQ_H
+
+#include <stddef.h>
+
+#include "edn.h"
+
+struct outq {
+  struct edn_buf b; /* bytes [head, b.len) are still to be written */
+  size_t head;
+};
+
+/* Bytes still to be written. */
+size_t outq_bytes(const struct outq *q);
+/* Append raw bytes. Returns 0 or -1 when out of memory. */
+int outq_append(struct outq *q, const char *s, size_t len);
+/* Append `v` printed compactly and a '\n'. Returns 0 or -1. */
+int outq_line(struct outq *q, const edn_value *v);
+/* write() as much as the fd takes. Returns 0 (maybe with bytes left), or a
+ * negative errno other than EAGAIN (EPIPE: the reader is gone). */
+int outq_flush(struct outq *q, int fd);
+/* Drop everything queued and free the memory. */
+void outq_free(struct outq *q);
+
+#endif

@@ -1,0 +1,172 @@
+/* req.c — requests in flight and their replies: a request from stdin gets
+ * exactly one reply line; a fan's parts are sub-requests that fill its slots.
+ * Each top request owns one arena (from the node's pool) that its
+ * sub-requests share; answering or dropping a top request frees it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+edn_arena *node_arena_get(struct node *n) {
+  if (n->npool) return n->pool[--n->npool];
+  return edn_arena_new();
+}
+
+void node_arena_put(struct node *n, edn_arena *a) {
+  if (!a) return;
+  if (n->npool == n->cappool && n->npool < 64) {
+    size_t cap = n->cappool ? n->cappool * 2 : 8;
+    edn_arena **p = realloc(n->pool, cap * sizeof *p);
+    if (p) {
+      n->pool = p;
+      n->cappool = cap;
+    }
+  }
+  if (n->npool < n->cappool) {
+    edn_arena_reset(a);
+    n->pool[n->npool++] = a;
+  } else {
+    edn_arena_free(a);
+  }
+}
+
+static void link_req(struct node *n, struct req *r) {
+  r->next = n->reqs;
+  if (n->reqs) n->reqs->prev = r;
+  n->reqs = r;
+}
+
+static void unlink_req(struct node *n, struct req *r) {
+  if (r->prev) r->prev->next = r->next;
+  else n->reqs = r->next;
+  if (r->next) r->next->prev = r->prev;
+}
+
+struct req *req_new_top(struct node *n) {
+  struct req *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->a = node_arena_get(n);
+  if (!r->a) {
+    free(r);
+    return NULL;
+  }
+  r->n = n;
+  r->top = true;
+  link_req(n, r);
+  n->ntop++;
+  return r;
+}
+
+struct req *req_new_sub(struct req *parent, int slot) {
+  struct req *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  r->n = parent->n;
+  r->a = parent->a;
+  r->parent = parent;
+  r->pslot = slot;
+  link_req(r->n, r);
+  return r;
+}
+
+static void req_free(struct req *r) {
+  struct node *n = r->n;
+  loop_timer_stop(n->loop, &r->timer);
+  unlink_req(n, r);
+  free(r->slots);
+  if (r->top) {
+    n->ntop--;
+    node_arena_put(n, r->a);
+  }
+  free(r);
+}
+
+void req_drop(struct req *r) { req_free(r); }
+
+edn_value *wat_error(edn_arena *a, const char *type, const char *msg) {
+  edn_value *e = edn_coll(a, EDN_MAP);
+  char kw[64] = "wat/";
+  strncat(kw, type, sizeof kw - 5);
+  if (!e) return NULL;
+  edn_map_putk(a, e, "type", edn_keyword(a, kw));
+  edn_map_putk(a, e, "message", edn_string(a, msg, strlen(msg)));
+  return e;
+}
+
+edn_value *map_without_id(edn_arena *a, const edn_value *m) {
+  edn_value *out = edn_coll(a, EDN_MAP);
+  if (!out) return NULL;
+  for (size_t i = 0; i < m->u.map.len; i++) {
+    const struct edn_entry *e = &m->u.map.entries[i];
+    if (edn_is_keyword(e->key, "id")) continue;
+    if (edn_map_put(a, out, edn_copy(a, e->key), edn_copy(a, e->val)) < 0)
+      return NULL;
+  }
+  return out;
+}
+
+/* {:id ID ...m} with :id first, sharing m's entries. */
+static edn_value *with_id(edn_arena *a, edn_value *id, const edn_value *m) {
+  edn_value *out = edn_coll(a, EDN_MAP);
+  if (!out || edn_map_putk(a, out, "id", id ? id : edn_nil(a)) < 0) return NULL;
+  for (size_t i = 0; i < m->u.map.len; i++) {
+    const struct edn_entry *e = &m->u.map.entries[i];
+    if (edn_is_keyword(e->key, "id")) continue;
+    if (edn_map_put(a, out, e->key, e->val) < 0) return NULL;
+  }
+  return out;
+}
+
+static void write_top(struct req *r, edn_value *m) {
+  struct node *n = r->n;
+  edn_value *line = m ? with_id(r->a, r->id, m) : NULL;
+  if (line && !n->out_dead) outq_line(&n->out, line);
+}
+
+void req_reply(struct req *r, edn_value *m) {
+  if (r->top) {
+    write_top(r, m);
+    req_free(r);
+    return;
+  }
+  struct req *parent = r->parent;
+  int slot = r->pslot;
+  req_free(r);
+  req_fill(parent, slot, m);
+}
+
+void req_fail(struct req *r, const char *type, const char *msg) {
+  edn_arena *a = r->a;
+  edn_value *m = edn_coll(a, EDN_MAP);
+  if (m) {
+    edn_map_putk(a, m, "node", edn_string(a, r->n->spec.name,
+                                          strlen(r->n->spec.name)));
+    edn_map_putk(a, m, "error", wat_error(a, type, msg));
+  }
+  req_reply(r, m);
+}
+
+/* The fan's reply once every slot is in: {:node :result :replies [...]}. */
+static void fan_finish(struct req *r) {
+  edn_arena *a = r->a;
+  edn_value *m = edn_coll(a, EDN_MAP);
+  edn_value *v = edn_coll(a, EDN_VECTOR);
+  if (m && v) {
+    const char *name = r->n->spec.name;
+    edn_map_putk(a, m, "node", edn_string(a, name, strlen(name)));
+    edn_map_putk(a, m, "result", r->slots[0] ? r->slots[0] : edn_nil(a));
+    for (size_t i = 1; i < r->nslots; i++)
+      edn_push(a, v, r->slots[i] ? r->slots[i] : edn_nil(a));
+    edn_map_putk(a, m, "replies", v);
+  }
+  req_reply(r, m);
+}
+
+void req_fill(struct req *r, int slot, edn_value *m) {
+  if (slot < 0) {
+    req_reply(r, m);
+    return;
+  }
+  if ((size_t)slot >= r->nslots || r->remaining == 0) return;
+  r->slots[slot] = m;
+  if (--r->remaining == 0) fan_finish(r);
+}

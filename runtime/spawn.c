@@ -1,0 +1,141 @@
+/* spawn.c — spawn-process (see spawn.h). Between fork and exec the child
+ * calls only async-signal-safe functions: no malloc, no stdio. */
+#define _GNU_SOURCE /* pipe2, close_range, signalfd */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawn.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+extern char **environ;
+
+static void close_fd(int *fd) {
+  if (*fd < 0) return;
+  int e = errno;
+  close(*fd);
+  errno = e;
+  *fd = -1;
+}
+
+/* After fork: report errno to the parent and die. Never returns. */
+static void child_fail(int errfd) {
+  int e = errno;
+  while (write(errfd, &e, sizeof e) < 0 && errno == EINTR) {
+  }
+  _exit(127);
+}
+
+static void reset_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_DFL;
+  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL); /* KILL/STOP: EINVAL */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Move an fd that sits in 0..2 above 2 (CLOEXEC), so the dup2s below never
+ * overwrite a pipe end still to be placed. */
+static int lift(int fd, int errfd) {
+  if (fd > 2) return fd;
+  int n = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (n < 0) child_fail(errfd);
+  return n;
+}
+
+/* Mark every fd >= 3 close-on-exec; the error pipe must live until exec. */
+static void cloexec_rest(int errfd) {
+  if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  long max = sysconf(_SC_OPEN_MAX);
+  for (long fd = 3; fd < max; fd++) fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+  (void)errfd;
+}
+
+static void child_exec(const struct spawn_options *o, int fds[3], int errfd) {
+  reset_signals();
+  if (!o->same_pgrp && setpgid(0, 0) < 0) child_fail(errfd);
+  errfd = lift(errfd, errfd);
+  for (int i = 0; i < 3; i++) fds[i] = lift(fds[i], errfd);
+  for (int i = 0; i < 3; i++)
+    if (dup2(fds[i], i) < 0) child_fail(errfd);
+  cloexec_rest(errfd);
+  if (o->leak_fd >= 0 && fcntl(o->leak_fd, F_SETFD, 0) < 0) child_fail(errfd);
+  execve(o->file, o->argv, o->envp ? o->envp : environ);
+  child_fail(errfd);
+}
+
+static int make_pipe(int p[2], int parent_end) {
+  if (pipe2(p, O_CLOEXEC) < 0) return -errno;
+  int fl = fcntl(p[parent_end], F_GETFL);
+  if (fl < 0 || fcntl(p[parent_end], F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+  return 0;
+}
+
+/* Read the child's verdict: EOF means exec happened; an int is its errno. */
+static int read_verdict(int errfd) {
+  int child_errno = 0;
+  ssize_t n;
+  do {
+    n = read(errfd, &child_errno, sizeof child_errno);
+  } while (n < 0 && errno == EINTR);
+  if (n == sizeof child_errno) return -(child_errno ? child_errno : EIO);
+  if (n < 0) return -errno;
+  return 0;
+}
+
+static void reap(pid_t pid) {
+  while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+  }
+}
+
+int spawn_process(const struct spawn_options *o, struct spawn_child *c) {
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err[2] = {-1, -1}, ep[2] = {-1, -1};
+  int e;
+  if ((e = make_pipe(in, 1)) < 0 || (e = make_pipe(out, 0)) < 0 ||
+      (e = make_pipe(err, 0)) < 0)
+    goto fail;
+  if (pipe2(ep, O_CLOEXEC) < 0) {
+    e = -errno;
+    goto fail;
+  }
+  pid_t pid = fork();
+  if (pid < 0) {
+    e = -errno;
+    goto fail;
+  }
+  if (pid == 0) {
+    int fds[3] = {in[0], out[1], err[1]};
+    child_exec(o, fds, ep[1]);
+  }
+  close_fd(&ep[1]);
+  close_fd(&in[0]);
+  close_fd(&out[1]);
+  close_fd(&err[1]);
+  e = read_verdict(ep[0]);
+  close_fd(&ep[0]);
+  if (e < 0) {
+    reap(pid);
+    goto fail;
+  }
+  c->pid = pid;
+  c->in_fd = in[1];
+  c->out_fd = out[0];
+  c->err_fd = err[0];
+  return 0;
+fail:
+  for (int i = 0; i < 2; i++) {
+    close_fd(&in[i]);
+    close_fd(&out[i]);
+    close_fd(&err[i]);
+    close_fd(&ep[i]);
+  }
+  return e;
+}

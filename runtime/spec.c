@@ -1,0 +1,122 @@
+/* spec.c — checking and reading node specs (see spec.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "spec.h"
+
+static const char *const known_keys[] = {
+    "name", "depth", "children", "on-child-exit", "max-restarts",
+    "restart-period-ms", "queue-bytes", "grace-ms"};
+
+static int bad(char *why, size_t whylen, const char *fmt, const char *a,
+               const char *b) {
+  snprintf(why, whylen, fmt, a, b);
+  return -1;
+}
+
+static int check_keys(const edn_value *v, const char *who, char *why,
+                      size_t whylen) {
+  for (size_t i = 0; i < v->u.map.len; i++) {
+    const edn_value *k = v->u.map.entries[i].key;
+    if (k->type != EDN_KEYWORD)
+      return bad(why, whylen, "%s: key is a %s, not a keyword", who,
+                 edn_type_name(k->type));
+    bool ok = false;
+    for (size_t j = 0; j < sizeof known_keys / sizeof *known_keys; j++)
+      ok = ok || strcmp(k->u.text.ptr, known_keys[j]) == 0;
+    if (!ok) return bad(why, whylen, "%s: unknown key :%s", who, k->u.text.ptr);
+  }
+  return 0;
+}
+
+static int get_int(const edn_value *v, const char *key, int64_t min,
+                   int64_t *out, const char *who, char *why, size_t whylen) {
+  const edn_value *x = edn_map_getk(v, key);
+  if (!x) return 0;
+  if (x->type != EDN_INT)
+    return bad(why, whylen, "%s: :%s must be an integer", who, key);
+  if (x->u.integer < min)
+    return bad(why, whylen, "%s: :%s is out of range", who, key);
+  *out = x->u.integer;
+  return 0;
+}
+
+static int get_policy(const edn_value *v, enum policy *out, const char *who,
+                      char *why, size_t whylen) {
+  const edn_value *x = edn_map_getk(v, "on-child-exit");
+  if (!x) return 0;
+  if (edn_is_keyword(x, "isolate")) *out = POLICY_ISOLATE;
+  else if (edn_is_keyword(x, "escalate")) *out = POLICY_ESCALATE;
+  else if (edn_is_keyword(x, "restart")) *out = POLICY_RESTART;
+  else
+    return bad(why, whylen,
+               "%s: :on-child-exit must be :isolate, :escalate or :restart%s",
+               who, "");
+  return 0;
+}
+
+static int check_children(const edn_value *kids, const char *who, char *why,
+                          size_t whylen);
+
+static int parse_one(const edn_value *v, struct spec *s, bool need_name,
+                     char *why, size_t whylen) {
+  *s = (struct spec){.name = "L1", .depth = 1, .on_child_exit = POLICY_ISOLATE,
+                     .max_restarts = 3, .restart_period_ms = 5000,
+                     .queue_bytes = 65536, .grace_ms = 2000};
+  if (!v) return 0;
+  if (v->type != EDN_MAP)
+    return bad(why, whylen, "a spec must be a map, not a %s%s",
+               edn_type_name(v->type), "");
+  const edn_value *name = edn_map_getk(v, "name");
+  if (name && (name->type != EDN_STRING || name->u.text.len == 0 ||
+               memchr(name->u.text.ptr, '\0', name->u.text.len) ||
+               memchr(name->u.text.ptr, '/', name->u.text.len)))
+    return bad(why, whylen, ":name must be a non-empty string without '/'%s%s",
+               "", "");
+  if (!name && need_name)
+    return bad(why, whylen, "a child spec needs a :name%s%s", "", "");
+  if (name) s->name = name->u.text.ptr;
+  const char *who = s->name;
+  if (check_keys(v, who, why, whylen) < 0 ||
+      get_int(v, "depth", 1, &s->depth, who, why, whylen) < 0 ||
+      get_int(v, "max-restarts", 0, &s->max_restarts, who, why, whylen) < 0 ||
+      get_int(v, "restart-period-ms", 0, &s->restart_period_ms, who, why,
+              whylen) < 0 ||
+      get_int(v, "queue-bytes", 1, &s->queue_bytes, who, why, whylen) < 0 ||
+      get_int(v, "grace-ms", 0, &s->grace_ms, who, why, whylen) < 0 ||
+      get_policy(v, &s->on_child_exit, who, why, whylen) < 0)
+    return -1;
+  const edn_value *kids = edn_map_getk(v, "children");
+  if (kids && kids->type != EDN_VECTOR && kids->type != EDN_LIST)
+    return bad(why, whylen, "%s: :children must be a vector%s", who, "");
+  s->children = kids;
+  return kids ? check_children(kids, who, why, whylen) : 0;
+}
+
+static int check_children(const edn_value *kids, const char *who, char *why,
+                          size_t whylen) {
+  for (size_t i = 0; i < kids->u.seq.len; i++) {
+    struct spec c;
+    if (parse_one(kids->u.seq.items[i], &c, true, why, whylen) < 0) return -1;
+    for (size_t j = 0; j < i; j++)
+      if (strcmp(spec_name(kids->u.seq.items[j]), c.name) == 0)
+        return bad(why, whylen, "%s: two children named \"%s\"", who, c.name);
+  }
+  return 0;
+}
+
+int spec_parse(const edn_value *v, struct spec *out, char *why, size_t whylen) {
+  return parse_one(v, out, false, why, whylen);
+}
+
+const char *spec_name(const edn_value *child) {
+  const edn_value *n = edn_map_getk(child, "name");
+  return n && n->type == EDN_STRING ? n->u.text.ptr : "L1";
+}
+
+edn_value *spec_for_child(edn_arena *a, const edn_value *child, int64_t depth) {
+  edn_value *c = edn_copy(a, child);
+  edn_value *d = edn_int(a, depth);
+  if (!c || !d || edn_map_putk(a, c, "depth", d) < 0) return NULL;
+  return c;
+}
