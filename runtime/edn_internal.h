@@ -1,0 +1,75 @@
+/* edn_internal.h — what the codec's own files share and nobody else sees:
+ * the arena's bump allocation (inline, it is the hot path of the reader),
+ * the byte classes the reader and printer scan with, and the one-span parse
+ * the streaming reader calls. Not installed, not for the runtime. */
+#ifndef TREEPROOF_EDN_INTERNAL_H
+#define TREEPROOF_EDN_INTERNAL_H
+
+#include "edn.h"
+
+/* ---- Arena internals (edn_arena.c) --------------------------------------- */
+
+struct edn_block {
+  struct edn_block *next; /* every block of the arena, first block first */
+  size_t size, used;      /* bytes in data[], bytes handed out */
+  char data[];            /* 8-aligned: the header is three words */
+};
+
+struct edn_arena {
+  struct edn_block *first; /* kept by edn_arena_reset */
+  struct edn_block *cur;   /* where bump allocation happens */
+  size_t next_size;        /* size of the next ordinary block */
+};
+
+void *edn__alloc_slow(edn_arena *a, size_t n);
+
+/* n bytes, 8-aligned, owned by `a`; NULL when out of memory. */
+static inline void *edn__alloc(edn_arena *a, size_t n) {
+  struct edn_block *b = a->cur;
+  n = (n + 7) & ~(size_t)7;
+  if (n <= b->size - b->used) {
+    void *p = b->data + b->used;
+    b->used += n;
+    return p;
+  }
+  return edn__alloc_slow(a, n);
+}
+
+/* A copy of s[0..n) with a NUL after it, in `a`; NULL when out of memory. */
+char *edn__text(edn_arena *a, const char *s, size_t n);
+
+/* ---- Byte classes (edn_read.c) ------------------------------------------- */
+
+enum {
+  EDN_C_WS = 1,     /* whitespace, comma included */
+  EDN_C_DELIM = 2,  /* ends a token: whitespace, " ; ( ) [ ] { } \ ^ NUL */
+  EDN_C_DIGIT = 4,
+  EDN_C_SYM = 8,    /* may appear in a symbol (non-ASCII included) */
+  EDN_C_STR = 16    /* needs a look inside a string: " \ NUL non-ASCII */
+};
+extern const unsigned char edn__class[256];
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s[0..n), with its code
+ * point in *cp; 0 when it is not well-formed (overlong, surrogate, past
+ * U+10FFFF, truncated). */
+size_t edn__utf8(const unsigned char *s, size_t n, uint32_t *cp);
+
+/* ---- Reading one span (edn_read.c) --------------------------------------- */
+
+/* edn_read on buf[0..len), reporting offsets as base + index. */
+int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
+                   const struct edn_limits *lim, edn_value **out,
+                   struct edn_error *err);
+size_t edn__max_depth(const struct edn_limits *lim);
+size_t edn__max_bytes(const struct edn_limits *lim);
+/* Fill *err (if not NULL) and return EDN_ERROR. */
+int edn__fail(struct edn_error *err, size_t offset, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- Values (edn_value.c) ------------------------------------------------ */
+
+/* Decimal text compared and hashed by value: 1.0M equals 1.00M. */
+bool edn__decimal_equal(const struct edn_text *x, const struct edn_text *y);
+uint64_t edn__decimal_hash(const struct edn_text *t);
+
+#endif

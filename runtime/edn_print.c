@@ -1,0 +1,303 @@
+/* edn_print.c — the EDN printer: compact, one line (newlines in strings are
+ * escaped), such that edn_read gives back an equal value and Clojure's
+ * reader reads the same; and a pretty form for people. Output goes to a
+ * growable buffer by whole runs (memcpy), never byte-by-byte calls. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edn_internal.h"
+
+/* ---- The buffer ------------------------------------------------------------ */
+
+static int reserve(struct edn_buf *b, size_t n) {
+  size_t cap;
+  char *p;
+  if (b->cap - b->len >= n)
+    return 0;
+  if (n > SIZE_MAX / 2 - b->len)
+    return -1;
+  cap = b->cap ? b->cap : 256;
+  while (cap - b->len < n)
+    cap *= 2;
+  if (!(p = realloc(b->ptr, cap)))
+    return -1;
+  b->ptr = p;
+  b->cap = cap;
+  return 0;
+}
+
+int edn_buf_append(struct edn_buf *out, const char *s, size_t len) {
+  if (reserve(out, len + 1)) /* +1: room for a NUL, see edn_to_string */
+    return -1;
+  if (len)
+    memcpy(out->ptr + out->len, s, len);
+  out->len += len;
+  return 0;
+}
+
+static int put_char(struct edn_buf *b, char c) {
+  if (reserve(b, 2))
+    return -1;
+  b->ptr[b->len++] = c;
+  return 0;
+}
+
+void edn_buf_free(struct edn_buf *out) {
+  free(out->ptr);
+  out->ptr = NULL;
+  out->len = out->cap = 0;
+}
+
+/* ---- Scalars --------------------------------------------------------------- */
+
+static int print_int(struct edn_buf *b, int64_t i) {
+  char tmp[24], *e = tmp + sizeof tmp, *p = e;
+  uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+  do {
+    *--p = (char)('0' + m % 10);
+    m /= 10;
+  } while (m);
+  if (i < 0)
+    *--p = '-';
+  return edn_buf_append(b, p, (size_t)(e - p));
+}
+
+/* The shortest %g text that reads back to d (15, 16 or 17 digits; %g drops
+ * trailing zeros, so 15 digits that round-trip are the shortest), made
+ * unmistakably a double for Clojure: a '.' or an exponent, always. */
+static int print_float(struct edn_buf *b, double d) {
+  char tmp[40];
+  int n = 0;
+  if (isnan(d))
+    return edn_buf_append(b, "##NaN", 5);
+  if (isinf(d))
+    return d > 0 ? edn_buf_append(b, "##Inf", 5) : edn_buf_append(b, "##-Inf", 6);
+  for (int prec = 15; prec <= 17; prec++) {
+    n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+    if (strtod(tmp, NULL) == d)
+      break;
+  }
+  if (!strpbrk(tmp, ".e")) {
+    memcpy(tmp + n, ".0", 3);
+    n += 2;
+  }
+  return edn_buf_append(b, tmp, (size_t)n);
+}
+
+/* Bytes a string can hold as they are: not '"', '\\' or a control. */
+static bool plain(unsigned char c) {
+  return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
+static int print_string(struct edn_buf *b, const struct edn_text *t) {
+  const unsigned char *s = (const unsigned char *)t->ptr;
+  size_t i = 0, n = t->len;
+  if (put_char(b, '"'))
+    return -1;
+  while (i < n) {
+    size_t run = i;
+    char esc[8];
+    const char *e = esc;
+    size_t elen = 2;
+    while (i < n && plain(s[i]))
+      i++;
+    if (edn_buf_append(b, (const char *)s + run, i - run))
+      return -1;
+    if (i == n)
+      break;
+    switch (s[i]) {
+    case '"': e = "\\\""; break;
+    case '\\': e = "\\\\"; break;
+    case '\n': e = "\\n"; break;
+    case '\r': e = "\\r"; break;
+    case '\t': e = "\\t"; break;
+    case '\b': e = "\\b"; break;
+    case '\f': e = "\\f"; break;
+    default:
+      snprintf(esc, sizeof esc, "\\u%04X", s[i]);
+      elen = 6;
+    }
+    if (edn_buf_append(b, e, elen))
+      return -1;
+    i++;
+  }
+  return put_char(b, '"');
+}
+
+static int print_char(struct edn_buf *b, uint32_t c) {
+  char tmp[16];
+  size_t n = 0;
+  const char *name = NULL;
+  switch (c) {
+  case '\n': name = "\\newline"; break;
+  case ' ': name = "\\space"; break;
+  case '\t': name = "\\tab"; break;
+  case '\r': name = "\\return"; break;
+  case '\f': name = "\\formfeed"; break;
+  case '\b': name = "\\backspace"; break;
+  }
+  if (name)
+    return edn_buf_append(b, name, strlen(name));
+  if (c < 0x20 || c == 0x7f || (c >= 0xd800 && c <= 0xdfff) || c > 0xffff) {
+    /* controls as \uXXXX; beyond the BMP Clojure has no char: keep the
+     * code point as UTF-8, which our reader takes back */
+    if (c <= 0xffff)
+      return n = (size_t)snprintf(tmp, sizeof tmp, "\\u%04X", c),
+             edn_buf_append(b, tmp, n);
+  }
+  tmp[n++] = '\\';
+  if (c < 0x80) {
+    tmp[n++] = (char)c;
+  } else if (c < 0x800) {
+    tmp[n++] = (char)(0xc0 | c >> 6);
+    tmp[n++] = (char)(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    tmp[n++] = (char)(0xe0 | c >> 12);
+    tmp[n++] = (char)(0x80 | (c >> 6 & 0x3f));
+    tmp[n++] = (char)(0x80 | (c & 0x3f));
+  } else {
+    tmp[n++] = (char)(0xf0 | (c >> 18 & 0x07));
+    tmp[n++] = (char)(0x80 | (c >> 12 & 0x3f));
+    tmp[n++] = (char)(0x80 | (c >> 6 & 0x3f));
+    tmp[n++] = (char)(0x80 | (c & 0x3f));
+  }
+  return edn_buf_append(b, tmp, n);
+}
+
+/* ---- Values ---------------------------------------------------------------- */
+
+static int print_value(struct edn_buf *b, const edn_value *v);
+
+static int print_items(struct edn_buf *b, edn_value *const *items, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (i && put_char(b, ' '))
+      return -1;
+    if (print_value(b, items[i]))
+      return -1;
+  }
+  return 0;
+}
+
+static int print_value(struct edn_buf *b, const edn_value *v) {
+  switch (v->type) {
+  case EDN_NIL: return edn_buf_append(b, "nil", 3);
+  case EDN_BOOL:
+    return v->u.boolean ? edn_buf_append(b, "true", 4)
+                        : edn_buf_append(b, "false", 5);
+  case EDN_INT: return print_int(b, v->u.integer);
+  case EDN_BIGINT:
+    return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'N');
+  case EDN_FLOAT: return print_float(b, v->u.real);
+  case EDN_DECIMAL:
+    return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'M');
+  case EDN_STRING: return print_string(b, &v->u.text);
+  case EDN_CHAR: return print_char(b, v->u.ch);
+  case EDN_SYMBOL: return edn_buf_append(b, v->u.text.ptr, v->u.text.len);
+  case EDN_KEYWORD:
+    return put_char(b, ':') || edn_buf_append(b, v->u.text.ptr, v->u.text.len);
+  case EDN_LIST:
+    return put_char(b, '(') || print_items(b, v->u.seq.items, v->u.seq.len) ||
+           put_char(b, ')');
+  case EDN_VECTOR:
+    return put_char(b, '[') || print_items(b, v->u.seq.items, v->u.seq.len) ||
+           put_char(b, ']');
+  case EDN_SET:
+    return edn_buf_append(b, "#{", 2) ||
+           print_items(b, v->u.seq.items, v->u.seq.len) || put_char(b, '}');
+  case EDN_MAP:
+    if (put_char(b, '{'))
+      return -1;
+    for (size_t i = 0; i < v->u.map.len; i++) {
+      if ((i && put_char(b, ' ')) || print_value(b, v->u.map.entries[i].key) ||
+          put_char(b, ' ') || print_value(b, v->u.map.entries[i].val))
+        return -1;
+    }
+    return put_char(b, '}');
+  case EDN_TAGGED:
+    return put_char(b, '#') ||
+           edn_buf_append(b, v->u.tagged.tag.ptr, v->u.tagged.tag.len) ||
+           put_char(b, ' ') || print_value(b, v->u.tagged.value);
+  }
+  return -1;
+}
+
+int edn_print(struct edn_buf *out, const edn_value *v) {
+  return print_value(out, v) ? -1 : 0;
+}
+
+char *edn_to_string(const edn_value *v) {
+  struct edn_buf b = {NULL, 0, 0};
+  if (edn_print(&b, v) || reserve(&b, 1)) {
+    edn_buf_free(&b);
+    return NULL;
+  }
+  b.ptr[b.len] = '\0';
+  return b.ptr;
+}
+
+/* ---- Pretty ---------------------------------------------------------------- */
+
+enum { PRETTY_WIDTH = 72 };
+
+static int indent(struct edn_buf *b, size_t col) {
+  if (put_char(b, '\n') || reserve(b, col + 1))
+    return -1;
+  memset(b->ptr + b->len, ' ', col);
+  b->len += col;
+  return 0;
+}
+
+static size_t compact_len(const edn_value *v, bool *ok) {
+  struct edn_buf t = {NULL, 0, 0};
+  size_t n;
+  *ok = edn_print(&t, v) == 0;
+  n = t.len;
+  edn_buf_free(&t);
+  return n;
+}
+
+/* Collections that fit in what is left of the line stay on it; others put
+ * one item (one key and its value, for maps) per line, aligned under the
+ * first, as Clojure's pprint does. */
+static int pretty(struct edn_buf *b, const edn_value *v, size_t col) {
+  bool ok;
+  size_t n, open;
+  const char *o, *c;
+  if (v->type < EDN_LIST || v->type == EDN_TAGGED ||
+      col + compact_len(v, &ok) <= PRETTY_WIDTH) {
+    if (v->type != EDN_TAGGED)
+      return edn_print(b, v);
+    return put_char(b, '#') ||
+           edn_buf_append(b, v->u.tagged.tag.ptr, v->u.tagged.tag.len) ||
+           put_char(b, ' ') ||
+           pretty(b, v->u.tagged.value, col + v->u.tagged.tag.len + 2);
+  }
+  o = v->type == EDN_LIST ? "(" : v->type == EDN_VECTOR ? "[" :
+      v->type == EDN_SET ? "#{" : "{";
+  c = v->type == EDN_LIST ? ")" : v->type == EDN_VECTOR ? "]" : "}";
+  open = strlen(o);
+  if (edn_buf_append(b, o, open))
+    return -1;
+  n = v->type == EDN_MAP ? v->u.map.len : v->u.seq.len;
+  for (size_t i = 0; i < n; i++) {
+    if (i && indent(b, col + open))
+      return -1;
+    if (v->type == EDN_MAP) {
+      const edn_value *k = v->u.map.entries[i].key;
+      size_t before = b->len;
+      if (pretty(b, k, col + open) || put_char(b, ' ') ||
+          pretty(b, v->u.map.entries[i].val, col + open + (b->len - before)))
+        return -1;
+    } else if (pretty(b, v->u.seq.items[i], col + open)) {
+      return -1;
+    }
+  }
+  return edn_buf_append(b, c, strlen(c));
+}
+
+int edn_print_pretty(struct edn_buf *out, const edn_value *v) {
+  return pretty(out, v, 0) ? -1 : 0;
+}

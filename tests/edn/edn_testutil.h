@@ -1,0 +1,23 @@
+/* edn_testutil.h — helpers shared by the EDN suites: read-or-fail, print to
+ * a C string, and round-trip checks, so each test states only its case. */
+#ifndef EDN_TESTUTIL_H
+#define EDN_TESTUTIL_H
+
+#include <stddef.h>
+
+#include "edn.h"
+
+/* Read src (strlen) into `a`; the Criterion assertion fails the test with
+ * the reader's message if it does not read. */
+edn_value *must_read(edn_arena *a, const char *src);
+edn_value *must_readn(edn_arena *a, const char *src, size_t len);
+/* edn_to_string, kept in a per-test list and freed by test_free_all(). */
+const char *printed(const edn_value *v);
+void test_free_all(void);
+/* read(print(v)) must be edn_equal to v; print(read(print(v))) must be the
+ * same text. */
+void check_round_trip(edn_arena *a, const edn_value *v, const char *what);
+/* The whole of a file under $TREEPROOF_SOURCE_DIR (malloc'ed), or NULL. */
+char *slurp(const char *path, size_t *len);
+
+#endif

@@ -1,0 +1,2 @@
+/* test_fixtures.c — (filled in below) */
+#include <criterion/criterion.h>

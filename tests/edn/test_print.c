@@ -1,0 +1,2 @@
+/* test_print.c — (filled in below) */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_stream.c — (filled in below) */
+#include <criterion/criterion.h>

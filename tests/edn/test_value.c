@@ -1,0 +1,2 @@
+/* test_value.c — (filled in below) */
+#include <criterion/criterion.h>
