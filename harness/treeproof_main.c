@@ -1,3 +1,304 @@
-/* placeholder until the harness lands */
+/* treeproof_main.c — the treeproof command line: parse arguments, load and
+ * validate every scenario before anything launches, dispatch to run / check
+ * / graph, and turn the outcome into the exit status of DESIGN.md:
+ * 0 every scenario held, 1 a step or property failed, 2 a scenario or the
+ * command line was invalid (130 when interrupted by a signal). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
-int main(void) { fputs("treeproof: fatal: not built yet\n", stderr); return 2; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "jobs.h"
+#include "node_cmd.h"
+#include "report.h"
+#include "scenario.h"
+
+#define TREEPROOF_VERSION "0.1.0"
+
+static const char usage_text[] =
+    "usage: treeproof run [--tap] [--junit FILE] [--trace DIR] "
+    "[--node-cmd CMD] [-j N] SCENARIO.yaml...\n"
+    "       treeproof check SCENARIO.yaml...\n"
+    "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
+    "       treeproof --help | --version\n"
+    "\n"
+    "run     launch each scenario's tree, drive its steps, audit its "
+    "properties\n"
+    "        --tap          TAP 13 on stdout (the PASS/FAIL lines go to "
+    "stderr)\n"
+    "        --junit FILE   JUnit XML into FILE\n"
+    "        --trace DIR    every edge's messages as EDN events under DIR\n"
+    "        --node-cmd CMD the node program (split on whitespace, no "
+    "shell);\n"
+    "                       default: watvm beside treeproof, in its build "
+    "tree, on PATH\n"
+    "        -j N           N scenarios at once, each in its own worker "
+    "process\n"
+    "check   load and validate only\n"
+    "graph   the tree as Graphviz DOT (or SVG through dot)\n"
+    "\n"
+    "exit status: 0 every scenario held, 1 a step or property failed,\n"
+    "             2 a scenario or the command line was invalid\n";
+
+struct cli {
+  bool tap;
+  const char *junit, *trace, *node_cmd, *svg;
+  int jobs;
+  char **files;
+  int nfiles;
+};
+
+static int usage_error(const char *fmt, const char *arg) {
+  fputs("treeproof: fatal: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n(see treeproof --help)\n", stderr);
+  return 2;
+}
+
+static int parse_jobs(const char *s, int *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(s, &end, 10);
+  if (errno || *end || end == s || n < 1 || n > 256)
+    return -1;
+  *out = (int)n;
+  return 0;
+}
+
+/* An option that takes a value: `--opt V`, `--opt=V`; -j also `-jN`. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name) {
+  size_t len = strlen(name);
+  const char *a = argv[*i];
+  if (strncmp(a, name, len) != 0)
+    return NULL;
+  if (a[len] == '=')
+    return a + len + 1;
+  if (a[len] == '\0')
+    return *i + 1 < argc ? argv[++*i] : "";
+  if (strcmp(name, "-j") == 0)
+    return a + len;
+  return NULL;
+}
+
+static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
+  int i = 2;
+  c->jobs = 1;
+  for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    const char *a = argv[i], *v = NULL;
+    bool run = strcmp(cmd, "run") == 0, graph = strcmp(cmd, "graph") == 0;
+    if (strcmp(a, "--") == 0) {
+      i++;
+      break;
+    } else if (run && strcmp(a, "--tap") == 0) {
+      c->tap = true;
+    } else if (run && (v = opt_value(argc, argv, &i, "--junit"))) {
+      c->junit = v;
+    } else if (run && (v = opt_value(argc, argv, &i, "--trace"))) {
+      c->trace = v;
+    } else if (run && (v = opt_value(argc, argv, &i, "--node-cmd"))) {
+      c->node_cmd = v;
+    } else if (run && ((v = opt_value(argc, argv, &i, "-j")) ||
+                       (v = opt_value(argc, argv, &i, "--jobs")))) {
+      if (parse_jobs(v, &c->jobs) < 0)
+        return usage_error("-j: '%s' is not a number from 1 to 256", v);
+    } else if (graph && (v = opt_value(argc, argv, &i, "--svg"))) {
+      c->svg = v;
+    } else {
+      return usage_error("unknown option '%s'", a);
+    }
+    if (v && !*v && strcmp(a, "--") != 0 && strcmp(a, "--tap") != 0)
+      return usage_error("option '%s' needs a value", a);
+  }
+  c->files = argv + i;
+  c->nfiles = argc - i;
+  if (c->nfiles == 0)
+    return usage_error("%s: no scenario file given", cmd);
+  if (strcmp(cmd, "graph") == 0 && c->nfiles != 1)
+    return usage_error("%s: give exactly one scenario", cmd);
+  return 0;
+}
+
+/* Load every file; print every error. Returns 0 when all are valid. */
+static int load_all(const struct cli *c, struct scenario **ss) {
+  int bad = 0;
+  for (int i = 0; i < c->nfiles; i++) {
+    struct scenario_error e;
+    ss[i] = scenario_load(c->files[i], &e);
+    if (!ss[i]) {
+      fprintf(stderr, "%s:%d:%d: error: %s\n", e.file, e.pos.line,
+              e.pos.column, e.message);
+      bad = 1;
+    }
+  }
+  return bad ? -1 : 0;
+}
+
+static void free_all(struct scenario **ss, int n) {
+  for (int i = 0; i < n; i++)
+    scenario_free(ss[i]);
+  free(ss);
+}
+
+static int cmd_check(const struct cli *c, struct scenario **ss) {
+  for (int i = 0; i < c->nfiles; i++) {
+    size_t props = 0;
+    for (int p = 0; p < PROP_COUNT; p++)
+      props += ss[i]->properties[p];
+    printf("%s: ok (%s: %zu nodes, %zu steps, %zu properties)\n",
+           c->files[i], ss[i]->name, ss[i]->nnodes, ss[i]->nsteps, props);
+  }
+  return 0;
+}
+
+static int cmd_graph(const struct cli *c, struct scenario **ss) {
+  if (!c->svg)
+    return graph_dot(stdout, ss[0]) < 0 ? 1 : 0;
+  char msg[256];
+  if (graph_svg(ss[0], c->svg, msg, sizeof msg) < 0) {
+    fprintf(stderr, "treeproof: fatal: unable to render %s: %s\n", c->svg, msg);
+    return 2;
+  }
+  return 0;
+}
+
+/* --trace DIR: DIR itself for one scenario, DIR/NAME for several. */
+static char **trace_dirs(const struct cli *c, struct scenario **ss) {
+  if (!c->trace)
+    return NULL;
+  if (mkdir(c->trace, 0755) < 0 && errno != EEXIST) {
+    fprintf(stderr, "treeproof: fatal: unable to create %s: %s\n", c->trace,
+            strerror(errno));
+    return NULL;
+  }
+  char **dirs = calloc((size_t)c->nfiles, sizeof *dirs);
+  for (int i = 0; dirs && i < c->nfiles; i++) {
+    int same = 0;
+    for (int j = 0; j < i; j++)
+      same += strcmp(ss[j]->name, ss[i]->name) == 0;
+    if (c->nfiles == 1)
+      dirs[i] = strdup(c->trace);
+    else if (same && asprintf(&dirs[i], "%s/%s.%d", c->trace, ss[i]->name, same + 1) < 0)
+      dirs[i] = NULL;
+    else if (!same && asprintf(&dirs[i], "%s/%s", c->trace, ss[i]->name) < 0)
+      dirs[i] = NULL;
+    if (dirs[i] && c->nfiles > 1)
+      mkdir(dirs[i], 0755);
+  }
+  return dirs;
+}
+
+struct tally {
+  FILE *human;
+  size_t passed, failed;
+};
+
+static void on_done(void *ctx, size_t index, const struct scenario_result *r) {
+  (void)index;
+  struct tally *t = ctx;
+  report_human(t->human, r);
+  fflush(t->human);
+  if (scenario_result_passed(r))
+    t->passed++;
+  else
+    t->failed++;
+}
+
+static int junit_writable(const char *path) {
+  FILE *f = fopen(path, "we");
+  if (!f) {
+    fprintf(stderr, "treeproof: fatal: unable to write %s: %s\n", path,
+            strerror(errno));
+    return -1;
+  }
+  fclose(f);
+  return 0;
+}
+
+static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) {
+  int n = c->nfiles;
+  char **dirs = trace_dirs(c, ss);
+  if (c->trace && !dirs)
+    return 2;
+  struct tally t = {c->tap ? stderr : stdout, 0, 0};
+  bool tty = isatty(fileno(t.human));
+  struct run_opts ro = {argv_node, c->trace, c->jobs == 1 && tty ? t.human : NULL};
+  struct jobs_opts jo = {c->jobs, &ro, (const char *const *)dirs,
+                         c->jobs > 1 && tty ? t.human : NULL, on_done, &t};
+  struct scenario_result *rs = calloc((size_t)n, sizeof *rs);
+  if (!rs)
+    return 2;
+  size_t leftovers = 0;
+  int interrupted = jobs_run(ss, (size_t)n, &jo, rs, &leftovers);
+  if (c->tap)
+    report_tap(stdout, rs, (size_t)n);
+  int rc = t.failed ? 1 : 0;
+  if (c->junit && report_junit(c->junit, rs, (size_t)n) < 0) {
+    fprintf(stderr, "treeproof: fatal: unable to write %s\n", c->junit);
+    rc = 2;
+  }
+  if (leftovers) {
+    fprintf(stderr, "treeproof: error: %zu processes were left behind by a "
+            "worker; killed and reaped\n", leftovers);
+    rc = rc ? rc : 1;
+  }
+  if (n > 1)
+    fprintf(t.human, "%zu scenarios: %zu passed, %zu failed\n", (size_t)n,
+            t.passed, t.failed);
+  for (int i = 0; i < n; i++) {
+    scenario_result_free(&rs[i]);
+    if (dirs)
+      free(dirs[i]);
+  }
+  free(rs);
+  free(dirs);
+  return interrupted ? 130 : rc;
+}
+
+static int cmd_run(const struct cli *c, struct scenario **ss) {
+  char msg[512];
+  char **argv_node = node_cmd_resolve(c->node_cmd, msg, sizeof msg);
+  if (!argv_node) {
+    fprintf(stderr, "treeproof: fatal: %s\n", msg);
+    return 2;
+  }
+  int rc = (c->junit && junit_writable(c->junit) < 0) ? 2 : run_all(c, ss, argv_node);
+  node_cmd_free(argv_node);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2)
+    return usage_error("%s", "no command given");
+  const char *cmd = argv[1];
+  if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+      strcmp(cmd, "help") == 0)
+    return fputs(usage_text, stdout), 0;
+  if (strcmp(cmd, "--version") == 0)
+    return puts("treeproof " TREEPROOF_VERSION), 0;
+  if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "graph"))
+    return usage_error("unknown command '%s'", cmd);
+  signal(SIGPIPE, SIG_IGN); /* a dead node is an EPIPE to report, not our end */
+  struct cli c = {0};
+  if (parse_opts(argc, argv, cmd, &c) != 0)
+    return 2;
+  struct scenario **ss = calloc((size_t)c.nfiles, sizeof *ss);
+  if (!ss)
+    return 2;
+  int rc = 2;
+  if (load_all(&c, ss) == 0) {
+    if (strcmp(cmd, "check") == 0)
+      rc = cmd_check(&c, ss);
+    else if (strcmp(cmd, "graph") == 0)
+      rc = cmd_graph(&c, ss);
+    else
+      rc = cmd_run(&c, ss);
+  }
+  free_all(ss, c.nfiles);
+  return rc;
+}

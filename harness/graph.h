@@ -1,0 +1,21 @@
+/* graph.h — a scenario's tree as Graphviz: DOT text, or an SVG file rendered
+ * by the `dot` program. */
+#ifndef TREEPROOF_GRAPH_H
+#define TREEPROOF_GRAPH_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "scenario.h"
+
+/* Write `s`'s tree as a `digraph` with one "PARENT" -> "CHILD" edge per tree
+ * edge. Nodes are named by their names when every name in the tree is
+ * unique, else by their paths (labelled with their names). Nodes spawned by
+ * a step are drawn dashed. Returns 0, or -1 when `out` failed. */
+int graph_dot(FILE *out, const struct scenario *s);
+/* Render the DOT with `dot -Tsvg -o FILE` (dot found on PATH). Returns 0, or
+ * -1 with `msg` saying why (dot missing, dot failed). Leaves no child. */
+int graph_svg(const struct scenario *s, const char *file, char *msg,
+              size_t msgsz);
+
+#endif

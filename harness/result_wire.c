@@ -1,0 +1,99 @@
+/* result_wire.c — encoding a scenario_result as EDN and back, for the pipe
+ * between a `run -j N` worker and the parent:
+ *   {:ms 412.0 :failed-step -1
+ *    :checks [{:verdict :pass :summary "..." :evidence "..." :ms 1.0} ...]}
+ * with :checks holding the steps first, then each property in enum order. */
+#include "result_wire.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const verdicts[] = {"skip", "pass", "fail"};
+
+static edn_value *check_edn(edn_arena *a, const struct check_result *c) {
+  edn_value *m = edn_coll(a, EDN_MAP);
+  if (!m || edn_map_putk(a, m, "verdict", edn_keyword(a, verdicts[c->verdict])) < 0 ||
+      edn_map_putk(a, m, "ms", edn_float(a, c->ms)) < 0)
+    return NULL;
+  if (c->summary &&
+      edn_map_putk(a, m, "summary", edn_string(a, c->summary, strlen(c->summary))) < 0)
+    return NULL;
+  if (c->evidence &&
+      edn_map_putk(a, m, "evidence",
+                   edn_string(a, c->evidence, strlen(c->evidence))) < 0)
+    return NULL;
+  return m;
+}
+
+char *result_to_edn(const struct scenario_result *r) {
+  edn_arena *a = edn_arena_new();
+  if (!a)
+    return NULL;
+  char *out = NULL;
+  edn_value *m = edn_coll(a, EDN_MAP), *checks = edn_coll(a, EDN_VECTOR);
+  if (!m || !checks || edn_map_putk(a, m, "ms", edn_float(a, r->ms)) < 0 ||
+      edn_map_putk(a, m, "failed-step", edn_int(a, r->failed_step)) < 0)
+    goto done;
+  for (int i = -1; i < PROP_COUNT; i++) {
+    edn_value *c = check_edn(a, i < 0 ? &r->steps : &r->props[i]);
+    if (!c || edn_push(a, checks, c) < 0)
+      goto done;
+  }
+  if (edn_map_putk(a, m, "checks", checks) == 0)
+    out = edn_to_string(m);
+done:
+  edn_arena_free(a);
+  return out;
+}
+
+static char *text_of(const edn_value *m, const char *k) {
+  const edn_value *v = edn_map_getk(m, k);
+  if (!v || v->type != EDN_STRING)
+    return NULL;
+  return strndup(v->u.text.ptr, v->u.text.len);
+}
+
+static double num_of(const edn_value *m, const char *k) {
+  const edn_value *v = edn_map_getk(m, k);
+  if (v && v->type == EDN_FLOAT)
+    return v->u.real;
+  if (v && v->type == EDN_INT)
+    return (double)v->u.integer;
+  return 0;
+}
+
+static void check_from(const edn_value *m, struct check_result *c) {
+  c->verdict = VERDICT_SKIP;
+  for (int i = 0; i < 3; i++)
+    if (edn_is_keyword(edn_map_getk(m, "verdict"), verdicts[i]))
+      c->verdict = (enum verdict)i;
+  c->summary = text_of(m, "summary");
+  c->evidence = text_of(m, "evidence");
+  c->ms = num_of(m, "ms");
+}
+
+int result_from_edn(const char *text, size_t len, struct scenario_result *r) {
+  edn_arena *a = edn_arena_new();
+  if (!a)
+    return -1;
+  struct edn_limits lim = {0, (size_t)64 << 20};
+  edn_value *v = NULL;
+  struct edn_error err;
+  int rc = -1;
+  if (edn_read(a, text, len, &lim, &v, &err) != EDN_OK || v->type != EDN_MAP)
+    goto done;
+  const edn_value *checks = edn_map_getk(v, "checks");
+  const edn_value *fs = edn_map_getk(v, "failed-step");
+  if (!checks || checks->type != EDN_VECTOR ||
+      checks->u.seq.len != 1 + PROP_COUNT || !fs || fs->type != EDN_INT)
+    goto done;
+  r->ms = num_of(v, "ms");
+  r->failed_step = (long)fs->u.integer;
+  check_from(checks->u.seq.items[0], &r->steps);
+  for (int i = 0; i < PROP_COUNT; i++)
+    check_from(checks->u.seq.items[1 + i], &r->props[i]);
+  rc = 0;
+done:
+  edn_arena_free(a);
+  return rc;
+}
