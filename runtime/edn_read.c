@@ -506,7 +506,7 @@ static edn_value *read_char(struct parser *p) {
     p->hit_end = true;
     return fail_null(p, start, "backslash at end of input");
   }
-  if ((edn__class[s[i]] & EDN_C_WS) || s[i] == 0)
+  if ((edn__class[s[i]] & EDN_C_WS && s[i] != ',') || s[i] == 0) /* \, is ',' */
     return fail_null(p, start, "backslash followed by whitespace or NUL");
   if (!(l = edn__utf8(s + i, p->len - i, &cp)))
     return fail_null(p, i, "invalid UTF-8 in character");
