@@ -17,6 +17,8 @@ struct builder {
   struct ynode *root;
   int documents;
   struct scenario_pos *epos;
+  const char *bytes;          /* the input, to place reader errors */
+  size_t len;
   char *msg;
   size_t msgsz;
 };
@@ -157,9 +159,14 @@ static int on_event(struct builder *b, const yaml_event_t *ev) {
 static void parser_fail(struct builder *b, const yaml_parser_t *p) {
   yaml_mark_t m = p->problem_mark;
   if (p->error == YAML_READER_ERROR) {
-    /* the reader reports a byte offset, not a line; still say where */
-    m.line = p->mark.line;
-    m.column = p->mark.column;
+    /* the reader reports a byte offset, not a line: count them */
+    m.line = m.column = 0;
+    for (size_t i = 0; i < p->problem_offset && i < b->len; i++) {
+      if (b->bytes[i] == '\n')
+        m.line++, m.column = 0;
+      else
+        m.column++;
+    }
   }
   char what[400];
   if (p->context)
@@ -173,7 +180,8 @@ static void parser_fail(struct builder *b, const yaml_parser_t *p) {
 
 struct ynode *ytree_parse(const char *bytes, size_t len,
                           struct scenario_pos *pos, char *msg, size_t msgsz) {
-  struct builder b = {.epos = pos, .msg = msg, .msgsz = msgsz};
+  struct builder b = {.epos = pos, .bytes = bytes, .len = len, .msg = msg,
+                     .msgsz = msgsz};
   yaml_mark_t start = {0, 0, 0};
   if (len > YTREE_MAX_BYTES) {
     fail(&b, start, "scenario file too large (limit 16 MiB)");
