@@ -47,6 +47,15 @@ struct run_opts {
  * process, fd or file behind in either case. */
 int run_scenario(const struct scenario *s, const struct run_opts *o,
                  struct scenario_result *r);
+/* Make SIGINT (Ctrl-C) and SIGTERM abort every scenario running in this
+ * process: each kills and reaps its whole tree, then run_scenario returns
+ * with the steps failed. Also ignores SIGPIPE (a dead root's stdin must give
+ * EPIPE, not kill the harness). Call once from main before running
+ * anything; 0, or -1 with errno set. */
+int run_install_signal_handlers(void);
+/* The signal that interrupted the run (SIGINT, SIGTERM), or 0. main exits
+ * 128 + it after reporting, as a shell would. */
+int run_interrupted(void);
 /* Free what run_scenario allocated in `r`. */
 void scenario_result_free(struct scenario_result *r);
 /* True when the steps and every listed property passed. */
