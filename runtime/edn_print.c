@@ -2,6 +2,7 @@
  * escaped), such that edn_read gives back an equal value and Clojure's
  * reader reads the same; and a pretty form for people. Output goes to a
  * growable buffer by whole runs (memcpy), never byte-by-byte calls. */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -66,7 +67,8 @@ static int print_int(struct edn_buf *b, int64_t i) {
 }
 
 /* The shortest %g text that reads back to d (15, 16 or 17 digits; %g drops
- * trailing zeros, so 15 digits that round-trip are the shortest), made
+ * trailing zeros, and a normal double that some shorter text reads back to
+ * prints as that text at 15 digits, so 15 that round-trip are shortest), made
  * unmistakably a double for Clojure: a '.' or an exponent, always. */
 static int print_float(struct edn_buf *b, double d) {
   char tmp[40];
@@ -75,7 +77,8 @@ static int print_float(struct edn_buf *b, double d) {
     return edn_buf_append(b, "##NaN", 5);
   if (isinf(d))
     return d > 0 ? edn_buf_append(b, "##Inf", 5) : edn_buf_append(b, "##-Inf", 6);
-  for (int prec = 15; prec <= 17; prec++) {
+  /* Subnormals carry fewer digits: there 15 may not be the shortest. */
+  for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
     n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
     if (strtod(tmp, NULL) == d)
       break;
