@@ -1,0 +1,325 @@
+/* test_scenario.c — the scenario loader: the data model of valid scenarios
+ * (tree, generate, steps, spawn, properties, backpressure), the spec it
+ * hands a node, every error class with its file:line:column (a table over
+ * fixtures/yaml/), and hostile input that must fail cleanly. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario.h"
+
+static struct scenario *load_str(const char *text, struct scenario_error *e) {
+  return scenario_load_mem("t.yaml", text, strlen(text), e);
+}
+
+static char *spec_str(const struct tree_node *n) {
+  edn_arena *a = edn_arena_new();
+  edn_value *v = scenario_node_spec(a, n);
+  cr_assert_not_null(v);
+  char *s = edn_to_string(v);
+  edn_arena_free(a);
+  return s;
+}
+
+static char *fixture(const char *name) {
+  const char *top = getenv("TREEPROOF_SOURCE_DIR");
+  cr_assert_not_null(top, "TREEPROOF_SOURCE_DIR must be set by ctest");
+  char *p = NULL;
+  cr_assert(asprintf(&p, "%s/%s", top, name) > 0);
+  return p;
+}
+
+Test(scenario, seed_fractal_model) {
+  char *path = fixture("trees/seed-fractal.yaml");
+  struct scenario_error e;
+  struct scenario *s = scenario_load(path, &e);
+  cr_assert_not_null(s, "%s:%d:%d: %s", e.file, e.pos.line, e.pos.column, e.message);
+  cr_expect_str_eq(s->name, "seed-fractal");
+  cr_expect_eq(s->timeout_ms, 5000);
+  cr_expect_eq(s->nnodes, 8);
+  cr_expect_eq(s->nsteps, 8);
+  for (int p = 0; p < PROP_COUNT; p++)
+    cr_expect(s->properties[p], "property %s listed", property_name(p));
+  cr_expect(s->has_crash);
+  struct tree_node *l3c = scenario_find(s, "L2b/L3c");
+  cr_assert_not_null(l3c);
+  cr_expect_str_eq(l3c->path, "L2b/L3c");
+  cr_expect_eq(l3c->depth, 3);
+  cr_expect_eq(scenario_find(s, "L1"), s->root);
+  cr_expect_null(scenario_find(s, "L2b/L3x"));
+  cr_expect_eq(scenario_find(s, "L2b")->on_child_exit, POLICY_ISOLATE);
+  struct step *st = s->steps;
+  cr_expect_eq(st[0].action, STEP_SEND);
+  cr_expect_not_null(st[0].expect);
+  cr_expect_str_eq(st[0].send_text, "{:id 1 :op :fan :req {:op :ping}}");
+  cr_expect_eq(st[1].action, STEP_SEND);
+  cr_expect_null(st[1].expect);
+  cr_expect_eq(st[2].action, STEP_EXPECT_EXIT);
+  cr_expect_eq(st[2].node, l3c);
+  cr_expect_eq(st[2].exit_code, 70);
+  cr_expect_eq(st[2].exit_signal, -1);
+  cr_expect_eq(st[4].action, STEP_KILL);
+  cr_expect_eq(st[4].signal, SIGKILL);
+  cr_expect_str_eq(st[4].node->path, "L2a");
+  cr_expect_eq(st[5].action, STEP_HOLD);
+  cr_expect_eq(st[6].action, STEP_WAIT);
+  cr_expect_eq(st[6].wait_ms, 200);
+  cr_expect_eq(st[7].action, STEP_RELEASE);
+  cr_expect_eq(st[7].timeout_ms, 5000);
+  cr_expect_str_eq(s->bp_hold->path, "L2a/L3a", "first leaf depth-first");
+  cr_expect_eq(s->bp_rss_kb, 65536);
+  char *spec = spec_str(scenario_find(s, "L2b"));
+  cr_expect_str_eq(spec, "{:name \"L2b\" :depth 2 :children [{:name \"L3c\" "
+                   ":depth 3 :children []} {:name \"L3d\" :depth 3 :children "
+                   "[]}] :on-child-exit :isolate}");
+  free(spec);
+  scenario_free(s);
+  free(path);
+}
+
+Test(scenario, defaults_and_spec_keys) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree:\n  name: R\n  on_child_exit: restart\n  max_restarts: 2\n"
+      "  restart_period_ms: 100\n  queue_bytes: 4096\n  grace_ms: 50\n"
+      "steps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_str_eq(s->name, "t", "name defaults to the file's stem");
+  cr_expect(s->properties[PROP_REPLIES] && s->properties[PROP_CASCADE]);
+  cr_expect(!s->properties[PROP_ISOLATION]);
+  char *spec = spec_str(s->root);
+  cr_expect_str_eq(spec, "{:name \"R\" :depth 1 :children [] :on-child-exit "
+                   ":restart :max-restarts 2 :restart-period-ms 100 "
+                   ":queue-bytes 4096 :grace-ms 50}");
+  free(spec);
+  scenario_free(s);
+}
+
+Test(scenario, generate_names_and_count) {
+  struct scenario_error e;
+  struct scenario *s = load_str("generate: {fanout: 10, depth: 3}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_eq(s->nnodes, 1111);
+  cr_expect_str_eq(s->root->name, "L1");
+  struct tree_node *n = scenario_find(s, "L2-10/L3-10-1/L4-10-1-7");
+  cr_assert_not_null(n);
+  cr_expect_eq(n->depth, 4);
+  cr_expect_eq(n->nchildren, 0);
+  cr_expect_str_eq(s->bp_hold->path, "L2-1/L3-1-1/L4-1-1-1");
+  scenario_free(s);
+  s = load_str("generate: {fanout: 3, depth: 0}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_eq(s->nnodes, 1);
+  scenario_free(s);
+}
+
+Test(scenario, spawn_step_and_spawn_request) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree: {name: L1, children: [{name: L2a}]}\n"
+      "steps:\n"
+      "  - spawn: {parent: L2a, spec: {name: L3n, children: [{name: L4n}]}}\n"
+      "  - hold: L2a/L3n/L4n\n"
+      "  - send: '{:id 1 :op :route :path [\"L2a\"] :req {:op :spawn :spec {:name \"L3m\"}}}'\n"
+      "  - send: '{:id 2 :op :route :path [\"L2a\" \"L3m\"] :req {:op :ping}}'\n"
+      "    expect: '{:id 2 :pong true}'\n", &e);
+  cr_assert_not_null(s, "%d:%d %s", e.pos.line, e.pos.column, e.message);
+  cr_expect_eq(s->nnodes, 2, "spawned nodes are not in the initial count");
+  struct step *sp = &s->steps[0];
+  cr_expect_eq(sp->action, STEP_SPAWN);
+  cr_expect_str_eq(sp->node->path, "L2a");
+  cr_expect_str_eq(sp->spawned->path, "L2a/L3n");
+  cr_expect_eq(sp->spawned->depth, 3);
+  char *root = spec_str(s->root);
+  cr_expect_str_eq(root, "{:name \"L1\" :depth 1 :children [{:name \"L2a\" "
+                   ":depth 2 :children []}]}", "spawned children stay out");
+  free(root);
+  char *child = spec_str(sp->spawned);
+  cr_expect_str_eq(child, "{:name \"L3n\" :depth 3 :children [{:name \"L4n\" "
+                   ":depth 4 :children []}]}");
+  free(child);
+  cr_expect_not_null(scenario_find(s, "L2a/L3m"));
+  scenario_free(s);
+}
+
+Test(scenario, signals_and_statuses) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree: {name: L1, children: [{name: a}]}\n"
+      "steps:\n"
+      "  - kill: a\n"
+      "  - kill: {node: a, signal: SIGTERM}\n"
+      "  - kill: {node: a, signal: usr1}\n"
+      "  - kill: {node: a, signal: 15}\n"
+      "  - expect_exit: {node: a, status: {signal: KILL}}\n"
+      "  - expect_exit: {node: L1, status: {exit: 0}}\n"
+      "  - send: '{:id 1 :op :fan :req {:op :panic :reason \"all\"}}'\n"
+      "    timeout_ms: 250\n"
+      "properties: [containment]\n", &e);
+  cr_assert_not_null(s, "%d:%d %s", e.pos.line, e.pos.column, e.message);
+  cr_expect_eq(s->steps[0].signal, SIGKILL);
+  cr_expect_eq(s->steps[1].signal, SIGTERM);
+  cr_expect_eq(s->steps[2].signal, SIGUSR1);
+  cr_expect_eq(s->steps[3].signal, 15);
+  cr_expect_eq(s->steps[4].exit_signal, SIGKILL);
+  cr_expect_eq(s->steps[4].exit_code, -1);
+  cr_expect_eq(s->steps[5].node, s->root);
+  cr_expect_eq(s->steps[6].timeout_ms, 250);
+  scenario_free(s);
+}
+
+Test(scenario, expect_alone_after_send) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree: {name: L1}\nsteps:\n  - send: '{:id 7 :op :sleep :ms 10}'\n"
+      "  - expect: '{:id 7 :slept 10}'\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_eq(s->steps[1].action, STEP_EXPECT);
+  cr_expect_null(s->steps[1].send);
+  scenario_free(s);
+}
+
+struct bad_case {
+  char file[64];
+  int line, column;
+  char message[96];
+};
+
+ParameterizedTestParameters(scenario, errors) {
+  static struct bad_case c[] = {
+      {"bad-unknown-key.yaml", 4, 1, "unknown key 'stesp'"},
+      {"bad-unknown-node-key.yaml", 5, 7, "node: unknown key 'on_child_exits'"},
+      {"bad-wrong-type-timeout.yaml", 2, 13, "timeout_ms: expected an integer, got 'soon'"},
+      {"bad-wrong-type-children.yaml", 3, 13, "children: expected a sequence"},
+      {"bad-policy.yaml", 3, 18, "expected isolate, escalate or restart"},
+      {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
+      {"bad-duplicate-key.yaml", 3, 1, "key 'steps' given twice"},
+      {"bad-missing-tree.yaml", 1, 1, "missing 'tree'"},
+      {"bad-missing-steps.yaml", 1, 1, "missing 'steps'"},
+      {"bad-tree-and-generate.yaml", 2, 1, "either tree or generate"},
+      {"bad-route-path.yaml", 5, 11, "no child 'L3z' under 'L2a'"},
+      {"bad-kill-path.yaml", 5, 18, "'L2b' names no node"},
+      {"bad-no-action.yaml", 3, 5, "step: no action"},
+      {"bad-two-actions.yaml", 4, 5, "two actions, 'hold' and 'kill'"},
+      {"bad-edn.yaml", 3, 28, "send: not EDN"},
+      {"bad-edn-expect.yaml", 4, 31, "expect: not EDN"},
+      {"bad-send-not-map.yaml", 3, 11, "a map with :id and :op"},
+      {"bad-send-no-op.yaml", 3, 11, "a map with :id and :op"},
+      {"bad-send-negative-id.yaml", 3, 11, "negative"},
+      {"bad-expect-unsent-id.yaml", 4, 13, "no earlier step sends :id 2"},
+      {"bad-signal.yaml", 3, 31, "unknown signal 'SIGFOO'"},
+      {"bad-exit-status.yaml", 3, 38, "{exit: N} or {signal: S}"},
+      {"bad-exit-code-range.yaml", 3, 45, "300 is out of range"},
+      {"bad-property.yaml", 3, 23, "unknown property 'fairness'"},
+      {"bad-containment-no-crash.yaml", 4, 23, "containment is judged at crash steps"},
+      {"bad-generate-too-big.yaml", 1, 11, "more than 100000 nodes"},
+      {"bad-generate-fanout.yaml", 1, 20, "fanout: 0 is out of range"},
+      {"bad-spawn-dup.yaml", 3, 38, "duplicate node name 'L2a'"},
+      {"bad-path-before-spawn.yaml", 3, 11, "no child 'L3new' under 'L2a'"},
+      {"bad-backpressure-hold.yaml", 4, 22, "no child 'L2z'"},
+      {"bad-name-slash.yaml", 1, 36, "the path separator"},
+      {"bad-syntax.yaml", 2, 6, "YAML syntax"},
+      {"bad-tab-indent.yaml", 2, 1, "YAML syntax"},
+      {"bad-top-sequence.yaml", 1, 1, "a scenario is a mapping"},
+      {"bad-empty.yaml", 1, 1, "empty scenario"},
+      {"bad-comment-only.yaml", 1, 1, "empty scenario"},
+      {"bad-two-documents.yaml", 3, 1, "more than one YAML document"},
+      {"hostile-billion-laughs.yaml", 2, 8, "aliases"},
+      {"hostile-deep-mapping.yaml", 1, 2051, "nested too deeply"},
+      {"hostile-deep-sequence.yaml", 1, 518, "nested too deeply"},
+      {"hostile-binary.yaml", 1, 1, "YAML syntax"},
+      {"hostile-nul.yaml", 3, 9, "control characters"},
+  };
+  return cr_make_param_array(struct bad_case, c, sizeof c / sizeof c[0]);
+}
+
+ParameterizedTest(struct bad_case *c, scenario, errors) {
+  char rel[128];
+  snprintf(rel, sizeof rel, "fixtures/yaml/%s", c->file);
+  char *path = fixture(rel);
+  struct scenario_error e;
+  struct scenario *s = scenario_load(path, &e);
+  cr_assert_null(s, "%s must not load", c->file);
+  cr_expect_str_eq(e.file, path);
+  cr_expect(e.pos.line == c->line && e.pos.column == c->column,
+            "%s: expected %d:%d, got %d:%d (%s)", c->file, c->line, c->column,
+            e.pos.line, e.pos.column, e.message);
+  cr_expect(strstr(e.message, c->message) != NULL,
+            "%s: expected '%s' in '%s'", c->file, c->message, e.message);
+  free(path);
+}
+
+Test(scenario, missing_file) {
+  struct scenario_error e;
+  cr_expect_null(scenario_load("/nonexistent/x.yaml", &e));
+  cr_expect(strstr(e.message, "cannot read") != NULL, "%s", e.message);
+}
+
+Test(scenario, huge_document_refused) {
+  size_t len = (size_t)17 << 20;
+  char *big = malloc(len);
+  cr_assert_not_null(big);
+  memset(big, '#', len);
+  struct scenario_error e;
+  cr_expect_null(scenario_load_mem("big.yaml", big, len, &e));
+  cr_expect(strstr(e.message, "too large") != NULL, "%s", e.message);
+  free(big);
+}
+
+Test(scenario, big_flat_sequence_bounded, .timeout = 60.) {
+  /* 1.5 million scalars: over the node cap, refused without blowing up */
+  size_t n = 1500000, len = 16 + n * 2;
+  char *doc = malloc(len);
+  cr_assert_not_null(doc);
+  size_t k = (size_t)sprintf(doc, "steps: [");
+  for (size_t i = 0; i < n; i++) {
+    doc[k++] = '1';
+    doc[k++] = ',';
+  }
+  doc[k - 1] = ']';
+  struct scenario_error e;
+  cr_expect_null(scenario_load_mem("flat.yaml", doc, k, &e));
+  cr_expect(strstr(e.message, "too many YAML nodes") != NULL, "%s", e.message);
+  free(doc);
+}
+
+Test(scenario, every_prefix_of_a_valid_file_is_safe) {
+  /* truncations of a real scenario: each either loads or fails cleanly */
+  char *path = fixture("trees/seed-fractal.yaml");
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  char buf[8192];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  fclose(f);
+  for (size_t cut = 0; cut <= len; cut += 7) {
+    struct scenario_error e;
+    struct scenario *s = scenario_load_mem("cut.yaml", buf, cut, &e);
+    if (!s)
+      cr_expect(e.pos.line >= 1 && e.pos.column >= 1 && e.message[0]);
+    scenario_free(s);
+  }
+  free(path);
+}
+
+Test(scenario, shipped_trees_all_valid) {
+  const char *names[] = {"seed-fractal", "deep-chain", "wide", "crash-isolate",
+                         "crash-escalate", "crash-restart", "kill-middle",
+                         "backpressure", "generated-10x3"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "trees/%s.yaml", names[i]);
+    char *path = fixture(rel);
+    struct scenario_error e;
+    struct scenario *s = scenario_load(path, &e);
+    cr_expect_not_null(s, "%s:%d:%d: %s", e.file, e.pos.line, e.pos.column,
+                       e.message);
+    if (s)
+      cr_expect_str_eq(s->name, names[i]);
+    scenario_free(s);
+    free(path);
+  }
+}
