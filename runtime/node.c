@@ -207,9 +207,14 @@ static void update_interest(struct node *n) {
 }
 
 static void pump(struct node *n) {
-  serve_input(n);
-  flush_out(n);
-  flush_kids(n);
+  /* Flushing may unblock lines already buffered: serve them now, since no
+   * fd event would come for them. */
+  for (int round = 0; round < 64; round++) {
+    serve_input(n);
+    flush_out(n);
+    flush_kids(n);
+    if (!can_serve(n) || !linebuf_has_line(&n->in)) break;
+  }
   check_end(n);
   if (!n->done) update_interest(n);
 }

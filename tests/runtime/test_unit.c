@@ -1,0 +1,180 @@
+/* test_unit.c — the runtime's internals on their own: spawn_process (exec
+ * failure is an error with no zombie and no fd left), line framing with
+ * partial reads and overlong lines, the id map, the spec checker, faults. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "idmap.h"
+#include "linebuf.h"
+#include "node.h"
+#include "spawn.h"
+#include "spec.h"
+#include "tree_util.h"
+
+static int fds0;
+static void setup(void) {
+  tree_subreaper();
+  fds0 = fd_count();
+}
+
+TestSuite(unit, .init = setup, .timeout = 30.);
+
+Test(unit, spawn_exec_failure_is_an_error_and_leaves_no_zombie) {
+  char *argv[] = {"nope", NULL};
+  struct spawn_options o = {.file = "/nonexistent/watvm", .argv = argv, .leak_fd = -1};
+  struct spawn_child c;
+  int e = spawn_process(&o, &c);
+  cr_expect_eq(e, -ENOENT, "exec failure comes back as -ENOENT (got %d)", e);
+  errno = 0;
+  cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no zombie");
+  cr_expect_eq(fd_count(), fds0, "no fd left");
+}
+
+Test(unit, spawn_gives_three_pipes_and_a_new_group) {
+  char *argv[] = {"cat", NULL};
+  struct spawn_options o = {.file = "/bin/cat", .argv = argv, .leak_fd = -1};
+  struct spawn_child c;
+  cr_assert_eq(spawn_process(&o, &c), 0);
+  cr_expect_eq(getpgid(c.pid), c.pid, "its own process group");
+  cr_expect(fcntl(c.in_fd, F_GETFD) & FD_CLOEXEC);
+  cr_expect(fcntl(c.out_fd, F_GETFL) & O_NONBLOCK);
+  /* the child holds exactly 0, 1, 2 */
+  char path[64];
+  int n = 0;
+  for (int fd = 0; fd < 64; fd++) {
+    snprintf(path, sizeof path, "/proc/%d/fd/%d", c.pid, fd);
+    n += access(path, F_OK) == 0;
+  }
+  cr_expect_eq(n, 3, "the child holds only its three stdio fds");
+  cr_assert_eq(write(c.in_fd, "hi\n", 3), 3);
+  close(c.in_fd);
+  char buf[16];
+  ssize_t k = -1;
+  struct pollfd pf = {.fd = c.out_fd, .events = POLLIN};
+  if (poll(&pf, 1, 5000) == 1) k = read(c.out_fd, buf, sizeof buf);
+  cr_expect_eq(k, 3);
+  int st;
+  cr_expect_eq(waitpid(c.pid, &st, 0), c.pid);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  close(c.out_fd);
+  close(c.err_fd);
+  cr_expect_eq(fd_count(), fds0);
+}
+
+Test(unit, linebuf_frames_partial_and_overlong_lines) {
+  int p[2];
+  cr_assert_eq(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  struct linebuf lb;
+  linebuf_init(&lb, 8);
+  const char *line;
+  size_t len;
+  cr_assert_eq(write(p[1], "ab", 2), 2);
+  cr_expect_eq(linebuf_read(&lb, p[0]), 2);
+  cr_expect_eq(linebuf_next(&lb, &line, &len), LINEBUF_NONE);
+  cr_assert_eq(write(p[1], "c\n0123456789abc", 15), 15);
+  linebuf_read(&lb, p[0]);
+  cr_assert_eq(linebuf_next(&lb, &line, &len), LINEBUF_LINE);
+  cr_expect(len == 3 && memcmp(line, "abc", 3) == 0);
+  cr_expect_eq(linebuf_next(&lb, &line, &len), LINEBUF_TOO_LONG);
+  cr_expect_eq(linebuf_next(&lb, &line, &len), LINEBUF_NONE);
+  cr_assert_eq(write(p[1], "def\nok\n", 7), 7);
+  linebuf_read(&lb, p[0]);
+  cr_assert_eq(linebuf_next(&lb, &line, &len), LINEBUF_LINE, "the overlong tail is dropped");
+  cr_expect(len == 2 && memcmp(line, "ok", 2) == 0);
+  cr_assert_eq(write(p[1], "tail", 4), 4);
+  close(p[1]);
+  linebuf_read(&lb, p[0]);
+  linebuf_read(&lb, p[0]);
+  cr_assert_eq(linebuf_next(&lb, &line, &len), LINEBUF_LINE, "an unterminated last line at EOF");
+  cr_expect(len == 4 && memcmp(line, "tail", 4) == 0);
+  linebuf_free(&lb);
+  close(p[0]);
+}
+
+Test(unit, idmap_puts_takes_and_pops) {
+  struct idmap m = {0};
+  struct req *r = (struct req *)&m;
+  for (int64_t i = -500; i < 500; i++) cr_assert_eq(idmap_put(&m, i * 7, r, (int)i), 0);
+  struct idmap_entry e;
+  for (int64_t i = -500; i < 500; i += 2) {
+    cr_assert_eq(idmap_take(&m, i * 7, &e), 1);
+    cr_expect_eq(e.slot, (int)i);
+  }
+  cr_expect_eq(idmap_take(&m, -500 * 7, &e), 0, "taken ids are gone");
+  int n = 0;
+  while (idmap_pop(&m, &e)) n++;
+  cr_expect_eq(n, 500);
+  idmap_free(&m);
+}
+
+Test(unit, spec_defaults_and_errors) {
+  edn_arena *a = edn_arena_new();
+  struct spec s;
+  char why[256];
+  cr_assert_eq(spec_parse(NULL, &s, why, sizeof why), 0);
+  cr_expect_str_eq(s.name, "L1");
+  cr_expect(s.on_child_exit == POLICY_ISOLATE && s.max_restarts == 3 &&
+            s.restart_period_ms == 5000 && s.queue_bytes == 65536 && s.grace_ms == 2000);
+  const char *ok = "{:name \"X\" :depth 3 :on-child-exit :restart :children [{:name \"Y\"}]}";
+  edn_value *v;
+  struct edn_error err;
+  cr_assert_eq(edn_read(a, ok, strlen(ok), NULL, &v, &err), EDN_OK);
+  cr_assert_eq(spec_parse(v, &s, why, sizeof why), 0, "%s", why);
+  cr_expect(s.on_child_exit == POLICY_RESTART && s.depth == 3);
+  const char *bad = "{:name \"X\" :children [{:name \"Y\" :children [{:name \"Z\" :max-restarts -1}]}]}";
+  cr_assert_eq(edn_read(a, bad, strlen(bad), NULL, &v, &err), EDN_OK);
+  cr_expect_eq(spec_parse(v, &s, why, sizeof why), -1, "a bad grandchild spec is caught");
+  cr_expect(strstr(why, "Z") && strstr(why, "max-restarts"), "%s", why);
+  edn_arena_free(a);
+}
+
+Test(unit, fault_list_parses) {
+  cr_expect_eq(fault_parse(NULL), 0u);
+  cr_expect_eq(fault_parse("leak-fd"), (unsigned)FAULT_LEAK_FD);
+  cr_expect_eq(fault_parse("no-pgrp,swallow-panic"), (unsigned)(FAULT_NO_PGRP | FAULT_SWALLOW_PANIC));
+  cr_expect_eq(fault_parse("bogus, ignore-eof"), (unsigned)FAULT_IGNORE_EOF);
+}
+
+Test(unit, spawn_op_with_a_missing_binary_is_spawn_failed) {
+  /* A copy of watvm deleted while it runs: its exec of itself must fail. */
+  char path[] = "/tmp/watvm-gone-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  int src = open(watvm_path(), O_RDONLY | O_CLOEXEC);
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(src, buf, sizeof buf)) > 0) cr_assert_eq(write(fd, buf, (size_t)n), n);
+  close(src);
+  fchmod(fd, 0755);
+  close(fd);
+  setenv("WATVM", path, 1);
+  struct tree t;
+  int rc = tree_start(&t, NULL, false, NULL);
+  unsetenv("WATVM");
+  cr_assert_eq(rc, 0);
+  edn_value *r = tree_ask(&t, "{:id 1 :op :ping}", 5000); /* it runs */
+  cr_assert(r);
+  unlink(path);
+  r = tree_ask(&t, "{:id 2 :op :spawn :spec {:name \"K\"}}", 5000);
+  cr_assert(r);
+  edn_value *e = edn_map_getk(r, "error");
+  cr_expect(e && edn_is_keyword(edn_map_getk(e, "type"), "wat/spawn-failed"), "an error, not a missing child");
+  r = tree_ask(&t, "{:id 3 :op :inspect}", 5000);
+  cr_expect(r && edn_map_getk(r, "children")->u.seq.len == 0);
+  cr_expect(r && edn_map_getk(r, "fds")->u.seq.len == 5, "no pipe left behind in the node: %s", edn_to_string(edn_map_getk(r, "fds")));
+  int st = tree_close(&t, 5000);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "no zombie kept it waiting");
+  tree_free(&t);
+  cr_expect_eq(tree_reap_orphans(2000), 0);
+  cr_expect_eq(fd_count(), fds0);
+}
