@@ -307,9 +307,11 @@ static int step_expect_exit(struct engine *e, size_t i) {
   char where[600], want[64];
   step_where(e, i, where, sizeof where);
   want_status(st, want, sizeof want);
-  if (engine_ensure_map(e, deadline) == -EINTR)
-    return -EINTR;
+  /* The pid the node had when last seen: a refresh now could already show
+   * its restarted successor. Only a node never seen needs the map. */
   struct live_node *ln = engine_live(e, st->node);
+  if ((!ln || !ln->pid) && engine_ensure_map(e, deadline) == -EINTR)
+    return -EINTR;
   pid_t pid = ln ? ln->pid : 0;
   const edn_value *rep = NULL;
   for (;;) {

@@ -163,6 +163,7 @@ struct engine {
 
   struct edn_buf ev[PROP_COUNT]; /* evidence lines per property */
   bool fail[PROP_COUNT];
+  size_t fail_at[PROP_COUNT];    /* where the first failure's line starts */
   char *sum[PROP_COUNT];         /* summary of a pass (figures), malloc'ed */
   double ms[PROP_COUNT];
   struct edn_buf steps_ev;

@@ -119,6 +119,8 @@ static void buf_vprintf(struct edn_buf *b, const char *fmt, va_list ap) {
 #define EVIDENCE_MAX (64 * 1024)
 
 void engine_fail(struct engine *e, enum property p, const char *fmt, ...) {
+  if (!e->fail[p]) /* the summary is the first failure, not a note */
+    e->fail_at[p] = e->ev[p].len ? e->ev[p].len + 1 : 0;
   e->fail[p] = true;
   if (e->ev[p].len > EVIDENCE_MAX)
     return;
@@ -708,9 +710,15 @@ int engine_refresh(struct engine *e, double deadline) {
   if (rc < 0) {
     if (rc == -EINTR)
       return rc;
+    engine_reap_root(e);
+    size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
     engine_step_fail(e, "tree: the root did not answer a {:op :fan :req "
-                     "{:op :inspect}} (%s)",
-                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed");
+                     "{:op :inspect}} (%s)%s; its stderr: %.*s",
+                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed",
+                     !e->root_reaped ? ""
+                     : WIFEXITED(e->root_status) ? ", it exited"
+                                                 : ", it was killed",
+                     (int)n, e->errtext.ptr ? e->errtext.ptr + e->errtext.len - n : "");
     return -1;
   }
   walk_fan(e, e->s->root, rep);
@@ -864,12 +872,13 @@ static char *buf_take(struct edn_buf *b) {
 
 /* The first evidence line as the summary, without its "PROPERTY: " (the
  * reporters name the property already). */
-static char *first_line(const struct edn_buf *b, const char *prop) {
-  if (!b->len)
+static char *first_line(const struct edn_buf *b, size_t at, const char *prop) {
+  if (at >= b->len)
     return NULL;
-  const char *p = b->ptr, *end = b->ptr + b->len;
+  const char *p = b->ptr + at, *end = b->ptr + b->len;
   size_t plen = prop ? strlen(prop) : 0;
-  if (prop && b->len > plen + 2 && !memcmp(p, prop, plen) && p[plen] == ':' &&
+  if (prop && (size_t)(end - p) > plen + 2 && !memcmp(p, prop, plen) &&
+      p[plen] == ':' &&
       p[plen + 1] == ' ')
     p += plen + 2;
   const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -880,7 +889,7 @@ static void fill_result(struct engine *e) {
   struct scenario_result *r = e->r;
   r->steps.verdict = e->steps_failed ? VERDICT_FAIL : VERDICT_PASS;
   if (e->steps_failed)
-    r->steps.summary = first_line(&e->steps_ev, NULL);
+    r->steps.summary = first_line(&e->steps_ev, 0, NULL);
   else if (asprintf(&r->steps.summary, "%zu steps", e->s->nsteps) < 0)
     r->steps.summary = NULL;
   r->steps.evidence = buf_take(&e->steps_ev);
@@ -893,7 +902,8 @@ static void fill_result(struct engine *e) {
     c->verdict = e->fail[p] ? VERDICT_FAIL : VERDICT_PASS;
     c->ms = e->ms[p];
     if (e->fail[p]) {
-      c->summary = first_line(&e->ev[p], property_name((enum property)p));
+      c->summary = first_line(&e->ev[p], e->fail_at[p],
+                              property_name((enum property)p));
     } else {
       c->summary = e->sum[p];
       e->sum[p] = NULL;
@@ -939,10 +949,12 @@ static void release_all(struct engine *e) {
 static void run_audits(struct engine *e) {
   bool alive = !e->interrupted && proc_alive(e->root_pid, e->root_start);
   if (engine_listed(e, PROP_ISOLATION)) {
-    double t = engine_now_ms();
-    if (alive && engine_ensure_map(e, t + (double)e->s->timeout_ms) == 0)
+    if (alive && engine_ensure_map(e, engine_now_ms() +
+                                          (double)e->s->timeout_ms) == 0) {
+      double t = engine_now_ms();
       audit_isolation(e, "at the end");
-    e->ms[PROP_ISOLATION] += engine_now_ms() - t;
+      e->ms[PROP_ISOLATION] += engine_now_ms() - t;
+    }
   }
   if (engine_listed(e, PROP_BACKPRESSURE)) {
     double t = engine_now_ms();
@@ -977,14 +989,15 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   signal(SIGPIPE, SIG_IGN); /* a dead root's stdin gives EPIPE, not death */
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   edn_value *sv = scenario_node_spec(e.arena, s->root);
-  if (!sv || edn_print(&spec, sv) < 0) {
+  /* NUL-terminated: it becomes an argv string */
+  if (!sv || edn_print(&spec, sv) < 0 || edn_buf_append(&spec, "", 1) < 0) {
     snprintf(err, sizeof err, "out of memory");
     goto fail;
   }
   pthread_mutex_lock(&g_roots_lock);
   g_active++;
   pthread_mutex_unlock(&g_roots_lock);
-  int lrc = launch_root(&e, spec.ptr, spec.len, err, sizeof err);
+  int lrc = launch_root(&e, spec.ptr, spec.len - 1, err, sizeof err);
   if (lrc == -1) {
     pthread_mutex_lock(&g_roots_lock);
     g_active--;
@@ -995,9 +1008,9 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   e.root_registered = true;
   open_trace(&e);
   if (lrc == 0) {
-    double t = engine_now_ms();
-    if (engine_refresh(&e, t + (double)s->timeout_ms) == 0) {
+    if (engine_refresh(&e, engine_now_ms() + (double)s->timeout_ms) == 0) {
       if (engine_listed(&e, PROP_ISOLATION)) {
+        double t = engine_now_ms();
         audit_isolation(&e, "at the start");
         e.ms[PROP_ISOLATION] += engine_now_ms() - t;
       }

@@ -1,0 +1,269 @@
+/* common.c — running the built treeproof from the conformance suites and
+ * reading its TAP output (see common.h). */
+#define _GNU_SOURCE
+#include "common.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *tp_source(const char *rel) {
+  const char *dir = getenv("TREEPROOF_SOURCE_DIR");
+  char *p = NULL;
+  if (asprintf(&p, "%s/%s", dir ? dir : ".", rel) < 0)
+    return NULL;
+  return p;
+}
+
+void tp_subreaper(void) { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+
+struct sink {
+  char *p;
+  size_t len, cap;
+};
+
+static void sink_read(struct sink *s, int fd, bool *eof) {
+  char buf[65536];
+  ssize_t n = read(fd, buf, sizeof buf);
+  if (n <= 0) {
+    if (n == 0 || errno != EINTR)
+      *eof = true;
+    return;
+  }
+  if (s->len + (size_t)n + 1 > s->cap) {
+    size_t cap = (s->len + (size_t)n + 1) * 2;
+    char *q = realloc(s->p, cap);
+    if (!q) {
+      *eof = true;
+      return;
+    }
+    s->p = q;
+    s->cap = cap;
+  }
+  memcpy(s->p + s->len, buf, (size_t)n);
+  s->len += (size_t)n;
+  s->p[s->len] = '\0';
+}
+
+/* environ with WATVM_FAULT replaced by `fault` (or removed). */
+static char **env_with(const char *fault, char **var) {
+  size_t n = 0;
+  while (environ[n])
+    n++;
+  char **env = calloc(n + 2, sizeof *env);
+  size_t k = 0;
+  for (size_t i = 0; env && i < n; i++)
+    if (strncmp(environ[i], "WATVM_FAULT=", 12))
+      env[k++] = environ[i];
+  if (env && fault && asprintf(var, "WATVM_FAULT=%s", fault) >= 0)
+    env[k++] = *var;
+  return env;
+}
+
+int tp_run_args(struct tp_run *r, const char *fault, double timeout_s,
+                const char *const *args) {
+  memset(r, 0, sizeof *r);
+  r->status = -1;
+  const char *tp = getenv("TREEPROOF");
+  if (!tp)
+    return -1;
+  size_t n = 0;
+  while (args[n])
+    n++;
+  char **argv = calloc(n + 2, sizeof *argv);
+  char *var = NULL;
+  char **env = env_with(fault, &var);
+  int out[2] = {-1, -1}, err[2] = {-1, -1};
+  int rc = -1;
+  if (!argv || !env || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
+    goto done;
+  argv[0] = (char *)tp;
+  for (size_t i = 0; i < n; i++)
+    argv[i + 1] = (char *)args[i];
+  pid_t pid = fork();
+  if (pid < 0)
+    goto done;
+  if (pid == 0) {
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    execve(tp, argv, env);
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  out[1] = err[1] = -1;
+  struct sink so = {0}, se = {0};
+  bool eo = false, ee = false, killed = false;
+  double deadline = now_s() + timeout_s;
+  while (!eo || !ee) {
+    struct pollfd pf[2] = {{eo ? -1 : out[0], POLLIN, 0},
+                           {ee ? -1 : err[0], POLLIN, 0}};
+    double left = deadline - now_s();
+    if (left <= 0 && !killed) {
+      kill(pid, SIGKILL); /* its workers' trees die with it (PDEATHSIG) */
+      killed = true;
+    }
+    if (poll(pf, 2, left > 0 ? (int)(left * 1000) + 1 : 100) < 0 &&
+        errno != EINTR)
+      break;
+    if (pf[0].revents)
+      sink_read(&so, out[0], &eo);
+    if (pf[1].revents)
+      sink_read(&se, err[0], &ee);
+  }
+  int st;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r->out = so.p ? so.p : strdup("");
+  r->err = se.p ? se.p : strdup("");
+  rc = killed ? -1 : 0;
+done:
+  for (int i = 0; i < 2; i++) {
+    if (out[i] >= 0)
+      close(out[i]);
+    if (err[i] >= 0)
+      close(err[i]);
+  }
+  free(argv);
+  free(env);
+  free(var);
+  return rc;
+}
+
+int tp_run_tap(struct tp_run *r, const char *fault, double timeout_s,
+               const char *const *scenarios) {
+  const char *args[64];
+  char *paths[60];
+  size_t n = 0, k = 0;
+  args[n++] = "run";
+  args[n++] = "--tap";
+  for (; scenarios[k] && k < 60; k++) {
+    paths[k] = tp_source(scenarios[k]);
+    args[n++] = paths[k];
+  }
+  args[n] = NULL;
+  int rc = tp_run_args(r, fault, timeout_s, args);
+  for (size_t i = 0; i < k; i++)
+    free(paths[i]);
+  return rc;
+}
+
+void tp_run_free(struct tp_run *r) {
+  free(r->out);
+  free(r->err);
+  memset(r, 0, sizeof *r);
+}
+
+/* The name of the TAP point on `line` ("ok 3 - NAME" / "not ok 3 - NAME"),
+ * and whether it is ok; NULL when the line is no point. */
+static const char *point(const char *line, size_t len, bool *ok,
+                         size_t *namelen) {
+  const char *p = line, *end = line + len;
+  *ok = true;
+  if (len >= 7 && !strncmp(p, "not ok ", 7)) {
+    *ok = false;
+    p += 7;
+  } else if (len >= 3 && !strncmp(p, "ok ", 3)) {
+    p += 3;
+  } else {
+    return NULL;
+  }
+  while (p < end && isdigit((unsigned char)*p))
+    p++;
+  if (end - p < 3 || strncmp(p, " - ", 3))
+    return NULL;
+  p += 3;
+  const char *hash = memchr(p, '#', (size_t)(end - p));
+  const char *stop = hash ? hash : end;
+  while (stop > p && stop[-1] == ' ')
+    stop--;
+  *namelen = (size_t)(stop - p);
+  return p;
+}
+
+int tap_verdict(const char *tap, const char *name) {
+  for (const char *l = tap; l && *l;) {
+    const char *nl = strchr(l, '\n');
+    size_t len = nl ? (size_t)(nl - l) : strlen(l), nlen;
+    bool ok;
+    const char *p = point(l, len, &ok, &nlen);
+    if (p && nlen == strlen(name) && !strncmp(p, name, nlen))
+      return ok ? 1 : 0;
+    l = nl ? nl + 1 : NULL;
+  }
+  return -1;
+}
+
+int tap_failures(const char *tap, char *names, size_t cap) {
+  int n = 0;
+  size_t used = 0;
+  if (names && cap)
+    names[0] = '\0';
+  for (const char *l = tap; l && *l;) {
+    const char *nl = strchr(l, '\n');
+    size_t len = nl ? (size_t)(nl - l) : strlen(l), nlen;
+    bool ok;
+    const char *p = point(l, len, &ok, &nlen);
+    if (p && !ok) {
+      n++;
+      if (names && used + nlen + 3 < cap) {
+        used += (size_t)snprintf(names + used, cap - used, "%s%.*s",
+                                 used ? ", " : "", (int)nlen, p);
+      }
+    }
+    l = nl ? nl + 1 : NULL;
+  }
+  return n;
+}
+
+int tp_leftovers(void) {
+  /* reap what is already dead, then count what still runs */
+  while (waitpid(-1, NULL, WNOHANG) > 0) {
+  }
+  pid_t self = getpid();
+  int n = 0;
+  DIR *d = opendir("/proc");
+  if (!d)
+    return -1;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!isdigit((unsigned char)de->d_name[0]))
+      continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof path, "/proc/%s/stat", de->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+      continue;
+    buf[k] = '\0';
+    const char *p = strrchr(buf, ')');
+    char state;
+    int ppid;
+    if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+      n++;
+  }
+  closedir(d);
+  return n;
+}

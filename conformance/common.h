@@ -1,0 +1,40 @@
+/* common.h — what every conformance suite shares: running the built
+ * treeproof (env TREEPROOF) on a scenario with an optional WATVM_FAULT,
+ * capturing its exit status and TAP output, reading the TAP points, and
+ * proving nothing was left running. */
+#ifndef TREEPROOF_CONFORMANCE_COMMON_H
+#define TREEPROOF_CONFORMANCE_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tp_run {
+  int status;  /* exit status of treeproof, or 128+signal, or -1 */
+  char *out;   /* its stdout (TAP when --tap was given), malloc'ed */
+  char *err;   /* its stderr, malloc'ed */
+};
+
+/* A path under the repository (env TREEPROOF_SOURCE_DIR), malloc'ed. */
+char *tp_source(const char *rel);
+/* Run `treeproof run --tap SCENARIO...` (paths relative to the repo) with
+ * WATVM_FAULT=fault (NULL: unset), within timeout_s. 0, or -1 when it could
+ * not be run or timed out (it is then killed). */
+int tp_run_tap(struct tp_run *r, const char *fault, double timeout_s,
+               const char *const *scenarios);
+/* Run treeproof with exactly these arguments (argv[0] is added). */
+int tp_run_args(struct tp_run *r, const char *fault, double timeout_s,
+                const char *const *args);
+void tp_run_free(struct tp_run *r);
+/* The verdict of TAP point "NAME" ("seed-fractal: isolation"): 1 ok,
+ * 0 not ok, -1 absent. */
+int tap_verdict(const char *tap, const char *name);
+/* How many "not ok" points the TAP output holds; when `names` is given,
+ * the failing points' names are written there (comma-separated). */
+int tap_failures(const char *tap, char *names, size_t len);
+/* Processes this test process has as children or adopted orphans (it is a
+ * child subreaper): a conforming run leaves none. */
+int tp_leftovers(void);
+/* Make this process a child subreaper, so leftovers of a run land here. */
+void tp_subreaper(void);
+
+#endif
