@@ -1,23 +1,41 @@
 /* report_tap.c — TAP version 13: one test point per scenario for its steps
  * ("SCENARIO: steps") and one per listed property ("SCENARIO: PROPERTY"),
- * nothing else in the description; the summary, the evidence (one quoted
- * line per item, which both YAML and TAP::Parser's YAMLish read) and the
- * time go in the diagnostic block below the point. */
+ * nothing else in the description; the summary, the evidence (a literal
+ * block that both YAML and TAP::Parser's YAMLish read) and the time go in
+ * the diagnostic block below the point. */
 #include "report.h"
 
 #include <string.h>
 
 #include "report_text.h"
 
+/* One line of a literal block: valid UTF-8, no control byte but tab. */
+static void put_block_line(FILE *out, const char *s, size_t len) {
+  const unsigned char *u = (const unsigned char *)s;
+  fputs("    ", out);
+  for (size_t i = 0; i < len;) {
+    size_t n = report_utf8_len(u + i, len - i);
+    if (n == 0 || (n == 1 && ((u[i] < 0x20 && u[i] != '\t') || u[i] == 0x7f)))
+      fputc('?', out), n = n ? n : 1;
+    else
+      fwrite(u + i, 1, n, out);
+    i += n;
+  }
+  fputc('\n', out);
+}
+
+/* The evidence as a YAML literal block (`|`), which TAP::Parser's YAMLish
+ * reads too: its first line must not start with a space (YAML takes the
+ * block's indentation from it) and no line may be empty (YAMLish would end
+ * the block there), so the first line is trimmed and empty lines keep the
+ * block's indentation. */
 static void put_evidence(FILE *out, const char *text) {
-  fputs("  evidence:\n", out);
-  const char *s = text;
+  fputs("  evidence: |\n", out);
+  const char *s = text + strspn(text, " \t");
   while (*s) {
     const char *nl = strchr(s, '\n');
     size_t len = nl ? (size_t)(nl - s) : strlen(s);
-    fputs("    - ", out);
-    report_put_yaml_string(out, s, len);
-    fputc('\n', out);
+    put_block_line(out, s, len);
     s += len + (nl ? 1 : 0);
   }
 }

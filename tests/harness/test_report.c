@@ -39,7 +39,7 @@ static void setup(void) {
   rs[1].steps = (struct check_result){
       VERDICT_FAIL, "step 4 (line 22): reply 3 does not match # not a directive",
       "expected {:id 3 :replies [_]}\nat [:replies]: expected 1 items, got 2\n"
-      ">>> {:id 3 :replies [1 2]}\nbad bytes: \x01\x7f \xff\xfe <&> \"q\" 'a'",
+      "\n    {:id 3\n>>>  :replies [1 2]}\nbad bytes: \x01\x7f \xff\xfe <&> \"q\" 'a'",
       1001};
   rs[1].props[PROP_REPLIES] =
       (struct check_result){VERDICT_FAIL, "1 expect failed", NULL, 0.5};
@@ -78,7 +78,7 @@ Test(report, human_fail_shows_checks_and_evidence, .init = setup) {
   char *s = capture_human(&rs[1]);
   cr_expect(starts(s, "FAIL crash-isolate (1030 ms)\n  steps: step 4 (line 22)"), "%s", s);
   cr_expect(strstr(s, "\n    expected {:id 3 :replies [_]}\n    at [:replies]") != NULL, "%s", s);
-  cr_expect(strstr(s, "\n    >>> {:id 3") != NULL, "%s", s);
+  cr_expect(strstr(s, "\n    >>>  :replies [1 2]}") != NULL, "%s", s);
   cr_expect(strstr(s, "\n  replies: 1 expect failed\n") != NULL, "%s", s);
   cr_expect_null(strstr(s, "containment"), "passing checks are not listed");
   free(s);
@@ -139,16 +139,23 @@ Test(report, tap_read_by_tap_parser, .init = setup, .timeout = 30.) {
   char *t = tap_text();
   char *out = pipe_through(
       "perl -MTAP::Parser -e '$/=undef; my $p = TAP::Parser->new({tap => <STDIN>});"
-      " my $y = 0; my @m; while (my $r = $p->next) { if ($r->is_yaml) { $y++;"
-      " push @m, $r->data->{message} // q(); } }"
+      " my $y = 0; my @m; my $ev; while (my $r = $p->next) { if ($r->is_yaml) { $y++;"
+      " push @m, $r->data->{message} // q(); $ev //= $r->data->{evidence}; } }"
       " printf(qq(errors=%d plan=%s passed=%d failed=%d skipped=%d yaml=%d version=%d\\n),"
       " scalar($p->parse_errors), $p->plan, scalar($p->passed), scalar($p->failed),"
-      " scalar($p->skipped), $y, $p->version); print qq($_\\n) for @m'",
+      " scalar($p->skipped), $y, $p->version); print qq($_\\n) for @m;"
+      " print qq(EVIDENCE\\n), $ev'",
       t);
   cr_expect(starts(out, "errors=0 plan=1..8 passed=6 failed=2 skipped=1 yaml=3 version=13\n"),
             "TAP::Parser says: %s\n--- for ---\n%s", out, t);
   cr_expect(strstr(out, "step 4 (line 22): reply 3 does not match # not a directive") != NULL,
             "the YAML message survives: %s", out);
+  /* YAMLish drops the blank line; every other line survives, indented */
+  cr_expect(strstr(out, "EVIDENCE\nexpected {:id 3 :replies [_]}\nat [:replies]: "
+                        "expected 1 items, got 2\n") != NULL &&
+            strstr(out, "\n    {:id 3\n>>>  :replies [1 2]}\n"
+                        "bad bytes: ?? ?? <&> \"q\" 'a'\n") != NULL,
+            "the evidence block survives line by line: %s", out);
   free(out);
   free(t);
 }
