@@ -24,8 +24,9 @@ static void put_check(FILE *out, const struct scenario_result *r, int i) {
     return;
   fprintf(out, "  %s: %s\n", report_check_name(i),
           c->summary ? c->summary : "failed");
-  if (c->evidence)
-    put_indented(out, c->evidence, "    ");
+  const char *evidence = report_evidence(c);
+  if (evidence)
+    put_indented(out, evidence, "    ");
 }
 
 void report_human(FILE *out, const struct scenario_result *r) {

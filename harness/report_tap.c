@@ -58,8 +58,8 @@ static void put_point(FILE *out, size_t n, const struct scenario_result *r,
     fputc('\n', out);
   }
   fprintf(out, "  severity: %s\n", c->verdict == VERDICT_FAIL ? "fail" : "ok");
-  if (c->evidence && *c->evidence)
-    put_evidence(out, c->evidence);
+  if (report_evidence(c))
+    put_evidence(out, report_evidence(c));
   fprintf(out, "  ms: %.1f\n", c->ms);
   fputs("  ...\n", out);
 }

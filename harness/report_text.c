@@ -140,3 +140,13 @@ bool report_passed(const struct scenario_result *r) {
       return false;
   return true;
 }
+
+const char *report_evidence(const struct check_result *c) {
+  const char *e = c->evidence;
+  if (!e)
+    return NULL;
+  size_t n = c->summary ? strlen(c->summary) : 0;
+  if (n && strncmp(e, c->summary, n) == 0 && (e[n] == '\n' || e[n] == '\0'))
+    e += n + (e[n] == '\n');
+  return *e ? e : NULL;
+}

@@ -25,6 +25,9 @@ bool report_passed(const struct scenario_result *r);
 const char *report_check_name(int check);
 /* The check `i` (-1 = steps) of r. */
 const struct check_result *report_check(const struct scenario_result *r, int i);
+/* The evidence to show below the summary: c->evidence without a first line
+ * that merely repeats the summary; NULL when nothing is left. */
+const char *report_evidence(const struct check_result *c);
 /* Whether check i (-1 = steps) is a test point: steps always, a property
  * when the scenario lists it. */
 bool report_listed(const struct scenario_result *r, int i);
