@@ -117,8 +117,14 @@ Test(cascade, exit_op_ends_the_subtree) {
   edn_value *r = tree_ask(&t, route_line(line, sizeof line, 1, "L2b", "{:op :exit}"), 5000);
   cr_expect(r && edn_map_getk(r, "exiting"), ":exiting true");
   cr_expect(pid_wait_gone(l2b, 5000) && pid_wait_gone(l3c, 5000));
-  cr_assert_eq(tree_send(&t, "{:id 2 :op :exit}", 5000), 0);
-  cr_assert_eq(tree_send(&t, "{:id 3 :op :ping}", 5000), 0);
+  /* One write: the ping is already buffered when :exit is served. */
+  cr_assert_eq(tree_send(&t, "{:id 2 :op :exit}\n{:id 3 :op :ping}", 5000), 0);
+  r = tree_reply(&t, 5000);
+  cr_expect(r && get_int(r, "id") == 2 && edn_map_getk(r, "exiting"));
+  r = tree_reply(&t, 5000);
+  cr_expect(r && get_int(r, "id") == 3 && edn_map_getk(r, "error") &&
+            edn_is_keyword(edn_map_getk(edn_map_getk(r, "error"), "type"), "wat/shutting-down"),
+            "a request after :exit gets :wat/shutting-down");
   int st = tree_wait(&t, 5000);
   cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exit 0 after :exit without EOF");
   tree_free(&t);

@@ -171,7 +171,12 @@ Test(unit, spawn_op_with_a_missing_binary_is_spawn_failed) {
   cr_expect(e && edn_is_keyword(edn_map_getk(e, "type"), "wat/spawn-failed"), "an error, not a missing child");
   r = tree_ask(&t, "{:id 3 :op :inspect}", 5000);
   cr_expect(r && edn_map_getk(r, "children")->u.seq.len == 0);
-  cr_expect(r && edn_map_getk(r, "fds")->u.seq.len == 5, "no pipe left behind in the node: %s", edn_to_string(edn_map_getk(r, "fds")));
+  edn_value *fds = r ? edn_map_getk(r, "fds") : NULL;
+  int pipes = 0;
+  for (size_t i = 0; fds && i < fds->u.seq.len; i++) /* valgrind's own fds sit high */
+    pipes += fds->u.seq.items[i]->u.seq.items[0]->u.integer < 1024 &&
+             edn_is_keyword(fds->u.seq.items[i]->u.seq.items[1], "pipe");
+  cr_expect_eq(pipes, 3, "no pipe left behind in the node");
   int st = tree_close(&t, 5000);
   cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "no zombie kept it waiting");
   tree_free(&t);
