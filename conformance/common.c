@@ -235,7 +235,23 @@ int tap_failures(const char *tap, char *names, size_t cap) {
   return n;
 }
 
-int tp_leftovers(void) {
+/* Calls fn(pid) for each process whose parent is this one. */
+static int each_child(void (*fn)(pid_t));
+
+int tp_leftovers(void) { return each_child(NULL); }
+
+static void kill_one(pid_t pid) { kill(pid, SIGKILL); }
+
+void tp_kill_leftovers(void) {
+  for (int i = 0; i < 100 && each_child(kill_one) > 0; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {
+    }
+  }
+}
+
+static int each_child(void (*fn)(pid_t)) {
   /* reap what is already dead, then count what still runs */
   while (waitpid(-1, NULL, WNOHANG) > 0) {
   }
@@ -261,9 +277,80 @@ int tp_leftovers(void) {
     const char *p = strrchr(buf, ')');
     char state;
     int ppid;
-    if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == self)
+    if (p && sscanf(p + 1, " %c %d", &state, &ppid) == 2 && ppid == self) {
       n++;
+      if (fn)
+        fn((pid_t)atoi(de->d_name));
+    }
   }
   closedir(d);
   return n;
+}
+
+/* ---- assertions --------------------------------------------------------- */
+
+#include <criterion/criterion.h>
+
+void tp_assert_holds(const char *rel, const char *name, const char *prop,
+                     double timeout_s) {
+  tp_subreaper();
+  struct tp_run r;
+  const char *sc[] = {rel, NULL};
+  int rc = tp_run_tap(&r, NULL, timeout_s, sc);
+  char steps[256], point[256], failed[4096];
+  snprintf(steps, sizeof steps, "%s: steps", name);
+  snprintf(point, sizeof point, "%s: %s", name, prop);
+  tap_failures(r.out ? r.out : "", failed, sizeof failed);
+  cr_expect_eq(rc, 0, "%s: treeproof did not finish within %.0f s", rel,
+               timeout_s);
+  cr_expect_eq(r.status, 0, "%s: expected exit 0, got %d; failed: %s\n%s%s",
+               rel, r.status, failed, r.out, r.err);
+  cr_expect_eq(tap_verdict(r.out, steps), 1, "%s: '%s' not ok:\n%s", rel,
+               steps, r.out);
+  cr_expect_eq(tap_verdict(r.out, point), 1, "%s: '%s' not ok:\n%s", rel,
+               point, r.out);
+  cr_expect_eq(tp_leftovers(), 0, "%s: processes left behind", rel);
+  tp_kill_leftovers();
+  tp_run_free(&r);
+}
+
+void tp_assert_control(const char *rel, const char *name, const char *fault,
+                       const char *prop, const char *evidence,
+                       double timeout_s) {
+  tp_subreaper();
+  struct tp_run r;
+  const char *sc[] = {rel, NULL};
+  char point[256], failed[4096];
+  snprintf(point, sizeof point, "%s: %s", name, prop);
+
+  /* with the fault: exit 1, exactly this property failed */
+  int rc = tp_run_tap(&r, fault, timeout_s, sc);
+  cr_assert_eq(rc, 0, "WATVM_FAULT=%s %s: treeproof did not finish", fault,
+               rel);
+  int nfail = tap_failures(r.out, failed, sizeof failed);
+  cr_expect_eq(r.status, 1, "WATVM_FAULT=%s: expected exit 1, got %d\n%s%s",
+               fault, r.status, r.out, r.err);
+  cr_expect_eq(nfail, 1, "WATVM_FAULT=%s: expected exactly '%s' to fail, "
+               "failed: [%s]\n%s", fault, point, failed, r.out);
+  cr_expect_eq(tap_verdict(r.out, point), 0, "WATVM_FAULT=%s: '%s' did not "
+               "fail:\n%s", fault, point, r.out);
+  cr_expect(strstr(r.out, evidence) != NULL, "WATVM_FAULT=%s: the "
+            "diagnostics do not show the evidence '%s':\n%s", fault,
+            evidence, r.out);
+  cr_expect_eq(tp_leftovers(), 0, "WATVM_FAULT=%s: processes left behind",
+               fault);
+  tp_kill_leftovers();
+  tp_run_free(&r);
+
+  /* without it: everything holds */
+  rc = tp_run_tap(&r, NULL, timeout_s, sc);
+  nfail = tap_failures(r.out ? r.out : "", failed, sizeof failed);
+  cr_expect_eq(rc, 0, "%s without a fault: treeproof did not finish", rel);
+  cr_expect_eq(r.status, 0, "%s without a fault: expected exit 0, got %d, "
+               "failed: [%s]\n%s%s", rel, r.status, failed, r.out, r.err);
+  cr_expect_eq(tap_verdict(r.out, point), 1, "%s without a fault: '%s' not "
+               "ok", rel, point);
+  cr_expect_eq(tp_leftovers(), 0, "%s: processes left behind", rel);
+  tp_kill_leftovers();
+  tp_run_free(&r);
 }

@@ -34,7 +34,24 @@ int tap_failures(const char *tap, char *names, size_t len);
 /* Processes this test process has as children or adopted orphans (it is a
  * child subreaper): a conforming run leaves none. */
 int tp_leftovers(void);
+/* SIGKILL and reap every process tp_leftovers() counts (cleanup after a
+ * failed check, so one failure does not leak into the next test). */
+void tp_kill_leftovers(void);
 /* Make this process a child subreaper, so leftovers of a run land here. */
 void tp_subreaper(void);
 
 #endif
+
+/* ---- assertions shared by the suites (Criterion) ---- */
+
+/* Run `rel` (a scenario under the repo) and assert: exit 0, the scenario's
+ * steps and `prop` ok in TAP, nothing left running. `name` is the
+ * scenario's name. */
+void tp_assert_holds(const char *rel, const char *name, const char *prop,
+                     double timeout_s);
+/* The negative control: with WATVM_FAULT=fault, `rel` must make treeproof
+ * exit 1 with exactly "NAME: prop" failing, its diagnostics holding
+ * `evidence` (e.g. "pipe:[" or "pgid"); without the fault, it must pass. */
+void tp_assert_control(const char *rel, const char *name, const char *fault,
+                       const char *prop, const char *evidence,
+                       double timeout_s);

@@ -17,28 +17,21 @@
 
 #include "engine.h"
 
-/* Which subtree a crash of `n` should take down, by the policies above it
- * (and by what happened: a :restart parent that is gone hit its limit). */
-static const struct tree_node *affected_top(const struct crash *k) {
+/* Which subtree a crash of `n` takes down, by the policies above it: an
+ * :escalate parent goes too, and so does a :restart parent whose child
+ * crashed more than :max-restarts times within :restart-period-ms. */
+static const struct tree_node *affected_top(struct engine *e,
+                                            const struct crash *k) {
   const struct tree_node *top = k->node;
   for (;;) {
     const struct tree_node *p = top->parent;
     if (!p)
       return top;
     enum policy pol = node_policy(p);
-    if (pol == POLICY_ESCALATE) {
+    if (pol == POLICY_ESCALATE ||
+        (pol == POLICY_RESTART && engine_restart_limit(e, top))) {
       top = p;
       continue;
-    }
-    if (pol == POLICY_RESTART) {
-      for (size_t i = 0; i < k->nbefore; i++)
-        if (k->before[i].t == p && !proc_alive(k->before[i].pid,
-                                               k->before[i].start)) {
-          top = p;
-          break;
-        }
-      if (top == p)
-        continue;
     }
     return top;
   }
@@ -73,7 +66,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
   const struct tree_node *top = k->node;
   size_t left = 0;
   for (;;) {
-    top = affected_top(k);
+    top = affected_top(e, k);
     left = 0;
     for (size_t i = 0; i < k->nbefore; i++) {
       const struct live_node *b = &k->before[i];

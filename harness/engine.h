@@ -85,6 +85,8 @@ struct live_node {
   pid_t pid;                /* 0 until known */
   unsigned long long start; /* from /proc, with pid */
   bool held;                /* SIGSTOPped by the harness */
+  double crash_ms[16];      /* when the scenario crashed it (ring) */
+  unsigned ncrash;
 };
 
 /* A crash the scenario caused: a `:panic` sent, or a `kill` step. */
@@ -231,6 +233,9 @@ void engine_seen(struct engine *e, pid_t pid, unsigned long long start);
 /* Default per-node values (DESIGN.md "A node's spec"). */
 long node_queue_bytes(const struct tree_node *t);
 enum policy node_policy(const struct tree_node *t);
+/* Will `parent` (policy :restart) give up on `child` after its latest
+ * crash: more than :max-restarts crashes within :restart-period-ms? */
+bool engine_restart_limit(struct engine *e, const struct tree_node *child);
 /* Handle a crash the scenario caused (judges containment and cascade when
  * listed, updates the node table). `k` is consumed (its copy freed). */
 void engine_crash(struct engine *e, struct crash *k);

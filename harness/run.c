@@ -788,8 +788,26 @@ int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
   return 0;
 }
 
+bool engine_restart_limit(struct engine *e, const struct tree_node *child) {
+  const struct tree_node *p = child->parent;
+  struct live_node *ln = engine_live(e, child);
+  if (!p || !ln || !ln->ncrash)
+    return false;
+  long max = p->max_restarts >= 0 ? p->max_restarts : 3;
+  long period = p->restart_period_ms >= 0 ? p->restart_period_ms : 5000;
+  double last = ln->crash_ms[(ln->ncrash - 1) % 16];
+  long n = 0;
+  for (unsigned i = 0; i < ln->ncrash && i < 16; i++)
+    if (last - ln->crash_ms[(ln->ncrash - 1 - i) % 16] <= (double)period)
+      n++;
+  return n > max;
+}
+
 void engine_crash(struct engine *e, struct crash *k) {
   e->ncrashes++;
+  struct live_node *ln = engine_live(e, k->node);
+  if (ln)
+    ln->crash_ms[ln->ncrash++ % 16] = k->t0;
   if (engine_listed(e, PROP_CASCADE)) {
     double t = engine_now_ms();
     audit_cascade_crash(e, k);

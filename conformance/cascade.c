@@ -1,0 +1,119 @@
+/* cascade.c — the cascade property: a killed or crashed node takes exactly
+ * its subtree down within the grace, closing the root's stdin takes the
+ * whole tree, and no orphan or zombie is left — on every shipped tree; the
+ * `ignore-eof` switch (a node that outlives its stdin) makes treeproof
+ * fail exactly cascade; and Ctrl-C on treeproof mid-scenario leaves no
+ * process behind. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+struct tree_case {
+  char rel[64], name[32]; /* arrays, not pointers: each test runs in a new process */
+};
+
+ParameterizedTestParameters(cascade, shipped_trees) {
+  static struct tree_case c[] = {
+      {"trees/seed-fractal.yaml", "seed-fractal"},
+      {"trees/deep-chain.yaml", "deep-chain"},
+      {"trees/wide.yaml", "wide"},
+      {"trees/crash-isolate.yaml", "crash-isolate"},
+      {"trees/crash-escalate.yaml", "crash-escalate"},
+      {"trees/crash-restart.yaml", "crash-restart"},
+      {"trees/kill-middle.yaml", "kill-middle"},
+      {"trees/backpressure.yaml", "backpressure"},
+      {"trees/generated-10x3.yaml", "generated-10x3"},
+  };
+  return cr_make_param_array(struct tree_case, c, sizeof c / sizeof c[0]);
+}
+
+ParameterizedTest(struct tree_case *c, cascade, shipped_trees,
+                  .timeout = 120.) {
+  tp_assert_holds(c->rel, c->name, "cascade", 100.);
+}
+
+Test(cascade, control_ignore_eof, .timeout = 120.) {
+  tp_assert_control("conformance/trees/control-all.yaml", "control-all",
+                    "ignore-eof", "cascade", "still there", 60.);
+}
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* How many processes descend from `pid` (via /proc/PID/task/PID/children). */
+static int descendants(pid_t pid) {
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return 0;
+  int n = 0, child;
+  while (fscanf(f, "%d", &child) == 1)
+    n += 1 + descendants(child);
+  fclose(f);
+  return n;
+}
+
+/* Ctrl-C while a scenario waits: treeproof ends, its tree with it. */
+Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
+  tp_subreaper();
+  const char *tp = getenv("TREEPROOF");
+  cr_assert(tp, "TREEPROOF not set");
+  char *sc = tp_source("conformance/trees/interrupt.yaml");
+  pid_t pid = fork();
+  cr_assert(pid >= 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(tp, tp, "run", sc, (char *)NULL);
+    _exit(127);
+  }
+  free(sc);
+  /* wait until the whole tree (harness worker + 5 nodes) is up */
+  double until = now_s() + 20;
+  int n = 0;
+  while ((n = descendants(pid)) < 6 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  cr_expect_geq(n, 6, "the tree never came up (%d processes)", n);
+  kill(pid, SIGINT);
+  int st = 0;
+  pid_t w = 0;
+  until = now_s() + 15;
+  while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (w == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  cr_expect_neq(w, 0, "treeproof did not end within 15 s of SIGINT");
+  cr_expect(!(WIFEXITED(st) && WEXITSTATUS(st) == 0),
+            "an interrupted run must not report success");
+  /* anything left would have been adopted by this subreaper */
+  int left = 0;
+  until = now_s() + 5;
+  while ((left = tp_leftovers()) > 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  cr_expect_eq(left, 0, "%d processes left behind after SIGINT", left);
+  tp_kill_leftovers(); /* whatever the verdict, nothing for the next test */
+}

@@ -1,0 +1,35 @@
+/* containment.c — the containment property at every crash step of the
+ * shipped crash scenarios (isolate, escalate, restart, kill): the report
+ * reaches the parent intact, the policy is visible, every node outside the
+ * crashed subtree keeps its pid and answers; and `swallow-panic` (a node
+ * that dies without its panic report) makes treeproof fail exactly
+ * containment. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include "common.h"
+
+struct tree_case {
+  char rel[64], name[32]; /* arrays, not pointers: each test runs in a new process */
+};
+
+ParameterizedTestParameters(containment, shipped_trees) {
+  static struct tree_case c[] = {
+      {"trees/seed-fractal.yaml", "seed-fractal"},
+      {"trees/crash-isolate.yaml", "crash-isolate"},
+      {"trees/crash-escalate.yaml", "crash-escalate"},
+      {"trees/crash-restart.yaml", "crash-restart"},
+      {"trees/kill-middle.yaml", "kill-middle"},
+  };
+  return cr_make_param_array(struct tree_case, c, sizeof c / sizeof c[0]);
+}
+
+ParameterizedTest(struct tree_case *c, containment, shipped_trees,
+                  .timeout = 120.) {
+  tp_assert_holds(c->rel, c->name, "containment", 100.);
+}
+
+Test(containment, control_swallow_panic, .timeout = 120.) {
+  tp_assert_control("conformance/trees/control-all.yaml", "control-all",
+                    "swallow-panic", "containment", ":panic nil", 60.);
+}
