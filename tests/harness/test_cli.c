@@ -1,0 +1,270 @@
+/* test_cli.c — the treeproof command line as users meet it: help, version,
+ * usage errors (exit 2), `check` over the shipped trees and the malformed
+ * fixtures (file:line:column, nothing launched), `graph`, and end-to-end
+ * `run`s of real trees (exit 0 held, 1 failed with a readable difference,
+ * TAP on stdout with --tap) that leave no process behind. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct outcome {
+  int status;      /* exit status, or 128+signal */
+  char *out, *err; /* malloc'ed */
+};
+
+static char mark[64]; /* in the environment of every tree we launch */
+
+static char *slurp_fd(int fd) {
+  lseek(fd, 0, SEEK_SET);
+  char *buf = NULL;
+  size_t cap = 0;
+  FILE *m = open_memstream(&buf, &cap);
+  char chunk[4096];
+  ssize_t n;
+  while ((n = read(fd, chunk, sizeof chunk)) > 0)
+    fwrite(chunk, 1, (size_t)n, m);
+  fclose(m);
+  close(fd);
+  return buf;
+}
+
+static int temp_fd(void) {
+  char path[] = "/tmp/treeproof-cli-XXXXXX";
+  int fd = mkostemp(path, O_CLOEXEC);
+  cr_assert_geq(fd, 0);
+  unlink(path);
+  return fd;
+}
+
+/* Run treeproof with `args` (NULL-terminated), in the source tree, bounded
+ * by `timeout_s`. */
+static struct outcome tp(double timeout_s, const char *const *args) {
+  const char *exe = getenv("TREEPROOF"), *top = getenv("TREEPROOF_SOURCE_DIR");
+  cr_assert_not_null(exe, "TREEPROOF must be set by ctest");
+  cr_assert_not_null(top, "TREEPROOF_SOURCE_DIR must be set by ctest");
+  int out = temp_fd(), err = temp_fd();
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    const char *argv[32] = {exe};
+    for (size_t i = 0; args[i] && i < 30; i++)
+      argv[i + 1] = args[i];
+    dup2(out, 1);
+    dup2(err, 2);
+    if (chdir(top) < 0)
+      _exit(126);
+    setenv("TREEPROOF_TEST_MARK", mark, 1);
+    execv(exe, (char **)argv);
+    _exit(127);
+  }
+  struct timespec t0, now, nap = {0, 10 * 1000 * 1000};
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  int st = 0;
+  for (;;) {
+    pid_t w = waitpid(pid, &st, WNOHANG);
+    if (w == pid)
+      break;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - t0.tv_sec > timeout_s) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      cr_assert_fail("treeproof did not finish within %.0f s", timeout_s);
+      break;
+    }
+    nanosleep(&nap, NULL);
+  }
+  struct outcome o = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+                      slurp_fd(out), slurp_fd(err)};
+  return o;
+}
+
+static void done(struct outcome *o) {
+  free(o->out);
+  free(o->err);
+}
+
+/* No process anywhere carries this test's mark: the tree is gone. */
+static void assert_nothing_left(void) {
+  DIR *d = opendir("/proc");
+  cr_assert_not_null(d);
+  struct dirent *e;
+  int found = 0;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9')
+      continue;
+    char path[300], env[65536];
+    snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      continue;
+    ssize_t n = read(fd, env, sizeof env - 1);
+    close(fd);
+    if (n > 0 && memmem(env, (size_t)n, mark, strlen(mark)))
+      found++;
+  }
+  closedir(d);
+  cr_expect_eq(found, 0, "%d processes of the run are still alive", found);
+  cr_expect(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "no child left");
+}
+
+static void init_mark(void) {
+  snprintf(mark, sizeof mark, "treeproof-cli-%d-%ld", getpid(), (long)time(NULL));
+}
+
+TestSuite(cli, .init = init_mark, .timeout = 120.);
+
+Test(cli, help_and_version) {
+  struct outcome o = tp(10, (const char *[]){"--help", NULL});
+  cr_expect_eq(o.status, 0);
+  cr_expect(strstr(o.out, "usage: treeproof run [--tap]") != NULL, "%s", o.out);
+  done(&o);
+  o = tp(10, (const char *[]){"--version", NULL});
+  cr_expect_eq(o.status, 0);
+  cr_expect(strncmp(o.out, "treeproof ", 10) == 0, "%s", o.out);
+  done(&o);
+}
+
+Test(cli, usage_errors_exit_2) {
+  const char *const *cases[] = {
+      (const char *[]){NULL},
+      (const char *[]){"frobnicate", NULL},
+      (const char *[]){"run", NULL},
+      (const char *[]){"run", "--bogus", "trees/wide.yaml", NULL},
+      (const char *[]){"run", "-j", "0", "trees/wide.yaml", NULL},
+      (const char *[]){"run", "--junit", NULL},
+      (const char *[]){"check", "--tap", "trees/wide.yaml", NULL},
+      (const char *[]){"graph", "trees/wide.yaml", "trees/deep-chain.yaml", NULL},
+      (const char *[]){"run", "--node-cmd", "/nonexistent/node", "trees/wide.yaml", NULL},
+      (const char *[]){"run", "--junit", "/nonexistent-dir/x.xml", "trees/wide.yaml", NULL},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct outcome o = tp(10, cases[i]);
+    cr_expect_eq(o.status, 2, "case %zu: exit %d, stderr: %s", i, o.status, o.err);
+    cr_expect(strstr(o.err, "treeproof: fatal: ") != NULL, "case %zu: %s", i, o.err);
+    cr_expect_eq(strlen(o.out), 0, "case %zu: nothing on stdout: %s", i, o.out);
+    done(&o);
+  }
+  assert_nothing_left();
+}
+
+Test(cli, check_shipped_trees) {
+  struct outcome o = tp(30, (const char *[]){
+      "check", "trees/seed-fractal.yaml", "trees/deep-chain.yaml", "trees/wide.yaml",
+      "trees/crash-isolate.yaml", "trees/crash-escalate.yaml",
+      "trees/crash-restart.yaml", "trees/kill-middle.yaml",
+      "trees/backpressure.yaml", "trees/generated-10x3.yaml", NULL});
+  cr_expect_eq(o.status, 0, "%s", o.err);
+  cr_expect(strstr(o.out, "trees/generated-10x3.yaml: ok (generated-10x3: 1111 nodes") != NULL,
+            "%s", o.out);
+  int lines = 0;
+  for (const char *p = o.out; (p = strchr(p, '\n')); p++)
+    lines++;
+  cr_expect_eq(lines, 9);
+  done(&o);
+}
+
+Test(cli, check_reports_every_invalid_file) {
+  struct outcome o = tp(10, (const char *[]){
+      "check", "fixtures/yaml/bad-edn.yaml", "trees/wide.yaml",
+      "fixtures/yaml/bad-kill-path.yaml", NULL});
+  cr_expect_eq(o.status, 2);
+  cr_expect(strstr(o.err, "fixtures/yaml/bad-edn.yaml:3:28: error: send: not EDN") != NULL,
+            "%s", o.err);
+  cr_expect(strstr(o.err, "fixtures/yaml/bad-kill-path.yaml:5:18: error: kill: node: "
+                          "'L2b' names no node") != NULL, "%s", o.err);
+  done(&o);
+}
+
+Test(cli, run_validates_everything_before_launching) {
+  struct outcome o = tp(20, (const char *[]){
+      "run", "trees/seed-fractal.yaml", "fixtures/yaml/bad-two-actions.yaml", NULL});
+  cr_expect_eq(o.status, 2);
+  cr_expect(strstr(o.err, "bad-two-actions.yaml:4:5: error: step: two actions") != NULL,
+            "%s", o.err);
+  cr_expect_null(strstr(o.out, "PASS"), "nothing ran: %s", o.out);
+  done(&o);
+  assert_nothing_left();
+}
+
+Test(cli, graph_dot) {
+  struct outcome o = tp(10, (const char *[]){"graph", "trees/seed-fractal.yaml", NULL});
+  cr_expect_eq(o.status, 0);
+  cr_expect(strncmp(o.out, "digraph \"seed-fractal\" {", 24) == 0, "%s", o.out);
+  const char *edges[] = {"\"L1\" -> \"L2a\";", "\"L1\" -> \"L2b\";", "\"L1\" -> \"L2c\";",
+                         "\"L2a\" -> \"L3a\";", "\"L2a\" -> \"L3b\";",
+                         "\"L2b\" -> \"L3c\";", "\"L2b\" -> \"L3d\";"};
+  int arrows = 0;
+  for (const char *p = o.out; (p = strstr(p, " -> ")); p++)
+    arrows++;
+  cr_expect_eq(arrows, 7, "one edge per tree edge:\n%s", o.out);
+  for (size_t i = 0; i < 7; i++)
+    cr_expect(strstr(o.out, edges[i]) != NULL, "%s in\n%s", edges[i], o.out);
+  done(&o);
+}
+
+Test(cli, run_seed_fractal_holds) {
+  struct outcome o = tp(60, (const char *[]){"run", "trees/seed-fractal.yaml", NULL});
+  cr_expect_eq(o.status, 0, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strncmp(o.out, "PASS seed-fractal (", 19) == 0, "%s", o.out);
+  done(&o);
+  assert_nothing_left();
+}
+
+Test(cli, run_wrong_expectation_fails_readably) {
+  struct outcome o = tp(60, (const char *[]){"run", "fixtures/yaml/wrong-expect.yaml", NULL});
+  cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strncmp(o.out, "FAIL wrong-expect (", 19) == 0, "%s", o.out);
+  cr_expect(strstr(o.out, "at [:replies 1 :replies 0]: missing key :error") != NULL, "%s", o.out);
+  cr_expect(strstr(o.out, ">>> ") != NULL, "the difference is marked: %s", o.out);
+  done(&o);
+  o = tp(60, (const char *[]){"run", "fixtures/yaml/wrong-exit.yaml", NULL});
+  cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strstr(o.out, ":status {:signal 9}") != NULL, "%s", o.out);
+  done(&o);
+  assert_nothing_left();
+}
+
+Test(cli, run_tap_parallel) {
+  struct outcome o = tp(90, (const char *[]){
+      "run", "--tap", "-j", "2", "trees/crash-isolate.yaml",
+      "fixtures/yaml/wrong-expect.yaml", "trees/kill-middle.yaml", NULL});
+  cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strncmp(o.out, "TAP version 13\n1..13\nok 1 - crash-isolate: steps\n", 48) == 0,
+            "%s", o.out);
+  cr_expect(strstr(o.out, "\nnot ok 6 - wrong-expect: steps\n  ---\n") != NULL, "%s", o.out);
+  cr_expect(strstr(o.err, "PASS crash-isolate") && strstr(o.err, "FAIL wrong-expect") &&
+                strstr(o.err, "PASS kill-middle"),
+            "human lines on stderr: %s", o.err);
+  done(&o);
+  assert_nothing_left();
+}
+
+Test(cli, run_explicit_node_cmd_and_trace) {
+  const char *watvm = getenv("WATVM");
+  cr_assert_not_null(watvm);
+  char dir[] = "/tmp/treeproof-trace-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char sub[64];
+  snprintf(sub, sizeof sub, "%s/t", dir);
+  struct outcome o = tp(60, (const char *[]){
+      "run", "--node-cmd", watvm, "--trace", sub, "trees/crash-isolate.yaml", NULL});
+  cr_expect_eq(o.status, 0, "stdout: %s\nstderr: %s", o.out, o.err);
+  struct stat st;
+  cr_expect(stat(sub, &st) == 0 && S_ISDIR(st.st_mode), "--trace creates DIR");
+  done(&o);
+  assert_nothing_left();
+  char *rm = NULL;
+  cr_assert(asprintf(&rm, "rm -rf '%s'", dir) > 0);
+  cr_expect_eq(system(rm), 0);
+  free(rm);
+}
