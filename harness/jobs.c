@@ -142,7 +142,9 @@ static void finish(struct pool *p, struct worker *w) {
              result_from_edn(w->buf.ptr, w->buf.len, r) == 0;
   if (!got) {
     r->ms = now_ms() - w->start_ms;
-    if (w->timed_out)
+    if (p->stop_ms > 0)
+      fail_result(r, "interrupted: the run was stopped by a signal", 0);
+    else if (w->timed_out)
       fail_result(r, "harness worker stuck: killed after %d ms", (int)r->ms);
     else if (WIFSIGNALED(status))
       fail_result(r, "harness worker died of signal %d", WTERMSIG(status));

@@ -243,8 +243,8 @@ static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) 
     rc = 2;
   }
   if (leftovers) {
-    fprintf(stderr, "treeproof: error: %zu processes were left behind by a "
-            "worker; killed and reaped\n", leftovers);
+    fprintf(stderr, "treeproof: error: %zu process(es) left behind by a worker "
+            "were killed and reaped\n", leftovers);
     rc = rc ? rc : 1;
   }
   if (n > 1)
