@@ -339,10 +339,13 @@ static const char *const root_specs[] = {
     "[{:name \"A\"} {:name \"B\" :children [{:name \"C\"}]}]}",
 };
 
+static bool show; /* FUZZ_REQUEST_SHOW=1: print the root's replies */
+
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   signal(SIGPIPE, SIG_IGN); /* as node.c does: a closed pipe is EPIPE */
+  show = getenv("FUZZ_REQUEST_SHOW") != NULL;
   return 0;
 }
 
@@ -379,6 +382,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     p += nl ? len + 1 : len;
   }
   edn_arena_free(a);
+  if (show)
+    fprintf(stderr, "policy %u, root replies:\n%.*s", h % 3,
+            (int)outq_bytes(&root.out),
+            root.out.b.ptr ? root.out.b.ptr + root.out.head : "");
   check_replies(&root, &st);
   free(st.ids);
 
