@@ -162,14 +162,15 @@ Test(cli, check_shipped_trees) {
       "check", "trees/seed-fractal.yaml", "trees/deep-chain.yaml", "trees/wide.yaml",
       "trees/crash-isolate.yaml", "trees/crash-escalate.yaml",
       "trees/crash-restart.yaml", "trees/kill-middle.yaml",
-      "trees/backpressure.yaml", "trees/generated-10x3.yaml", NULL});
+      "trees/backpressure.yaml", "trees/generated-10x3.yaml",
+      "trees/spawn-runtime.yaml", NULL});
   cr_expect_eq(o.status, 0, "%s", o.err);
   cr_expect(strstr(o.out, "trees/generated-10x3.yaml: ok (generated-10x3: 1111 nodes") != NULL,
             "%s", o.out);
   int lines = 0;
   for (const char *p = o.out; (p = strchr(p, '\n')); p++)
     lines++;
-  cr_expect_eq(lines, 9);
+  cr_expect_eq(lines, 10);
   done(&o);
 }
 
@@ -267,4 +268,24 @@ Test(cli, run_explicit_node_cmd_and_trace) {
   cr_assert(asprintf(&rm, "rm -rf '%s'", dir) > 0);
   cr_expect_eq(system(rm), 0);
   free(rm);
+}
+
+Test(cli, graph_svg) {
+  if (access("/usr/bin/dot", X_OK) != 0)
+    cr_skip_test("graphviz is not installed");
+  char path[] = "/tmp/treeproof-svg-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  struct outcome o = tp(30, (const char *[]){"graph", "--svg", path, "trees/seed-fractal.yaml", NULL});
+  cr_expect_eq(o.status, 0, "%s", o.err);
+  FILE *f = fopen(path, "r");
+  char buf[4096] = "";
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = '\0';
+  fclose(f);
+  cr_expect(strstr(buf, "<svg") != NULL && strstr(buf, "L3d") != NULL, "%s", buf);
+  unlink(path);
+  done(&o);
+  assert_nothing_left();
 }

@@ -308,7 +308,7 @@ Test(scenario, every_prefix_of_a_valid_file_is_safe) {
 Test(scenario, shipped_trees_all_valid) {
   const char *names[] = {"seed-fractal", "deep-chain", "wide", "crash-isolate",
                          "crash-escalate", "crash-restart", "kill-middle",
-                         "backpressure", "generated-10x3"};
+                         "backpressure", "generated-10x3", "spawn-runtime"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
     char rel[128];
     snprintf(rel, sizeof rel, "trees/%s.yaml", names[i]);
