@@ -323,3 +323,36 @@ Test(scenario, shipped_trees_all_valid) {
     free(path);
   }
 }
+
+Test(scenario, mutations_never_crash, .timeout = 120.) {
+  /* a deterministic fuzz: YAML-significant bytes dropped into real
+   * scenarios; every load either succeeds or fails with a position */
+  const char *files[] = {"trees/seed-fractal.yaml", "trees/crash-restart.yaml",
+                         "trees/spawn-runtime.yaml"};
+  static const char alphabet[] = ":-[]{}'\"&*!|>#,?%@`\n \t\\/_0123456789aZ";
+  unsigned seed = 12345;
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    char *path = fixture(files[f]);
+    FILE *in = fopen(path, "r");
+    cr_assert_not_null(in);
+    char orig[8192], buf[8192];
+    size_t len = fread(orig, 1, sizeof orig, in);
+    fclose(in);
+    for (int round = 0; round < 700; round++) {
+      memcpy(buf, orig, len);
+      int edits = 1 + (int)(rand_r(&seed) % 6);
+      for (int k = 0; k < edits; k++) {
+        size_t at = rand_r(&seed) % len;
+        unsigned r = (unsigned)rand_r(&seed);
+        buf[at] = (r & 1) ? alphabet[r % (sizeof alphabet - 1)] : (char)(r >> 8);
+      }
+      struct scenario_error e;
+      struct scenario *s = scenario_load_mem("m.yaml", buf, len, &e);
+      if (!s)
+        cr_assert(e.pos.line >= 1 && e.pos.column >= 1 && e.message[0],
+                  "round %d: an error without a position", round);
+      scenario_free(s);
+    }
+    free(path);
+  }
+}
