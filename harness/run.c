@@ -224,8 +224,8 @@ static void trace_event(struct engine *e, const char *dir, const char *line,
                         size_t len, bool raw) {
   if (e->trace_fd < 0)
     return;
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  struct timespec ts; /* the nodes' clock, so the files merge by :t-us */
+  clock_gettime(CLOCK_MONOTONIC, &ts);
   struct edn_buf b = {0};
   char head[256];
   int n = snprintf(head, sizeof head,
@@ -722,6 +722,16 @@ int engine_refresh(struct engine *e, double deadline) {
     return -1;
   }
   walk_fan(e, e->s->root, rep);
+  struct live_node *root = engine_live(e, e->s->root);
+  if (root->state != NODE_ALIVE || root->pid != e->root_pid) {
+    char *text = edn_to_string(rep);
+    engine_step_fail(e, "tree: the root (pid %d) does not give its own pid in "
+                     "its {:op :fan :req {:op :inspect}} reply: %.300s",
+                     (int)e->root_pid, text ? text : "?");
+    free(text);
+    e->map_dirty = false;
+    return -1;
+  }
   struct proc_table pt = {0};
   proctree_scan(&pt);
   rc = cross_check(e, &pt);
