@@ -159,7 +159,8 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
   struct idmap_entry e;
   if (!id || id->type != EDN_INT || !idmap_take(&c->pending, id->u.integer, &e))
     return; /* not ours to answer: a reply nobody waits for */
-  req_fill(e.req, e.slot, map_without_id(e.req->a, v));
+  if (e.slot < 0) req_pass_up(e.req, v);
+  else req_fill(e.req, e.slot, map_without_id(e.req->a, v));
 }
 
 static void on_err_line(struct child *c, const char *line, size_t len) {

@@ -30,7 +30,7 @@ static int reserve(struct linebuf *lb, size_t room) {
   if (lb->cap - lb->len >= room) return 0;
   compact(lb);
   if (lb->cap - lb->len >= room) return 0;
-  size_t n = lb->cap ? lb->cap : LINEBUF_CHUNK;
+  size_t n = lb->cap ? lb->cap * 2 : 16384;
   while (n - lb->len < room) n *= 2;
   char *p = realloc(lb->buf, n);
   if (!p) return -ENOMEM;
@@ -41,10 +41,14 @@ static int reserve(struct linebuf *lb, size_t room) {
 
 long linebuf_read(struct linebuf *lb, int fd) {
   if (lb->start == lb->len) lb->start = lb->len = lb->scan = 0;
-  if (reserve(lb, LINEBUF_CHUNK) < 0) return -ENOMEM;
+  /* Read into the room there is (at least 4 KiB, at most one chunk): a
+   * quiet edge keeps a small buffer. */
+  if (reserve(lb, 4096) < 0) return -ENOMEM;
+  size_t room = lb->cap - lb->len;
+  if (room > LINEBUF_CHUNK) room = LINEBUF_CHUNK;
   ssize_t n;
   do {
-    n = read(fd, lb->buf + lb->len, LINEBUF_CHUNK);
+    n = read(fd, lb->buf + lb->len, room);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
   if (n == 0) lb->eof = true;

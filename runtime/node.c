@@ -372,9 +372,13 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
     pump(n);
     if (n->done) break;
     int e = loop_run_once(n->loop, -1);
-    if (e < 0) {
+    if (e < 0) { /* the loop itself is broken: kill what we started, go */
       snprintf(why, whylen, "unable to wait for events: %s", strerror(-e));
       node_panic(n, why, NULL);
+      signal_kids(n, SIGKILL);
+      for (size_t i = 0; i < n->nkids; i++)
+        if (n->kids[i]->alive) waitpid(n->kids[i]->pid, NULL, 0);
+      break;
     }
   }
   flush_out(n);

@@ -155,6 +155,8 @@ struct req *req_new_top(struct node *n);
 struct req *req_new_sub(struct req *parent, int slot);
 void req_reply(struct req *r, edn_value *m);   /* m: reply without :id */
 void req_fail(struct req *r, const char *type, const char *msg);
+/* A child's whole reply `m` (with its :id, in n->scratch) answers r. */
+void req_pass_up(struct req *r, edn_value *m);
 void req_drop(struct req *r);                  /* forget, no reply */
 void req_fill(struct req *r, int slot, edn_value *m); /* a fan's part */
 edn_value *wat_error(edn_arena *a, const char *type, const char *msg);

@@ -46,6 +46,7 @@ static bool is_path(const edn_value *p) {
 
 static edn_value *request(edn_arena *a, const char *op) {
   edn_value *m = edn_coll(a, EDN_MAP);
+  if (m) edn_map_putk(a, m, "id", edn_nil(a)); /* set by child_send; first */
   if (m) edn_map_putk(a, m, "op", edn_keyword(a, op));
   return m;
 }

@@ -134,6 +134,21 @@ void req_reply(struct req *r, edn_value *m) {
   req_fill(parent, slot, m);
 }
 
+void req_pass_up(struct req *r, edn_value *m) {
+  struct node *n = r->n;
+  if (!r->top) {
+    req_reply(r, map_without_id(r->a, m));
+    return;
+  }
+  /* A route's reply goes up as it came, but for :id: print it from where
+   * it was parsed, without a copy. */
+  if (!n->out_dead) {
+    if (edn_map_getk(m, "id")) edn_map_putk(n->scratch, m, "id", r->id);
+    outq_line(&n->out, edn_map_getk(m, "id") ? m : with_id(r->a, r->id, m));
+  }
+  req_free(r);
+}
+
 void req_fail(struct req *r, const char *type, const char *msg) {
   edn_arena *a = r->a;
   edn_value *m = edn_coll(a, EDN_MAP);

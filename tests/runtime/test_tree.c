@@ -4,6 +4,7 @@
  * test ends by proving no process of the tree is left and no fd leaked. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,4 +302,60 @@ Test(tree, bad_spec_exits_64_with_a_message) {
   }
   cr_expect_eq(tree_reap_orphans(2000), 0);
   cr_expect_eq(fd_count(), fds0);
+}
+
+Test(tree, spawn_at_run_time_joins_the_fan_after_spec_children) {
+  struct tree t;
+  cr_assert_eq(tree_start(&t, "{:name \"L1\" :children [{:name \"A\"}]}", false, NULL), 0);
+  edn_value *r = tree_ask(&t, "{:id 1 :op :spawn :spec {:name \"Z\" :children [{:name \"Z1\"}]}}", 5000);
+  cr_assert(r);
+  cr_expect_str_eq(get_str(r, "spawned"), "Z");
+  r = tree_ask(&t, "{:id 2 :op :spawn :spec {:name \"A\"}}", 5000);
+  cr_expect(r && edn_is_keyword(edn_map_getk(edn_map_getk(r, "error"), "type"), "wat/exists"));
+  r = tree_ask(&t, "{:id 3 :op :spawn :spec {:name \"Q\" :colour 1}}", 5000);
+  cr_expect(r && edn_is_keyword(edn_map_getk(edn_map_getk(r, "error"), "type"), "wat/bad-request"));
+  r = tree_ask(&t, "{:id 4 :op :fan}", 5000);
+  cr_assert(r);
+  edn_value *reps = edn_map_getk(r, "replies");
+  cr_assert_eq(reps->u.seq.len, 2);
+  cr_expect_str_eq(get_str(reps->u.seq.items[1], "node"), "Z");
+  char line[128];
+  r = tree_ask(&t, route_line(line, sizeof line, 5, "Z/Z1", "{:op :inspect}"), 5000);
+  cr_expect(r && get_int(r, "depth") == 3, "a spawned child gets depth + 1");
+  end_clean(&t);
+}
+
+Test(tree, trace_writes_each_edge_event) {
+  char dir[] = "/tmp/watvm-trace-XXXXXX";
+  cr_assert(mkdtemp(dir));
+  setenv("WATVM_TRACE", dir, 1);
+  struct tree t;
+  int rc = tree_start(&t, "{:name \"L1\" :children [{:name \"A\"}]}", false, NULL);
+  unsetenv("WATVM_TRACE");
+  cr_assert_eq(rc, 0);
+  cr_assert(tree_ask(&t, "{:id 1 :op :fan}", 5000));
+  end_clean(&t);
+  char path[300], buf[4096] = "";
+  snprintf(path, sizeof path, "%s/%d.ednl", dir, (int)0);
+  /* the root's file: the one that names the edge ["L1" "A"] */
+  DIR *d = opendir(dir);
+  struct dirent *de;
+  int files = 0;
+  bool down = false, up = false;
+  while (d && (de = readdir(d))) {
+    if (de->d_name[0] == '.') continue;
+    files++;
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    FILE *f = fopen(path, "re");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f) fclose(f);
+    down = down || strstr(buf, ":edge [\"L1\" \"A\"] :dir :down :msg {:id 1 :op :fan");
+    up = up || strstr(buf, ":edge [\"L1\" \"A\"] :dir :up :msg {:id 1 :node \"A\"");
+    unlink(path);
+  }
+  if (d) closedir(d);
+  rmdir(dir);
+  cr_expect_eq(files, 2, "one file per node");
+  cr_expect(down && up, "the edge's down and up events");
 }
