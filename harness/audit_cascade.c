@@ -89,7 +89,8 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
                   "%d) is still there %.0f ms after %s of %s (pid %d); its "
                   "whole subtree should be gone", b->t->path, (int)b->pid,
                   pi.state, (int)pi.ppid, took,
-                  k->signal ? "the kill" : "the panic", k->node->path,
+                  k->closing ? "the :exit"
+                  : k->signal ? "the kill" : "the panic", k->node->path,
                   (int)k->pid);
   }
   /* and nothing outside it went down */

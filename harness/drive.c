@@ -99,6 +99,10 @@ struct tree_node *drive_crash_target(struct engine *e, const edn_value *req,
   *reason = NULL;
   for (int depth = 0; req && req->type == EDN_MAP && depth < 4096; depth++) {
     const edn_value *op = edn_map_getk(req, "op");
+    if (edn_is_keyword(op, "exit")) {
+      *reason = "exit"; /* a close, not a crash: cascade only */
+      return n;
+    }
     if (edn_is_keyword(op, "panic")) {
       const edn_value *r = edn_map_getk(req, "reason");
       if (r && r->type == EDN_STRING)
@@ -121,6 +125,19 @@ struct tree_node *drive_crash_target(struct engine *e, const edn_value *req,
   return NULL;
 }
 
+/* True when the innermost request of `req` (through :route) is :exit. */
+static bool drive_is_exit(const edn_value *req) {
+  for (int depth = 0; req && req->type == EDN_MAP && depth < 4096; depth++) {
+    const edn_value *op = edn_map_getk(req, "op");
+    if (edn_is_keyword(op, "exit"))
+      return true;
+    if (!edn_is_keyword(op, "route"))
+      return false;
+    req = edn_map_getk(req, "req");
+  }
+  return false;
+}
+
 static int step_send(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
   double deadline = step_deadline(e, st);
@@ -138,7 +155,8 @@ static int step_send(struct engine *e, size_t i) {
     if (rc == -EINTR)
       return rc;
     crashing = rc == 0;
-    k.reason = reason;
+    k.closing = drive_is_exit(st->send);
+    k.reason = k.closing ? NULL : reason;
     k.step = i;
   }
   char *printed = NULL;
@@ -157,7 +175,7 @@ static int step_send(struct engine *e, size_t i) {
                                       : "the root is gone (EPIPE)");
     return -1;
   }
-  if (target && !target->parent)
+  if (target && !target->parent && !(crashing && k.closing))
     engine_exempt(e, id); /* the root itself panics: nobody answers */
   rc = 0;
   if (st->expect)

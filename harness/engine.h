@@ -96,6 +96,8 @@ struct crash {
   unsigned long long start;
   int signal;          /* kill: the signal; 0 for a panic */
   const char *reason;  /* panic: the :reason sent (NULL if none) */
+  bool closing;        /* an :exit sent: a graceful close, judged by
+                          cascade only (it is no crash) */
   double t0;           /* when it was caused (engine_now_ms) */
   size_t step;         /* index of the step */
   struct live_node *before; /* copy of the node table just before */

@@ -576,7 +576,9 @@ static size_t count_nodes(const struct tree_node *t) {
 }
 
 static void fill_nodes(struct engine *e, struct tree_node *t, size_t *k) {
-  e->nodes[(*k)++] = (struct live_node){.t = t, .state = NODE_ALIVE};
+  /* nodes a step spawns (a spawn step, or a :spawn sent) come later */
+  e->nodes[(*k)++] = (struct live_node){
+      .t = t, .state = t->spawn_step >= 0 ? NODE_PENDING : NODE_ALIVE};
   for (size_t i = 0; i < t->nchildren; i++)
     fill_nodes(e, t->children[i], k);
 }
@@ -589,10 +591,6 @@ static int nodes_init(struct engine *e) {
   fill_nodes(e, e->s->root, &k);
   e->nnodes = n;
   qsort(e->nodes, n, sizeof *e->nodes, cmp_live);
-  /* children added by a spawn step do not exist until it runs */
-  for (size_t i = 0; i < e->s->nsteps; i++)
-    if (e->s->steps[i].action == STEP_SPAWN && e->s->steps[i].spawned)
-      engine_mark_subtree(e, e->s->steps[i].spawned, NODE_PENDING);
   return 0;
 }
 
@@ -814,16 +812,18 @@ bool engine_restart_limit(struct engine *e, const struct tree_node *child) {
 }
 
 void engine_crash(struct engine *e, struct crash *k) {
-  e->ncrashes++;
   struct live_node *ln = engine_live(e, k->node);
-  if (ln)
-    ln->crash_ms[ln->ncrash++ % 16] = k->t0;
+  if (!k->closing) {
+    e->ncrashes++;
+    if (ln)
+      ln->crash_ms[ln->ncrash++ % 16] = k->t0;
+  }
   if (engine_listed(e, PROP_CASCADE)) {
     double t = engine_now_ms();
     audit_cascade_crash(e, k);
     e->ms[PROP_CASCADE] += engine_now_ms() - t;
   }
-  if (engine_listed(e, PROP_CONTAINMENT)) {
+  if (engine_listed(e, PROP_CONTAINMENT) && !k->closing) {
     double t = engine_now_ms();
     audit_containment_crash(e, k);
     e->ms[PROP_CONTAINMENT] += engine_now_ms() - t;
@@ -952,6 +952,13 @@ static void run_steps(struct engine *e) {
   for (size_t i = 0; i < e->s->nsteps; i++) {
     progress(e, i);
     int rc = drive_step(e, i);
+    /* what this step spawned exists now: the next refresh learns pids */
+    for (size_t k = 0; k < e->nnodes; k++)
+      if (e->nodes[k].t->spawn_step == (long)i &&
+          e->nodes[k].state == NODE_PENDING) {
+        e->nodes[k].state = NODE_ALIVE;
+        e->map_dirty = true;
+      }
     if (rc == 0)
       continue;
     if (rc == -EINTR)
