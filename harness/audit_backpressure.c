@@ -63,6 +63,8 @@ struct flood {
   size_t nsent;
   char pending[8192]; /* a line partly written */
   size_t pend_len, pend_off;
+  long peak_kb;                /* the largest VmRSS while held */
+  const struct tree_node *peak;
 };
 
 static int build_prefix(struct engine *e, struct flood *f) {
@@ -140,12 +142,17 @@ static int fill(struct engine *e, struct flood *f, double deadline) {
 
 static void check_rss(struct engine *e, struct flood *f) {
   long bound = e->s->bp_rss_kb > 0 ? e->s->bp_rss_kb : 65536;
+  f->peak_kb = 0;
   struct edn_buf figs = {0};
   for (size_t i = 0; i < e->nnodes; i++) {
     struct live_node *ln = &e->nodes[i];
     if (ln->state != NODE_ALIVE || !ln->pid)
       continue;
     long kb = proc_rss_kb(ln->pid);
+    if (kb > f->peak_kb) {
+      f->peak_kb = kb;
+      f->peak = ln->t;
+    }
     if (kb > bound)
       engine_fail(e, PROP_BACKPRESSURE, "backpressure: %s (pid %d) VmRSS %ld "
                   "kB > bound %ld kB while %s was held", ln->t->path,
@@ -262,8 +269,11 @@ void audit_backpressure(struct engine *e) {
   e->bulk_on = false;
   if (!e->fail[PROP_BACKPRESSURE])
     engine_summary(e, PROP_BACKPRESSURE, "held %s: accepted %ld bytes <= "
-                   "bound %ld; %zu replies in order", f->held->path,
-                   f->accepted, f->bound, e->bulk_got);
+                   "bound %ld; peak RSS %ld kB (%s) <= %ld kB; %zu replies "
+                   "in order", f->held->path, f->accepted, f->bound,
+                   f->peak_kb, f->peak ? f->peak->path : "-",
+                   e->s->bp_rss_kb > 0 ? e->s->bp_rss_kb : 65536,
+                   e->bulk_got);
   engine_note(e, PROP_BACKPRESSURE, "backpressure: held %s (pid %d), "
               "accepted %ld bytes, bound %ld bytes over %zu nodes, %zu "
               "requests, %zu replies", f->held->path, (int)f->held_pid,

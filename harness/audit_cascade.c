@@ -61,8 +61,20 @@ static bool gone(struct engine *e, pid_t pid, unsigned long long start) {
   return false;
 }
 
+/* The longest :grace-ms in t's subtree (DESIGN.md default: 2 s). */
+static long subtree_grace(const struct tree_node *t) {
+  long g = t->grace_ms >= 0 ? t->grace_ms : CASCADE_GRACE_MS;
+  for (size_t i = 0; i < t->nchildren; i++) {
+    long c = subtree_grace(t->children[i]);
+    if (c > g)
+      g = c;
+  }
+  return g;
+}
+
 void audit_cascade_crash(struct engine *e, const struct crash *k) {
-  double deadline = k->t0 + CASCADE_GRACE_MS + CASCADE_SLACK_MS;
+  double deadline = k->t0 + (double)subtree_grace(affected_top(e, k)) +
+                    CASCADE_SLACK_MS;
   const struct tree_node *top = k->node;
   size_t left = 0;
   for (;;) {
@@ -233,7 +245,8 @@ void audit_cascade_end(struct engine *e) {
       close(e->in_fd);
       e->in_fd = -1;
     }
-    nleft = wait_down(e, t0 + CASCADE_GRACE_MS + CASCADE_SLACK_MS, left,
+    nleft = wait_down(e, t0 + (double)subtree_grace(e->s->root) +
+                             CASCADE_SLACK_MS, left,
                       sizeof left / sizeof left[0]);
     double took = engine_now_ms() - t0;
     for (size_t i = 0; i < nleft && i < 32; i++) {

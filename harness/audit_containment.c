@@ -205,6 +205,20 @@ static void judge_isolate(struct engine *e, const struct crash *k,
               "crashed child %s at all", p->path, x->node->path);
 }
 
+/* A restart shows in the parent's :stats :restarts. */
+static void check_restart_counted(struct engine *e, const struct tree_node *p,
+                                  double deadline) {
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "stats"));
+  if (engine_request(e, p, req, deadline, &rep) < 0)
+    return;
+  const edn_value *n = edn_map_getk(rep, "restarts");
+  if (!n || n->type != EDN_INT || n->u.integer < 1)
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s restarted a child but "
+                "its :stats :restarts is %s", p->path,
+                n && n->type == EDN_INT ? "0" : "missing");
+}
+
 /* `restart`: the same name under a new pid, child of the same parent.
  * Returns 1 when the parent went down instead (its restart limit). */
 static int judge_restart(struct engine *e, const struct expect *x,
@@ -220,8 +234,10 @@ static int judge_restart(struct engine *e, const struct expect *x,
       if (pid && pid->type == EDN_INT && pid->u.integer != x->pid) {
         struct proc_info pi;
         if (proc_read((pid_t)pid->u.integer, &pi) == 0 &&
-            pi.ppid == pl->pid)
+            pi.ppid == pl->pid) {
+          check_restart_counted(e, p, deadline);
           return 0;
+        }
         engine_fail(e, PROP_CONTAINMENT, "containment: %s says it restarted "
                     "as pid %lld, but /proc does not show that pid under "
                     "%s (pid %d)", x->node->path,

@@ -85,6 +85,7 @@ struct live_node {
   pid_t pid;                /* 0 until known */
   unsigned long long start; /* from /proc, with pid */
   bool held;                /* SIGSTOPped by the harness */
+  long said_ppid, said_pgid; /* what its last :inspect claimed (-1: none) */
   double crash_ms[16];      /* when the scenario crashed it (ring) */
   unsigned ncrash;
 };

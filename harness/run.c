@@ -635,6 +635,9 @@ static void walk_fan(struct engine *e, struct tree_node *t, const edn_value *r) 
   }
   ln->state = NODE_ALIVE;
   ln->pid = (pid_t)pid->u.integer;
+  const edn_value *pp = edn_map_getk(res, "ppid"), *pg = edn_map_getk(res, "pgid");
+  ln->said_ppid = pp && pp->type == EDN_INT ? (long)pp->u.integer : -1;
+  ln->said_pgid = pg && pg->type == EDN_INT ? (long)pg->u.integer : -1;
   const edn_value *reps = edn_map_getk(r, "replies");
   bool *answered = calloc(t->nchildren + 1, sizeof *answered);
   for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
@@ -682,6 +685,14 @@ static int cross_check(struct engine *e, const struct proc_table *pt) {
                                            : "gives it another parent");
       bad++;
       continue;
+    }
+    if ((ln->said_ppid >= 0 && ln->said_ppid != pi->ppid) ||
+        (ln->said_pgid >= 0 && ln->said_pgid != pi->pgid)) {
+      engine_step_fail(e, "tree: %s (pid %d) says :ppid %ld :pgid %ld, but "
+                       "/proc says ppid %d pgid %d", ln->t->path, ln->pid,
+                       ln->said_ppid, ln->said_pgid, (int)pi->ppid,
+                       (int)pi->pgid);
+      bad++;
     }
     ln->start = pi->start;
     engine_seen(e, ln->pid, pi->start);
