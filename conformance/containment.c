@@ -33,3 +33,15 @@ Test(containment, control_swallow_panic, .timeout = 120.) {
   tp_assert_control("conformance/trees/control-all.yaml", "control-all",
                     "swallow-panic", "containment", ":panic nil", 60.);
 }
+
+/* A crash every level passes up ends at the harness: the root's own panic
+ * on stderr carries the chain. */
+Test(containment, escalation_to_the_root, .timeout = 60.) {
+  tp_assert_holds("conformance/trees/escalate-root.yaml", "escalate-root",
+                  "containment", 50.);
+}
+
+Test(containment, control_swallow_panic_escalated, .timeout = 120.) {
+  tp_assert_control("conformance/trees/escalate-root.yaml", "escalate-root",
+                    "swallow-panic", "containment", "never showed", 60.);
+}

@@ -163,6 +163,10 @@ static const edn_value *await_report(struct engine *e, const struct expect *x,
       return r; /* *from NULL: found in the root's own panic */
     if (engine_now_ms() > deadline || e->interrupted)
       return r;
+    /* nobody left to ask and the root's stderr is complete: it never
+     * will show */
+    if (!*from && e->err_eof && engine_reap_root(e))
+      return NULL;
     if (engine_pump(e, 25, false) < 0)
       return NULL;
   }
@@ -348,8 +352,13 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
     const edn_value *rep = await_report(e, &x, deadline, &from);
     if (!rep) {
       engine_fail(e, PROP_CONTAINMENT, "containment: the exit of %s (pid %d) "
-                  "never showed in an ancestor's :stats :exits", x.node->path,
-                  (int)x.pid);
+                  "never showed in an ancestor's :stats :exits%s", x.node->path,
+                  (int)x.pid, e->root_reaped
+                  ? " nor in a {:wat/panic ...} on the root's stderr (the "
+                    "whole tree is gone)" : "");
+      /* judge the others by what the policies above would take down */
+      while (top->parent && node_policy(top->parent) == POLICY_ESCALATE)
+        top = top->parent;
       break;
     }
     check_report(e, &x, rep, from ? from->path : "the root's stderr");

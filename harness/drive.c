@@ -396,6 +396,18 @@ static struct live_node *alive_node(struct engine *e, size_t i,
   return ln;
 }
 
+/* Does `sig` end a process that does not handle it? (Only then is a kill
+ * a crash for containment and cascade.) */
+static bool fatal_signal(int sig) {
+  switch (sig) {
+  case 0: case SIGSTOP: case SIGCONT: case SIGTSTP: case SIGTTIN:
+  case SIGTTOU: case SIGCHLD: case SIGWINCH: case SIGURG:
+    return false;
+  default:
+    return true;
+  }
+}
+
 static int step_kill(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
   double deadline = step_deadline(e, st);
@@ -417,8 +429,10 @@ static int step_kill(struct engine *e, size_t i) {
     free(k.before);
     return -1;
   }
-  if (rc == 0)
+  if (rc == 0 && fatal_signal(st->signal))
     engine_crash(e, &k);
+  else if (rc == 0)
+    free(k.before);
   e->map_dirty = true;
   return 0;
 }
