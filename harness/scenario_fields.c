@@ -203,8 +203,11 @@ int load_path(struct loader *L, const struct ynode *y, const char *what,
     size_t len = slash ? (size_t)(slash - p) : strlen(p);
     struct tree_node *c = tree_child(at, p, len);
     if (!c) {
-      load_fail(L, y, "%s: '%s' names no node (no child '%.*s' under '%s')",
-                what, path, (int)len, p, at->path);
+      bool rooted = at == L->s->root && strlen(at->name) == len &&
+                    memcmp(at->name, p, len) == 0;
+      load_fail(L, y, "%s: '%s' names no node (no child '%.*s' under '%s')%s",
+                what, path, (int)len, p, at->path,
+                rooted ? "; a path starts below the root" : "");
       break;
     }
     at = c;

@@ -144,6 +144,11 @@ static int load_send(struct loader *L, struct steps_state *st,
   if (id->u.integer < 0)
     return load_fail(L, y, "send: :id %lld is negative; negative ids are the "
                      "harness's own", (long long)id->u.integer);
+  for (size_t i = 0; i < st->nsent; i++)
+    if (st->sent_ids[i] == id->u.integer)
+      return load_fail(L, y, "send: :id %lld is already sent by an earlier "
+                       "step; give each request its own :id so its reply is "
+                       "unambiguous", (long long)id->u.integer);
   s->send_text = strdup(y->text);
   if (!s->send_text)
     return load_fail(L, y, "out of memory");

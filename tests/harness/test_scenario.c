@@ -228,6 +228,8 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-empty.yaml", 1, 1, "empty scenario"},
       {"bad-comment-only.yaml", 1, 1, "empty scenario"},
       {"bad-two-documents.yaml", 3, 1, "more than one YAML document"},
+      {"bad-duplicate-id.yaml", 4, 11, ":id 1 is already sent by an earlier step"},
+      {"bad-rooted-path.yaml", 3, 11, "a path starts below the root"},
       {"hostile-billion-laughs.yaml", 2, 8, "aliases"},
       {"hostile-deep-mapping.yaml", 1, 2051, "nested too deeply"},
       {"hostile-deep-sequence.yaml", 1, 518, "nested too deeply"},
