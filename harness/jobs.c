@@ -91,7 +91,9 @@ static void worker_main(struct pool *p, size_t index, int out) {
   char *text = result_to_edn(&r);
   if (text)
     write_all(out, text, strlen(text));
-  _exit(text ? 0 : 3);
+  /* exit, not _exit: stdio was flushed before the fork, and a coverage
+   * build needs its atexit dump from the worker too */
+  exit(text ? 0 : 3);
 }
 
 static int launch(struct pool *p, struct worker *w) {

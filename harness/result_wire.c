@@ -8,7 +8,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report_text.h"
+
 static const char *const verdicts[] = {"skip", "pass", "fail"};
+
+/* `s` as an EDN string, invalid UTF-8 replaced by '?' (the reader on the
+ * other end refuses it, and a node's stderr may hold anything). */
+static edn_value *text_edn(edn_arena *a, const char *s) {
+  size_t len = strlen(s);
+  char *clean = malloc(len + 1);
+  if (!clean)
+    return NULL;
+  for (size_t i = 0; i < len;) {
+    size_t n = report_utf8_len((const unsigned char *)s + i, len - i);
+    if (n == 0) {
+      clean[i++] = '?';
+      continue;
+    }
+    memcpy(clean + i, s + i, n);
+    i += n;
+  }
+  edn_value *v = edn_string(a, clean, len);
+  free(clean);
+  return v;
+}
 
 static edn_value *check_edn(edn_arena *a, const struct check_result *c) {
   edn_value *m = edn_coll(a, EDN_MAP);
@@ -16,11 +39,10 @@ static edn_value *check_edn(edn_arena *a, const struct check_result *c) {
       edn_map_putk(a, m, "ms", edn_float(a, c->ms)) < 0)
     return NULL;
   if (c->summary &&
-      edn_map_putk(a, m, "summary", edn_string(a, c->summary, strlen(c->summary))) < 0)
+      edn_map_putk(a, m, "summary", text_edn(a, c->summary)) < 0)
     return NULL;
   if (c->evidence &&
-      edn_map_putk(a, m, "evidence",
-                   edn_string(a, c->evidence, strlen(c->evidence))) < 0)
+      edn_map_putk(a, m, "evidence", text_edn(a, c->evidence)) < 0)
     return NULL;
   return m;
 }

@@ -218,3 +218,60 @@ Test(report, junit_valid_and_counted, .init = setup, .timeout = 30.) {
 Test(report, junit_unwritable) {
   cr_expect_eq(report_junit("/nonexistent-dir/x.xml", NULL, 0), -1);
 }
+
+/* ---- the worker → parent wire (result_wire.h) and the node command ---- */
+
+#include "node_cmd.h"
+#include "result_wire.h"
+
+Test(report, result_wire_round_trip, .init = setup) {
+  char *text = result_to_edn(&rs[1]);
+  cr_assert_not_null(text);
+  struct scenario_result back;
+  memset(&back, 0, sizeof back);
+  back.scenario = &sc_b;
+  cr_assert_eq(result_from_edn(text, strlen(text), &back), 0, "%s", text);
+  cr_expect_eq(back.failed_step, 3);
+  cr_expect_eq(back.ms, 1030);
+  cr_expect_eq(back.steps.verdict, VERDICT_FAIL);
+  cr_expect_str_eq(back.steps.summary, rs[1].steps.summary);
+  cr_expect(strncmp(back.steps.evidence, rs[1].steps.evidence, 60) == 0, "%s",
+            back.steps.evidence);
+  cr_expect(strstr(back.steps.evidence, "bad bytes: \x01\x7f ?? <&>") != NULL,
+            "invalid UTF-8 crosses as '?': %s", back.steps.evidence);
+  cr_expect_eq(back.steps.ms, 1001);
+  cr_expect_eq(back.props[PROP_REPLIES].verdict, VERDICT_FAIL);
+  cr_expect_eq(back.props[PROP_BACKPRESSURE].verdict, VERDICT_SKIP);
+  cr_expect_null(back.props[PROP_CONTAINMENT].summary);
+  free(back.steps.summary);
+  free(back.steps.evidence);
+  for (int i = 0; i < PROP_COUNT; i++) {
+    free(back.props[i].summary);
+    free(back.props[i].evidence);
+  }
+  free(text);
+  struct scenario_result junk;
+  memset(&junk, 0, sizeof junk);
+  cr_expect_eq(result_from_edn("{:ms 1}", 7, &junk), -1);
+  cr_expect_eq(result_from_edn("not edn {", 9, &junk), -1);
+}
+
+Test(report, node_cmd_split_and_resolve) {
+  char msg[256];
+  char **argv = node_cmd_resolve("  sh   -c\t'x'  ", msg, sizeof msg);
+  cr_assert_not_null(argv, "%s", msg);
+  cr_expect(strstr(argv[0], "/sh") != NULL, "found on PATH: %s", argv[0]);
+  cr_expect_str_eq(argv[1], "-c");
+  cr_expect_str_eq(argv[2], "'x'", "no shell: quotes stay");
+  cr_expect_null(argv[3]);
+  node_cmd_free(argv);
+  cr_expect_null(node_cmd_resolve("   ", msg, sizeof msg));
+  cr_expect(strstr(msg, "empty") != NULL, "%s", msg);
+  cr_expect_null(node_cmd_resolve("/nonexistent/watvm --x", msg, sizeof msg));
+  cr_expect(strstr(msg, "/nonexistent/watvm") != NULL, "%s", msg);
+  cr_expect_null(node_cmd_resolve("no-such-program-anywhere", msg, sizeof msg));
+  argv = node_cmd_resolve("/bin/sh", msg, sizeof msg);
+  cr_assert_not_null(argv, "%s", msg);
+  cr_expect_str_eq(argv[0], "/bin/sh");
+  node_cmd_free(argv);
+}
