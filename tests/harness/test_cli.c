@@ -289,3 +289,67 @@ Test(cli, graph_svg) {
   done(&o);
   assert_nothing_left();
 }
+
+/* Processes carrying this test's mark, right now. */
+static int marked_processes(void) {
+  DIR *d = opendir("/proc");
+  struct dirent *e;
+  int found = 0;
+  while (d && (e = readdir(d))) {
+    char path[300], env[65536];
+    snprintf(path, sizeof path, "/proc/%s/environ", e->d_name);
+    int fd = e->d_name[0] >= '1' && e->d_name[0] <= '9'
+                 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    if (fd < 0)
+      continue;
+    ssize_t n = read(fd, env, sizeof env - 1);
+    close(fd);
+    found += n > 0 && memmem(env, (size_t)n, mark, strlen(mark)) != NULL;
+  }
+  if (d)
+    closedir(d);
+  return found;
+}
+
+static void interrupt_run(const char *jobs) {
+  const char *exe = getenv("TREEPROOF"), *top = getenv("TREEPROOF_SOURCE_DIR");
+  cr_assert(exe && top);
+  int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    if (chdir(top) < 0)
+      _exit(126);
+    setenv("TREEPROOF_TEST_MARK", mark, 1);
+    execl(exe, exe, "run", "-j", jobs, "fixtures/yaml/slow-wait.yaml",
+          "fixtures/yaml/slow-wait.yaml", (char *)NULL);
+    _exit(127);
+  }
+  close(devnull);
+  struct timespec nap = {0, 20 * 1000 * 1000};
+  /* treeproof, its worker(s) and the 4 nodes of at least one tree */
+  for (int i = 0; i < 500 && marked_processes() < 6; i++)
+    nanosleep(&nap, NULL);
+  cr_expect_geq(marked_processes(), 6, "the tree came up");
+  kill(pid, SIGINT);
+  int st = 0;
+  for (int i = 0; i < 750 && waitpid(pid, &st, WNOHANG) == 0; i++)
+    nanosleep(&nap, NULL);
+  if (waitpid(pid, &st, WNOHANG) == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    cr_assert_fail("treeproof ignored SIGINT for 15 s");
+  }
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 130, "exit 130 on SIGINT, got %d", st);
+  assert_nothing_left(); /* at once: treeproof reaps before it exits */
+}
+
+Test(cli, sigint_leaves_nothing_j1) {
+  interrupt_run("1");
+}
+
+Test(cli, sigint_leaves_nothing_j2) {
+  interrupt_run("2");
+}
