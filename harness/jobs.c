@@ -211,6 +211,15 @@ static void draw_progress(struct pool *p) {
   fflush(f);
 }
 
+/* The next scenario could not get a worker: it fails, and says why. */
+static void cannot_launch(struct pool *p) {
+  size_t i = p->next++;
+  fail_result(&p->rs[i], "cannot start a harness worker (errno %d)", errno);
+  p->finished++;
+  if (p->o->done)
+    p->o->done(p->o->ctx, i, &p->rs[i]);
+}
+
 static void loop(struct pool *p) {
   int jobs = p->o->jobs;
   struct pollfd *pfd = calloc((size_t)jobs + 1, sizeof *pfd);
@@ -221,7 +230,7 @@ static void loop(struct pool *p) {
     for (int k = 0; k < jobs; k++) {
       if (p->w[k].pid == 0 && p->next < p->n && !p->interrupted &&
           launch(p, &p->w[k]) < 0)
-        fail_result(&p->rs[p->next++], "cannot fork a worker (errno %d)", errno);
+        cannot_launch(p);
       active += p->w[k].pid > 0;
     }
     if (active == 0 && (p->next >= p->n || p->interrupted))
