@@ -115,7 +115,9 @@ void loop_timer_stop(struct loop *l, struct loop_timer *t) {
 void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t ms,
                       loop_timer_fn *fn, void *data) {
   loop_timer_stop(l, t);
-  t->due_ms = loop_now_ms() + (ms < 0 ? 0 : ms);
+  if (ms < 0) ms = 0;
+  if (ms > LOOP_FOREVER_MS) ms = LOOP_FOREVER_MS; /* no overflow below */
+  t->due_ms = loop_now_ms() + ms;
   t->fn = fn;
   t->data = data;
   struct loop_timer **pp = &l->timers, *prev = NULL;

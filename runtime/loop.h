@@ -13,6 +13,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Timers further away than this (about 31 years) are clamped to it. */
+#define LOOP_FOREVER_MS ((int64_t)1 << 40)
+
 enum { LOOP_READ = 1u, LOOP_WRITE = 2u, LOOP_HUP = 4u, LOOP_ERR = 8u };
 
 struct loop;

@@ -175,7 +175,7 @@ static void op_hold(struct req *r, edn_value *msg) {
     req_fail(r, "bad-request", ":hold needs :ms, a non-negative integer");
     return;
   }
-  int64_t until = loop_now_ms() + ms;
+  int64_t until = loop_now_ms() + (ms < LOOP_FOREVER_MS ? ms : LOOP_FOREVER_MS);
   if (until > n->hold_until_ms) {
     n->hold_until_ms = until;
     loop_timer_start(n->loop, &n->hold_timer, ms, hold_over, n);
