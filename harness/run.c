@@ -316,7 +316,10 @@ static void on_line(struct engine *e, const char *p, size_t n) {
   struct idcount *c = engine_idcount(e, id, true);
   if (c) {
     c->got++;
-    if (c->got > c->sent)
+    if (c->got > c->sent && !c->sent)
+      engine_fail(e, PROP_REPLIES, "replies: a reply for :id %" PRId64
+                  ", which was never sent: %.300s", id, p);
+    else if (c->got > c->sent)
       engine_fail(e, PROP_REPLIES,
                   "replies: :id %" PRId64 " answered %d time(s) but sent %d "
                   "time(s): %.300s",

@@ -12,7 +12,7 @@
 
 static const char *one_node =
     "name: one\n"
-    "timeout_ms: 2000\n"
+    "timeout_ms: 30000\n" /* slow under valgrind */
     "tree: {name: L1}\n"
     "steps:\n"
     "  - send: '{:id 1 :op :ping}'\n"
@@ -32,7 +32,7 @@ static void nothing_left(void) {
   cr_expect_eq(errno, ECHILD);
 }
 
-Test(run, a_node_command_that_cannot_start, .timeout = 20.) {
+Test(run, a_node_command_that_cannot_start, .timeout = 90.) {
   struct scenario *s = load(one_node);
   char *argv[] = {"/nonexistent/watvm", NULL};
   struct run_opts o = {.node_argv = argv};
@@ -47,7 +47,7 @@ Test(run, a_node_command_that_cannot_start, .timeout = 20.) {
   scenario_free(s);
 }
 
-Test(run, a_node_that_lies_is_caught, .timeout = 20.) {
+Test(run, a_node_that_lies_is_caught, .timeout = 90.) {
   struct scenario *s = load(one_node);
   /* cat echoes each request back: no :result :pid anywhere */
   char *argv[] = {"sh", "-c", "exec cat", "node", NULL};
@@ -63,4 +63,96 @@ Test(run, a_node_that_lies_is_caught, .timeout = 20.) {
   nothing_left();
   scenario_result_free(&r);
   scenario_free(s);
+}
+
+/* ---- a scripted stand-in node: right about itself, wrong on the wire --- */
+
+/* $1 is the mode; the harness appends --spec EDN after it. */
+static const char *fake_node =
+    "mode=$1\n"
+    "while IFS= read -r line; do\n"
+    "  id=$(printf '%s\\n' \"$line\" | sed -n 's/.*:id \\(-*[0-9][0-9]*\\).*/\\1/p')\n"
+    "  case \"$line\" in\n"
+    "  *:inspect*) echo \"{:id $id :node \\\"L1\\\" :result {:node \\\"L1\\\" "
+    ":pid $$ :ppid $PPID :pgid $$} :replies []}\" ;;\n"
+    "  *) case \"$mode\" in\n"
+    "     dup) echo \"{:id $id :pong true}\"; echo \"{:id $id :pong true}\" ;;\n"
+    "     mute) : ;;\n"
+    "     garbage) echo 'this is not edn {' ;;\n"
+    "     stray) echo '{:id 99 :pong true}'; echo \"{:id $id :pong true}\" ;;\n"
+    "     *) echo \"{:id $id :pong true}\" ;;\n"
+    "     esac ;;\n"
+    "  esac\n"
+    "done\n"
+    "if [ \"$mode\" = stubborn ]; then trap '' TERM INT; while :; do sleep 1; "
+    "done; fi\n";
+
+static const char *counting =
+    "name: counting\n"
+    "timeout_ms: 30000\n" /* slow under valgrind */
+    "tree: {name: L1}\n"
+    "steps:\n"
+    "  - send: '{:id 1 :op :ping}'\n"
+    "  - wait_ms: 100\n"
+    "properties: [replies, cascade]\n";
+
+static void run_fake(const char *mode, struct scenario_result *r) {
+  struct scenario *s = load(counting);
+  char *argv[] = {"sh", "-c", (char *)fake_node, "node", (char *)mode, NULL};
+  struct run_opts o = {.node_argv = argv};
+  cr_assert_eq(run_scenario(s, &o, r), 0);
+  r->scenario = NULL; /* freed below; the verdicts stay */
+  scenario_free(s);
+  nothing_left();
+}
+
+static void expect_replies_fail(const char *mode, const char *why) {
+  struct scenario_result r;
+  run_fake(mode, &r);
+  cr_expect_eq(r.steps.verdict, VERDICT_PASS, "%s: steps: %s", mode,
+               r.steps.summary);
+  cr_expect_eq(r.props[PROP_REPLIES].verdict, VERDICT_FAIL, "%s", mode);
+  cr_expect(r.props[PROP_REPLIES].summary &&
+                strstr(r.props[PROP_REPLIES].summary, why),
+            "%s: replies summary '%s' lacks '%s'", mode,
+            r.props[PROP_REPLIES].summary, why);
+  cr_expect_eq(r.props[PROP_CASCADE].verdict, VERDICT_PASS, "%s: %s", mode,
+               r.props[PROP_CASCADE].summary);
+  scenario_result_free(&r);
+}
+
+Test(run, an_honest_fake_node_passes, .timeout = 90.) {
+  struct scenario_result r;
+  run_fake("ok", &r);
+  cr_expect(scenario_result_passed(&r), "steps: %s / replies: %s",
+            r.steps.summary, r.props[PROP_REPLIES].summary);
+  scenario_result_free(&r);
+}
+
+Test(run, a_duplicated_reply_fails_replies, .timeout = 90.) {
+  expect_replies_fail("dup", "answered 2 time(s)");
+}
+
+Test(run, a_lost_reply_fails_replies, .timeout = 90.) {
+  expect_replies_fail("mute", "was lost");
+}
+
+Test(run, a_reply_that_is_not_edn_fails_replies, .timeout = 90.) {
+  expect_replies_fail("garbage", "not an EDN map");
+}
+
+Test(run, a_reply_for_an_id_never_sent_fails_replies, .timeout = 90.) {
+  expect_replies_fail("stray", "never sent");
+}
+
+/* A root that outlives its stdin (and ignores SIGTERM) fails cascade, and
+ * is killed and reaped all the same. */
+Test(run, a_root_that_stays_is_killed, .timeout = 90.) {
+  struct scenario_result r;
+  run_fake("stubborn", &r);
+  cr_expect_eq(r.props[PROP_CASCADE].verdict, VERDICT_FAIL);
+  cr_expect(r.props[PROP_CASCADE].summary &&
+                strstr(r.props[PROP_CASCADE].summary, "still there"),
+            "cascade: %s", r.props[PROP_CASCADE].summary);
+  scenario_result_free(&r);
 }
