@@ -5,6 +5,7 @@
  * its trace file while tracing); each pipe inode joins exactly one
  * parent-child edge; each node leads its own process group. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,15 @@ static size_t judge_stdio(struct engine *e, const struct snapshot *s,
                   names[fd], f ? f->text : "closed");
       bad++;
       continue;
+    }
+    int flags = proc_fd_flags(sn->ln->pid, fd);
+    int want = fd == 0 ? O_RDONLY : O_WRONLY;
+    if (flags >= 0 && (flags & O_ACCMODE) != want) {
+      engine_fail(e, PROP_ISOLATION, "isolation: %s: %s (pid %d) fd %d (%s) "
+                  "is the %s end of pipe:[%llu]", when, t->path,
+                  (int)sn->ln->pid, fd, names[fd],
+                  fd == 0 ? "write" : "read", f->ino);
+      bad++;
     }
     if (!t->parent && f->ino != root_ino[fd]) {
       engine_fail(e, PROP_ISOLATION, "isolation: %s: %s (pid %d) fd %d is "

@@ -69,6 +69,8 @@ struct fd_list {
  * -errno (-ENOENT: the process is gone). */
 int proc_fds(pid_t pid, struct fd_list *l);
 void fd_list_free(struct fd_list *l);
+/* The open flags of `pid`'s fd (from /proc/PID/fdinfo), or -1. */
+int proc_fd_flags(pid_t pid, int fd);
 const char *fd_kind_name(enum fd_kind k);
 
 /* ---- the node table ------------------------------------------------------ */

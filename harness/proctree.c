@@ -230,6 +230,22 @@ int proc_fds(pid_t pid, struct fd_list *l) {
   return rc;
 }
 
+int proc_fd_flags(pid_t pid, int fd) {
+  char path[96], line[128];
+  snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return -1;
+  int flags = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "flags:", 6)) {
+      flags = (int)strtol(line + 6, NULL, 8);
+      break;
+    }
+  fclose(f);
+  return flags;
+}
+
 void fd_list_free(struct fd_list *l) {
   free(l->v);
   l->v = NULL;

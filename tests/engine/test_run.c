@@ -70,11 +70,12 @@ Test(run, a_node_that_lies_is_caught, .timeout = 90.) {
 /* $1 is the mode; the harness appends --spec EDN after it. */
 static const char *fake_node =
     "mode=$1\n"
+    "pg=$$; [ \"$mode\" = liar ] && pg=1\n"
     "while IFS= read -r line; do\n"
     "  id=$(printf '%s\\n' \"$line\" | sed -n 's/.*:id \\(-*[0-9][0-9]*\\).*/\\1/p')\n"
     "  case \"$line\" in\n"
     "  *:inspect*) echo \"{:id $id :node \\\"L1\\\" :result {:node \\\"L1\\\" "
-    ":pid $$ :ppid $PPID :pgid $$} :replies []}\" ;;\n"
+    ":pid $$ :ppid $PPID :pgid $pg} :replies []}\" ;;\n"
     "  *) case \"$mode\" in\n"
     "     dup) echo \"{:id $id :pong true}\"; echo \"{:id $id :pong true}\" ;;\n"
     "     mute) : ;;\n"
@@ -154,5 +155,15 @@ Test(run, a_root_that_stays_is_killed, .timeout = 90.) {
   cr_expect(r.props[PROP_CASCADE].summary &&
                 strstr(r.props[PROP_CASCADE].summary, "still there"),
             "cascade: %s", r.props[PROP_CASCADE].summary);
+  scenario_result_free(&r);
+}
+
+/* What a node says about itself is checked against /proc. */
+Test(run, an_inspect_that_lies_about_its_group_is_caught, .timeout = 90.) {
+  struct scenario_result r;
+  run_fake("liar", &r);
+  cr_expect_eq(r.steps.verdict, VERDICT_FAIL);
+  cr_expect(r.steps.summary && strstr(r.steps.summary, ":pgid 1, but /proc"),
+            "steps: %s", r.steps.summary);
   scenario_result_free(&r);
 }
