@@ -43,6 +43,12 @@ ParameterizedTest(struct tree_case *c, cascade, shipped_trees,
   tp_assert_holds(c->rel, c->name, "cascade", 100.);
 }
 
+/* Closing (an :exit) rather than killing: exactly the subtree goes. */
+Test(cascade, close_takes_exactly_the_subtree, .timeout = 60.) {
+  tp_assert_holds("conformance/trees/close-subtree.yaml", "close-subtree",
+                  "cascade", 50.);
+}
+
 Test(cascade, control_ignore_eof, .timeout = 120.) {
   tp_assert_control("conformance/trees/control-all.yaml", "control-all",
                     "ignore-eof", "cascade", "still there", 60.);
