@@ -1,6 +1,6 @@
 /* scenario_tree.c — the topology of a scenario: an explicit `tree:` of node
  * mappings, or `generate: {fanout: F, depth: D}` (a full tree named L1,
- * L2-1, L3-1-1, ...). Node keys are YAML snake_case for the spec's EDN
+ * L2-1, L3-1-1, ..., every node with the node keys given beside them). Node keys are YAML snake_case for the spec's EDN
  * kebab-case; sibling names are unique; size and depth are capped. */
 #define _GNU_SOURCE
 #include "scenario_load.h"
@@ -188,8 +188,22 @@ static int grow(struct loader *L, const struct ynode *y, struct tree_node *n,
   return 0;
 }
 
+/* generate: the node keys given beside fanout and depth hold for every
+ * generated node. */
+static int apply_options(struct loader *L, const struct ynode *y,
+                         struct tree_node *n) {
+  if (load_options(L, y, n) < 0)
+    return -1;
+  for (size_t i = 0; i < n->nchildren; i++)
+    if (apply_options(L, y, n->children[i]) < 0)
+      return -1;
+  return 0;
+}
+
 int load_generate(struct loader *L, const struct ynode *y) {
-  static const char *const keys[] = {"fanout", "depth", NULL};
+  static const char *const keys[] = {
+      "fanout", "depth", "on_child_exit", "max_restarts", "restart_period_ms",
+      "queue_bytes", "grace_ms", NULL};
   if (load_check_keys(L, y, "generate", keys) < 0)
     return -1;
   const struct ynode *yf = ymap_get(y, "fanout"), *yd = ymap_get(y, "depth");
@@ -214,5 +228,7 @@ int load_generate(struct loader *L, const struct ynode *y) {
   root->pos = y->pos;
   L->s->root = root;
   L->nodes = L->s->nnodes = (size_t)total;
-  return grow(L, y, root, fanout, depth);
+  if (grow(L, y, root, fanout, depth) < 0)
+    return -1;
+  return apply_options(L, y, root);
 }

@@ -111,6 +111,15 @@ Test(scenario, generate_names_and_count) {
   cr_expect_eq(n->nchildren, 0);
   cr_expect_str_eq(s->bp_hold->path, "L2-1/L3-1-1/L4-1-1-1");
   scenario_free(s);
+  s = load_str("generate: {fanout: 2, depth: 2, on_child_exit: escalate, "
+               "grace_ms: 5000}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  n = scenario_find(s, "L2-2/L3-2-1");
+  cr_assert_not_null(n);
+  cr_expect_eq(n->on_child_exit, POLICY_ESCALATE, "options hold for every node");
+  cr_expect_eq(n->grace_ms, 5000);
+  cr_expect_eq(s->root->grace_ms, 5000);
+  scenario_free(s);
   s = load_str("generate: {fanout: 3, depth: 0}\nsteps: []\n", &e);
   cr_assert_not_null(s, "%s", e.message);
   cr_expect_eq(s->nnodes, 1);
