@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,7 @@ struct flood {
   size_t nsent;
   char pending[8192]; /* a line partly written */
   size_t pend_len, pend_off;
+  int64_t next_bulk;           /* ids of the flood: a range of their own */
   long peak_kb;                /* the largest VmRSS while held */
   const struct tree_node *peak;
 };
@@ -109,7 +111,7 @@ static int fill(struct engine *e, struct flood *f, double deadline) {
     if (f->pend_off == f->pend_len) {
       if (f->accepted > f->bound)
         return 1;
-      int64_t id = e->next_id--;
+      int64_t id = f->next_bulk--;
       int n = snprintf(f->pending, sizeof f->pending, "%s%" PRId64 "}\n",
                        f->prefix, id);
       f->pend_len = (size_t)n;
@@ -240,9 +242,12 @@ void audit_backpressure(struct engine *e) {
   compute_bound(e, f);
   kill(f->held_pid, SIGSTOP);
   engine_live(e, f->held)->held = true;
+  /* far below the ids of the harness's requests and of any scenario: the
+   * flood's replies are counted in order, contiguous */
+  f->next_bulk = -(INT64_C(1) << 62);
   e->bulk_on = true;
-  e->bulk_hi = e->bulk_next = e->next_id;
-  e->bulk_lo = e->next_id + 1; /* empty until the first request */
+  e->bulk_hi = e->bulk_next = f->next_bulk;
+  e->bulk_lo = f->next_bulk + 1; /* empty until the first request */
   e->bulk_body_len = BODY_LEN;
   long budget = e->s->timeout_ms > 0 ? e->s->timeout_ms : 5000;
   int rc = fill(e, f, engine_now_ms() + (double)budget);

@@ -212,6 +212,8 @@ int engine_await(struct engine *e, int64_t id, double deadline, edn_value **out)
  * i.e. the node's own reply (or an error from a node on the way). */
 int engine_request(struct engine *e, const struct tree_node *to, edn_value *req,
                    double deadline, edn_value **out);
+/* A fresh internal id: negative, and none the scenario's sends use. */
+int64_t engine_next_id(struct engine *e);
 /* The route path of `n` as an EDN vector of names (empty for the root). */
 edn_value *engine_path_vec(struct engine *e, const struct tree_node *n);
 /* Mark an id's lost reply as expected (its node was meant to die). */

@@ -488,6 +488,21 @@ int engine_await(struct engine *e, int64_t id, double deadline,
   }
 }
 
+int64_t engine_next_id(struct engine *e) {
+  for (;;) {
+    int64_t id = e->next_id--;
+    bool taken = false; /* a scenario may use negative ids too */
+    for (size_t i = 0; i < e->s->nsteps && !taken; i++) {
+      const edn_value *v = e->s->steps[i].send
+                               ? edn_map_getk(e->s->steps[i].send, "id")
+                               : NULL;
+      taken = v && v->type == EDN_INT && v->u.integer == id;
+    }
+    if (!taken)
+      return id;
+  }
+}
+
 edn_value *engine_path_vec(struct engine *e, const struct tree_node *n) {
   edn_value *v = edn_coll(e->arena, EDN_VECTOR);
   if (!v)
@@ -506,7 +521,7 @@ edn_value *engine_path_vec(struct engine *e, const struct tree_node *n) {
 
 int engine_request(struct engine *e, const struct tree_node *to, edn_value *req,
                    double deadline, edn_value **out) {
-  int64_t id = e->next_id--;
+  int64_t id = engine_next_id(e);
   edn_value *msg = req;
   if (to->parent) {
     msg = edn_coll(e->arena, EDN_MAP);
