@@ -353,3 +353,32 @@ Test(cli, sigint_leaves_nothing_j1) {
 Test(cli, sigint_leaves_nothing_j2) {
   interrupt_run("2");
 }
+
+Test(cli, run_junit_and_tap_together) {
+  char path[] = "/tmp/treeproof-junit-cli-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  close(fd);
+  struct outcome o = tp(60, (const char *[]){
+      "run", "--tap", "--junit", path, "trees/seed-fractal.yaml",
+      "fixtures/yaml/wrong-expect.yaml", NULL});
+  cr_expect_eq(o.status, 1, "%s", o.err);
+  cr_expect(strncmp(o.out, "TAP version 13\n1..9\n", 20) == 0, "%s", o.out);
+  FILE *f = fopen(path, "r");
+  char xml[65536] = "";
+  size_t n = fread(xml, 1, sizeof xml - 1, f);
+  xml[n] = '\0';
+  fclose(f);
+  cr_expect(strstr(xml, "<testsuites name=\"treeproof\" tests=\"9\" failures=\"2\"") != NULL,
+            "%s", xml);
+  cr_expect(strstr(xml, "name=\"seed-fractal: containment\"") != NULL, "%s", xml);
+  if (access("/usr/bin/xmllint", X_OK) == 0) {
+    char *cmd = NULL;
+    cr_assert(asprintf(&cmd, "xmllint --noout %s", path) > 0);
+    cr_expect_eq(system(cmd), 0, "xmllint accepts:\n%s", xml);
+    free(cmd);
+  }
+  unlink(path);
+  done(&o);
+  assert_nothing_left();
+}
