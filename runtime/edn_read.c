@@ -785,7 +785,8 @@ static edn_value *close_frame(struct parser *p) {
     v->u.map.entries = NULL;
     if (n && !(v->u.map.entries = edn__alloc(p->a, n * sizeof *items)))
       return oom(p);
-    memcpy(v->u.map.entries, items, n * sizeof *items); /* key, val pairs */
+    if (n)
+      memcpy(v->u.map.entries, items, n * sizeof *items); /* key, val pairs */
   } else {
     if (f->type == EDN_SET) {
       d = find_dup(items, n, 1, &nomem);

@@ -2,6 +2,7 @@
  * value (as Clojure's `=` and `hash` see EDN data), map lookup, deep copy.
  * Every value lives in an arena (edn_arena.c); nothing here frees. */
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,8 +291,10 @@ static int decimal_norm(const struct edn_text *t, struct decimal *d) {
     }
     d->digits[d->n++] = s[i];
   }
-  if (i < len)
-    e = strtol(s + i + 1, NULL, 10); /* the reader checked the digits */
+  if (i < len) { /* the reader checked the digits; keep the sum in range */
+    e = strtol(s + i + 1, NULL, 10);
+    e = e > LONG_MAX / 4 ? LONG_MAX / 4 : e < -LONG_MAX / 4 ? -LONG_MAX / 4 : e;
+  }
   while (d->n && d->digits[d->n - 1] == '0')
     d->n--;
   d->digits[d->n] = '\0';

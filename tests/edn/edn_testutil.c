@@ -74,3 +74,8 @@ char *slurp(const char *path, size_t *len) {
   fclose(f);
   return buf;
 }
+
+bool under_memcheck(void) {
+  const char *m = getenv("TREEPROOF_MEMCHECK");
+  return m && *m && strcmp(m, "0") != 0;
+}

@@ -3,6 +3,7 @@
 #ifndef EDN_TESTUTIL_H
 #define EDN_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "edn.h"
@@ -17,6 +18,10 @@ void test_free_all(void);
 /* read(print(v)) must be edn_equal to v; print(read(print(v))) must be the
  * same text. */
 void check_round_trip(edn_arena *a, const edn_value *v, const char *what);
+/* True when the suite runs under ./memcheck (TREEPROOF_MEMCHECK set): the
+ * exhaustive loops then sample instead, so memcheck stays within minutes;
+ * every code path is still taken. */
+bool under_memcheck(void);
 /* The whole of a file under $TREEPROOF_SOURCE_DIR (malloc'ed), or NULL. */
 char *slurp(const char *path, size_t *len);
 

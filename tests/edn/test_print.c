@@ -91,7 +91,7 @@ static size_t significant(const char *s) {
  * '.' or 'e' (Clojure reads it as a double), and no shorter %g text would. */
 Test(print, random_doubles_shortest_round_trip, .init = setup, .fini = teardown) {
   uint64_t x = 0x9e3779b97f4a7c15ULL;
-  for (int k = 0; k < 20000; k++) {
+  for (int k = 0; k < (under_memcheck() ? 1000 : 20000); k++) {
     double d, back;
     x ^= x << 13;
     x ^= x >> 7;
