@@ -49,6 +49,12 @@ Test(cascade, close_takes_exactly_the_subtree, .timeout = 60.) {
                   "cascade", 50.);
 }
 
+/* The grace counts from the last in-flight answer, not from the close. */
+Test(cascade, grace_counts_from_the_last_answer, .timeout = 60.) {
+  tp_assert_holds("conformance/trees/inflight-at-close.yaml",
+                  "inflight-at-close", "cascade", 50.);
+}
+
 Test(cascade, control_ignore_eof, .timeout = 120.) {
   tp_assert_control("conformance/trees/control-all.yaml", "control-all",
                     "ignore-eof", "cascade", "still there", 60.);

@@ -72,3 +72,9 @@ Test(replies, missing_reply_fails_within_the_timeout, .timeout = 60.) {
   tp_kill_leftovers();
   tp_run_free(&r);
 }
+
+/* EOF while requests are in flight: every one is still answered. */
+Test(replies, in_flight_requests_are_answered_after_eof, .timeout = 60.) {
+  tp_assert_holds("conformance/trees/inflight-at-close.yaml",
+                  "inflight-at-close", "replies", 50.);
+}

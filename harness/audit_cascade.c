@@ -167,11 +167,32 @@ static const char *node_of(struct engine *e, pid_t pid) {
 
 /* Wait for the tree to go down by itself after EOF on the root's stdin.
  * Replies still in flight are read meanwhile (the replies auditor counts). */
+/* Requests still waiting for their reply (the grace counts from the last
+ * one answered: a node answers what is in flight before it goes). */
+static size_t outstanding(const struct engine *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->capids; i++)
+    if (e->ids[i].used && !e->ids[i].exempt && e->ids[i].got < e->ids[i].sent)
+      n++;
+  return n;
+}
+
 static size_t wait_down(struct engine *e, double deadline, pid_t *left,
                         size_t max) {
   size_t n = 0;
   struct proc_table pt = {0};
+  double grace = deadline - engine_now_ms();
+  double cap = deadline + (double)e->s->timeout_ms; /* never unbounded */
+  bool waited = false;
   for (;;) {
+    double now = engine_now_ms();
+    if (!e->out_eof && outstanding(e)) { /* grace from the last answer */
+      waited = true;
+      deadline = now + grace < cap ? now + grace : cap;
+    } else if (waited) {
+      waited = false;
+      deadline = now + grace;
+    }
     engine_reap_root(e);
     proctree_scan(&pt);
     engine_reap_orphans(e, &pt);
