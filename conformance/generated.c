@@ -40,3 +40,10 @@ Test(generated, thousand_nodes_hold_every_property, .timeout = 240.) {
   tp_kill_leftovers();
   tp_run_free(&r);
 }
+
+/* A spec over 64 KiB goes by --spec-stdin: 2,380 nodes still come up,
+ * answer and pass isolation and cascade. */
+Test(generated, spec_over_64k_goes_by_stdin, .timeout = 240.) {
+  tp_assert_holds("conformance/trees/big-spec.yaml", "big-spec", "isolation",
+                  200.);
+}
