@@ -1,6 +1,7 @@
 /* spawn.h — spawn-process: one call makes a child with three private pipes.
  *
- * Modelled on libuv's uv_spawn: three pipes, fork, and in the child: signal
+ * Modelled on libuv's uv_spawn: three pipes, fork (or vfork through
+ * posix_spawn, which measures faster), and in the child: signal
  * dispositions reset to default and the mask emptied, its own process group
  * (setpgid(0,0)), the pipe ends dup2'ed onto 0/1/2, every other fd closed at
  * exec, exec. A failure between fork and exec travels back as an errno over a
@@ -20,6 +21,8 @@ struct spawn_options {
   int leak_fd;        /* >= 0: left open across exec in the child (the
                          leak-fd fault only); the caller keeps and closes
                          its own copy */
+  bool fork_only;     /* use fork even where posix_spawn would do (tests
+                         cover both ways with it) */
 };
 
 struct spawn_child {

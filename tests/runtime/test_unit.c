@@ -29,9 +29,9 @@ static void setup(void) {
 
 TestSuite(unit, .init = setup, .timeout = 30.);
 
-Test(unit, spawn_exec_failure_is_an_error_and_leaves_no_zombie) {
+static void exec_failure(bool fork_only) {
   char *argv[] = {"nope", NULL};
-  struct spawn_options o = {.file = "/nonexistent/watvm", .argv = argv, .leak_fd = -1};
+  struct spawn_options o = {.file = "/nonexistent/watvm", .argv = argv, .leak_fd = -1, .fork_only = fork_only};
   struct spawn_child c;
   int e = spawn_process(&o, &c);
   cr_expect_eq(e, -ENOENT, "exec failure comes back as -ENOENT (got %d)", e);
@@ -40,9 +40,10 @@ Test(unit, spawn_exec_failure_is_an_error_and_leaves_no_zombie) {
   cr_expect_eq(fd_count(), fds0, "no fd left");
 }
 
-Test(unit, spawn_gives_three_pipes_and_a_new_group) {
+static void three_pipes(bool fork_only) {
   char *argv[] = {"cat", NULL};
-  struct spawn_options o = {.file = "/bin/cat", .argv = argv, .leak_fd = -1};
+  struct spawn_options o = {.file = "/bin/cat", .argv = argv, .leak_fd = -1,
+                            .fork_only = fork_only};
   struct spawn_child c;
   cr_assert_eq(spawn_process(&o, &c), 0);
   cr_expect_eq(getpgid(c.pid), c.pid, "its own process group");
@@ -70,6 +71,49 @@ Test(unit, spawn_gives_three_pipes_and_a_new_group) {
   close(c.err_fd);
   cr_expect_eq(fd_count(), fds0);
 }
+
+Test(unit, spawn_exec_failure_is_an_error_and_leaves_no_zombie) { exec_failure(false); }
+Test(unit, spawn_exec_failure_by_fork_too) { exec_failure(true); }
+Test(unit, spawn_gives_three_pipes_and_a_new_group) { three_pipes(false); }
+Test(unit, spawn_by_fork_gives_the_same) { three_pipes(true); }
+
+static void signals_reset(bool fork_only) {
+  /* Ignored SIGPIPE and a blocked SIGTERM must not survive into the child. */
+  sigset_t term, old;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &old);
+  void (*prev)(int) = signal(SIGPIPE, SIG_IGN);
+  char *argv[] = {"sh", "-c", "grep -E '^(SigBlk|SigIgn)' /proc/self/status", NULL};
+  struct spawn_options o = {.file = "/bin/sh", .argv = argv, .leak_fd = -1,
+                            .fork_only = fork_only};
+  struct spawn_child c;
+  int e = spawn_process(&o, &c);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  signal(SIGPIPE, prev);
+  cr_assert_eq(e, 0);
+  close(c.in_fd);
+  char buf[256] = "";
+  size_t n = 0;
+  struct pollfd pf = {.fd = c.out_fd, .events = POLLIN};
+  while (n < sizeof buf - 1 && poll(&pf, 1, 5000) == 1) {
+    ssize_t k = read(c.out_fd, buf + n, sizeof buf - 1 - n);
+    if (k <= 0) break;
+    n += (size_t)k;
+  }
+  buf[n] = '\0';
+  char *blk = strstr(buf, "SigBlk:"), *ign = strstr(buf, "SigIgn:");
+  cr_assert(blk && ign, "%s", buf);
+  cr_expect_eq(strtoull(blk + 7, NULL, 16), 0ull, "mask emptied: %s", buf);
+  cr_expect_eq(strtoull(ign + 7, NULL, 16) & (1ull << (SIGPIPE - 1)), 0ull,
+               "SIGPIPE not ignored: %s", buf);
+  waitpid(c.pid, NULL, 0);
+  close(c.out_fd);
+  close(c.err_fd);
+  cr_expect_eq(fd_count(), fds0);
+}
+Test(unit, spawn_resets_signals) { signals_reset(false); }
+Test(unit, spawn_by_fork_resets_signals) { signals_reset(true); }
 
 Test(unit, linebuf_frames_partial_and_overlong_lines) {
   int p[2];
