@@ -82,8 +82,8 @@ typedef struct edn_arena edn_arena;
 /* A new, empty arena; NULL when out of memory. */
 edn_arena *edn_arena_new(void);
 /* Forget every value allocated in `a` (every pointer into it becomes
- * invalid) but keep its first block for reuse: the cheap way to serve one
- * request after another. */
+ * invalid) but keep its first block, and up to 4 MiB of the others, for
+ * reuse: the cheap way to serve one request after another. */
 void edn_arena_reset(edn_arena *a);
 /* Free `a` and everything in it. NULL is allowed. */
 void edn_arena_free(edn_arena *a);

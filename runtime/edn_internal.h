@@ -18,6 +18,7 @@ struct edn_block {
 struct edn_arena {
   struct edn_block *first; /* kept by edn_arena_reset */
   struct edn_block *cur;   /* where bump allocation happens */
+  struct edn_block *spare; /* emptied by a reset, for reuse (bounded) */
   size_t next_size;        /* size of the next ordinary block */
 };
 
@@ -45,7 +46,8 @@ enum {
   EDN_C_DELIM = 2,  /* ends a token: whitespace, " ; ( ) [ ] { } \ ^ NUL */
   EDN_C_DIGIT = 4,
   EDN_C_SYM = 8,    /* may appear in a symbol (non-ASCII included) */
-  EDN_C_STR = 16    /* needs a look inside a string: " \ NUL non-ASCII */
+  EDN_C_STR = 16,   /* needs a look inside a string: " \ NUL non-ASCII */
+  EDN_C_PLAIN = 32  /* ASCII symbol character but / : # */
 };
 extern const unsigned char edn__class[256];
 

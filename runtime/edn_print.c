@@ -13,11 +13,16 @@
 
 /* ---- The buffer ------------------------------------------------------------ */
 
-static int reserve(struct edn_buf *b, size_t n) {
+static int reserve_slow(struct edn_buf *b, size_t n);
+
+/* Room for n more bytes; inline, since it runs for every token printed. */
+static inline int reserve(struct edn_buf *b, size_t n) {
+  return b->cap - b->len >= n ? 0 : reserve_slow(b, n);
+}
+
+static int reserve_slow(struct edn_buf *b, size_t n) {
   size_t cap;
   char *p;
-  if (b->cap - b->len >= n)
-    return 0;
   if (n > SIZE_MAX / 2 - b->len)
     return -1;
   cap = b->cap ? b->cap : 256;
@@ -30,8 +35,16 @@ static int reserve(struct edn_buf *b, size_t n) {
   return 0;
 }
 
-int edn_buf_append(struct edn_buf *out, const char *s, size_t len) {
+static inline int append(struct edn_buf *out, const char *s, size_t len) {
   if (reserve(out, len + 1)) /* +1: room for a NUL, see edn_to_string */
+    return -1;
+  memcpy(out->ptr + out->len, s, len);
+  out->len += len;
+  return 0;
+}
+
+int edn_buf_append(struct edn_buf *out, const char *s, size_t len) {
+  if (reserve(out, len + 1))
     return -1;
   if (len)
     memcpy(out->ptr + out->len, s, len);
@@ -39,7 +52,7 @@ int edn_buf_append(struct edn_buf *out, const char *s, size_t len) {
   return 0;
 }
 
-static int put_char(struct edn_buf *b, char c) {
+static inline int put_char(struct edn_buf *b, char c) {
   if (reserve(b, 2))
     return -1;
   b->ptr[b->len++] = c;
@@ -63,7 +76,54 @@ static int print_int(struct edn_buf *b, int64_t i) {
   } while (m);
   if (i < 0)
     *--p = '-';
-  return edn_buf_append(b, p, (size_t)(e - p));
+  return append(b, p, (size_t)(e - p));
+}
+
+static const double pow10_exact[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+
+/* Most doubles in messages are short decimals (0.25, 1500.5): find the
+ * fewest fraction digits k ≤ 6 with d = m / 10^k exactly as the reader
+ * computes it (m an integer under 10^15, so the text has at most 15
+ * significant digits and is then the shortest). Writes the text into out
+ * and returns its length, or 0 when d is not such a number. */
+static size_t fast_float(double d, char *out) {
+  double a = fabs(d);
+  char digits[24];
+  size_t n = 0, k, len = 0, nd = 0;
+  uint64_t m, ip;
+  if (!(a >= 1e-3 && a < 1e15))
+    return 0;
+  for (k = 0; k <= 6; k++) {
+    double x = a * pow10_exact[k];
+    if (x >= 1e15)
+      return 0;
+    m = (uint64_t)(x + 0.5); /* a*10^k itself may round off the integer */
+    if ((double)m / pow10_exact[k] == a)
+      break;
+  }
+  if (k > 6)
+    return 0;
+  if (signbit(d))
+    out[len++] = '-';
+  ip = m;
+  for (size_t j = 0; j < k; j++)
+    ip /= 10;
+  do { /* integer part */
+    digits[nd++] = (char)('0' + ip % 10);
+    ip /= 10;
+  } while (ip);
+  while (nd)
+    out[len++] = digits[--nd];
+  out[len++] = '.';
+  if (k == 0) {
+    out[len++] = '0';
+    return len;
+  }
+  for (n = 0; n < k; n++, m /= 10) /* fraction, k digits with zeros */
+    digits[n] = (char)('0' + m % 10);
+  while (n)
+    out[len++] = digits[--n];
+  return len;
 }
 
 /* The shortest %g text that reads back to d (15, 16 or 17 digits; %g drops
@@ -77,6 +137,8 @@ static int print_float(struct edn_buf *b, double d) {
     return edn_buf_append(b, "##NaN", 5);
   if (isinf(d))
     return d > 0 ? edn_buf_append(b, "##Inf", 5) : edn_buf_append(b, "##-Inf", 6);
+  if ((n = (int)fast_float(d, tmp)) > 0)
+    return append(b, tmp, (size_t)n);
   /* Subnormals carry fewer digits: there 15 may not be the shortest. */
   for (int prec = fabs(d) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
     n = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
@@ -91,7 +153,7 @@ static int print_float(struct edn_buf *b, double d) {
 }
 
 /* Bytes a string can hold as they are: not '"', '\\' or a control. */
-static bool plain(unsigned char c) {
+static inline bool plain(unsigned char c) {
   return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
 }
 
@@ -107,7 +169,7 @@ static int print_string(struct edn_buf *b, const struct edn_text *t) {
     size_t elen = 2;
     while (i < n && plain(s[i]))
       i++;
-    if (edn_buf_append(b, (const char *)s + run, i - run))
+    if (append(b, (const char *)s + run, i - run))
       return -1;
     if (i == n)
       break;
@@ -198,9 +260,14 @@ static int print_value(struct edn_buf *b, const edn_value *v) {
     return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'M');
   case EDN_STRING: return print_string(b, &v->u.text);
   case EDN_CHAR: return print_char(b, v->u.ch);
-  case EDN_SYMBOL: return edn_buf_append(b, v->u.text.ptr, v->u.text.len);
+  case EDN_SYMBOL: return append(b, v->u.text.ptr, v->u.text.len);
   case EDN_KEYWORD:
-    return put_char(b, ':') || edn_buf_append(b, v->u.text.ptr, v->u.text.len);
+    if (reserve(b, v->u.text.len + 2))
+      return -1;
+    b->ptr[b->len++] = ':';
+    memcpy(b->ptr + b->len, v->u.text.ptr, v->u.text.len);
+    b->len += v->u.text.len;
+    return 0;
   case EDN_LIST:
     return put_char(b, '(') || print_items(b, v->u.seq.items, v->u.seq.len) ||
            put_char(b, ')');

@@ -18,12 +18,12 @@
 const unsigned char edn__class[256] = {
   18,  0,  0,  0,  0,  0,  0,  0,  0,  3,  3,  3,  3,  3,  0,  0,
    0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
-   3,  8, 18,  8,  8,  8,  8,  8,  2,  2,  8,  8,  3,  8,  8,  8,
-  12, 12, 12, 12, 12, 12, 12, 12, 12, 12,  8,  2,  8,  8,  8,  8,
-   0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
-   8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  2, 18,  2,  2,  8,
-   0,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,
-   8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  8,  2,  0,  2,  0,  0,
+   3, 40, 18,  8, 40, 40, 40, 40,  2,  2, 40, 40,  3, 40, 40,  8,
+  44, 44, 44, 44, 44, 44, 44, 44, 44, 44,  8,  2, 40, 40, 40, 40,
+   0, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,  2, 18,  2,  2, 40,
+   0, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,
+  40, 40, 40, 40, 40, 40, 40, 40, 40, 40, 40,  2,  0,  2,  0,  0,
   24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
   24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
   24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
@@ -258,12 +258,15 @@ static bool is_alpha(unsigned char c) {
 }
 
 /* One half of a symbol (prefix or name): not starting with a digit or with
- * +, - or . followed by a digit; no `::`, no trailing `:`. */
-static bool symbol_part_ok(const unsigned char *s, size_t n) {
+ * +, - or . followed by a digit; no `::`, no trailing `:` (colons only
+ * looked for when the caller saw one). */
+static bool symbol_part_ok(const unsigned char *s, size_t n, bool colon) {
   if (n == 0 || is_digit(s[0]) || s[0] == ':' || s[0] == '#' || s[0] == '\'')
     return false;
   if ((s[0] == '+' || s[0] == '-' || s[0] == '.') && n > 1 && is_digit(s[1]))
     return false;
+  if (!colon)
+    return true;
   if (s[n - 1] == ':')
     return false;
   for (size_t i = 0; i + 1 < n; i++)
@@ -273,21 +276,24 @@ static bool symbol_part_ok(const unsigned char *s, size_t n) {
 }
 
 /* edn-format's symbol: `/`, `name` or `prefix/name`, symbol characters only
- * (non-ASCII must be well-formed UTF-8). */
+ * (non-ASCII must be well-formed UTF-8). One pass over the bytes. */
 static bool symbol_ok(const unsigned char *s, size_t n) {
   size_t slash = n, i = 0;
+  bool colon = false;
   uint32_t cp;
   if (n == 1 && s[0] == '/')
     return true;
   while (i < n) {
-    if (s[i] < 0x80) {
-      if (!(edn__class[s[i]] & EDN_C_SYM))
+    unsigned char c = s[i];
+    if (c < 0x80) {
+      if (!(edn__class[c] & EDN_C_SYM))
         return false;
-      if (s[i] == '/') {
+      if (c == '/') {
         if (slash != n)
           return false;
         slash = i;
       }
+      colon |= c == ':';
       i++;
     } else {
       size_t l = edn__utf8(s + i, n - i, &cp);
@@ -297,16 +303,19 @@ static bool symbol_ok(const unsigned char *s, size_t n) {
     }
   }
   if (slash == n)
-    return symbol_part_ok(s, n);
-  return symbol_part_ok(s, slash) && symbol_part_ok(s + slash + 1, n - slash - 1);
+    return symbol_part_ok(s, n, colon);
+  return symbol_part_ok(s, slash, colon) &&
+         symbol_part_ok(s + slash + 1, n - slash - 1, colon);
 }
 
+/* A value and its text in one allocation: the hot path of the reader. */
 static edn_value *text_value(struct parser *p, enum edn_type type,
                              const unsigned char *s, size_t n) {
-  edn_value *v = edn__alloc(p->a, sizeof *v);
-  char *t = edn__alloc(p->a, n + 1);
-  if (!v || !t)
+  edn_value *v = edn__alloc(p->a, sizeof *v + n + 1);
+  char *t;
+  if (!v)
     return oom(p);
+  t = (char *)(v + 1);
   memcpy(t, s, n);
   t[n] = '\0';
   v->type = type;
@@ -317,12 +326,48 @@ static edn_value *text_value(struct parser *p, enum edn_type type,
 
 /* ---- Numbers -------------------------------------------------------------- */
 
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+                                     1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                     1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+                                     1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* [+-]digits.digits with at most 15 digits in all: the digits as an integer
+ * and 10^k are both exact doubles, and IEEE division rounds correctly, so
+ * m / 10^k is what strtod would give, without strtod. */
+static bool fast_float(const unsigned char *s, size_t n, double *out) {
+  size_t i = 0, digits = 0, frac = 0;
+  bool neg = false, point = false;
+  uint64_t m = 0;
+  if (s[0] == '-' || s[0] == '+')
+    neg = s[i++] == '-';
+  for (; i < n; i++) {
+    if (is_digit(s[i])) {
+      m = m * 10 + (uint64_t)(s[i] - '0');
+      digits++;
+      frac += point;
+    } else if (s[i] == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  if (digits == 0 || digits > 15)
+    return false;
+  *out = (double)m / pow10_exact[frac];
+  if (neg)
+    *out = -*out;
+  return true;
+}
+
 static edn_value *read_float(struct parser *p, size_t start, size_t end) {
   char small[64], *buf = small;
   size_t n = end - start;
   edn_value *v = edn__alloc(p->a, sizeof *v);
   if (!v)
     return oom(p);
+  v->type = EDN_FLOAT;
+  if (fast_float(p->s + start, n, &v->u.real))
+    return v;
   if (n >= sizeof small && !(buf = malloc(n + 1)))
     return oom(p);
   memcpy(buf, p->s + start, n);
@@ -452,8 +497,32 @@ static edn_value *read_token(struct parser *p) {
   return text_value(p, EDN_SYMBOL, s, n);
 }
 
+/* The common symbol or keyword: plain ASCII up to a delimiter, no '/' or
+ * ':'. Returns the end of the token when it is one and valid, else 0 (then
+ * the careful path decides). */
+static size_t plain_name(struct parser *p, size_t i) {
+  const unsigned char *s = p->s;
+  size_t start = i, n = p->len;
+  while (i < n && (edn__class[s[i]] & EDN_C_PLAIN))
+    i++;
+  if (i < n && !(edn__class[s[i]] & EDN_C_DELIM))
+    return 0;
+  if (i == start || is_digit(s[start]) || s[start] == '\'' ||
+      ((s[start] == '+' || s[start] == '-' || s[start] == '.') && i - start > 1 &&
+       is_digit(s[start + 1])))
+    return 0;
+  if (i == n)
+    p->hit_end = true;
+  return i;
+}
+
 static edn_value *read_keyword(struct parser *p) {
-  size_t start = p->pos, end = token_end(p, start + 1);
+  size_t start = p->pos, end = plain_name(p, start + 1);
+  if (end) {
+    p->pos = end;
+    return text_value(p, EDN_KEYWORD, p->s + start + 1, end - start - 1);
+  }
+  end = token_end(p, start + 1);
   const unsigned char *s = p->s + start + 1;
   size_t n = end - start - 1;
   char q[48];
@@ -706,6 +775,22 @@ static edn_value *read_symbolic(struct parser *p) {
 
 /* ---- Collections ---------------------------------------------------------- */
 
+/* A cheap look that settles most pairs of keys without edn_equal: types
+ * that never compare equal, texts of different lengths, different ints. */
+static bool surely_differ(const edn_value *x, const edn_value *y) {
+  if (x->type != y->type)
+    return x->type != EDN_INT && x->type != EDN_BIGINT && x->type != EDN_LIST &&
+           x->type != EDN_VECTOR;
+  switch (x->type) {
+  case EDN_INT: return x->u.integer != y->u.integer;
+  case EDN_STRING: case EDN_SYMBOL: case EDN_KEYWORD:
+    return x->u.text.len != y->u.text.len ||
+           x->u.text.ptr[x->u.text.len - (x->u.text.len > 0)] !=
+               y->u.text.ptr[y->u.text.len - (y->u.text.len > 0)];
+  default: return false;
+  }
+}
+
 /* Index of the first element (stride 1) or key (stride 2) among items that
  * equals an earlier one, or (size_t)-1. Hashing for all but small ones. */
 static size_t find_dup(edn_value **items, size_t n, size_t stride,
@@ -715,7 +800,8 @@ static size_t find_dup(edn_value **items, size_t n, size_t stride,
   if (count <= 8) {
     for (size_t i = 1; i < count; i++)
       for (size_t j = 0; j < i; j++)
-        if (edn_equal(items[i * stride], items[j * stride]))
+        if (!surely_differ(items[i * stride], items[j * stride]) &&
+            edn_equal(items[i * stride], items[j * stride]))
           return i * stride;
     return dup;
   }
@@ -991,7 +1077,8 @@ static int parse_value(struct parser *p, edn_value **out, size_t *start) {
     edn_value *v = NULL;
     bool pushed = false;
     int rc;
-    if (!skip_space(p)) {
+    if ((p->pos >= p->len || (edn__class[p->s[p->pos]] & EDN_C_WS) ||
+         p->s[p->pos] == ';') && !skip_space(p)) {
       if (p->nframes)
         return unterminated(p);
       return EDN_EMPTY;
