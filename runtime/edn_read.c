@@ -446,16 +446,26 @@ static edn_value *read_number(struct parser *p, size_t start, size_t end) {
     while (i < end && is_digit(s[i]))
       i++;
   }
+  size_t exp_digits = 0; /* significant ones */
   if (i < end && (s[i] == 'e' || s[i] == 'E')) {
     size_t es;
     i++;
     if (i < end && (s[i] == '+' || s[i] == '-'))
       i++;
     es = i;
-    while (i < end && is_digit(s[i]))
-      i++;
+    for (; i < end && is_digit(s[i]); i++)
+      if (exp_digits || s[i] != '0')
+        exp_digits++;
     if (i == es)
       return bad_number(p, start, end);
+  }
+  /* A decimal's exponent must fit Java's BigDecimal scale, as Clojure
+   * requires ("Too many nonzero exponent digits"): at most 9 digits here. */
+  if (i + 1 == end && s[i] == 'M' && exp_digits > 9) {
+    char q[48];
+    fail(p, start, "decimal exponent out of range in %s",
+         quote(p, start, end - start, q, sizeof q));
+    return NULL;
   }
   if (i + 1 == end && s[i] == 'M')
     return text_value(p, EDN_DECIMAL, s + start + (s[start] == '+'),

@@ -374,3 +374,13 @@ Test(read, default_byte_limit_is_one_mib, .init = setup, .fini = teardown) {
   cr_expect_eq(edn_read(arena, s, 1 << 20, NULL, &v, &err), EDN_OK, "%s", err.message);
   free(s);
 }
+
+Test(read, decimal_exponent_must_fit_a_bigdecimal, .init = setup, .fini = teardown) {
+  edn_value *v = NULL;
+  struct edn_error err = {0, ""};
+  cr_expect_eq(must_read(arena, "1e999999999M")->type, EDN_DECIMAL);
+  cr_expect_eq(must_read(arena, "1e-0000000000999999999M")->type, EDN_DECIMAL);
+  cr_expect_eq(edn_read(arena, "1e1000000000M", 13, NULL, &v, &err), EDN_ERROR);
+  cr_expect(strstr(err.message, "decimal exponent out of range"), "%s", err.message);
+  cr_expect_eq(must_read(arena, "1e1000000000")->type, EDN_FLOAT, "a double just overflows");
+}

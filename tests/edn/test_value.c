@@ -134,7 +134,7 @@ ParameterizedTest(size_t *i, value, equality, .init = setup, .fini = teardown) {
  * quadratic scan), and a map of that size reads with its duplicate check
  * in well under the timeout. */
 Test(value, big_maps_compare_and_read_fast, .init = setup, .fini = teardown, .timeout = 20) {
-  size_t n = 100000, cap = n * 24 + 16, k = 0, j = 0;
+  size_t n = under_memcheck() ? 20000 : 100000, cap = n * 24 + 16, k = 0, j = 0;
   char *fwd = malloc(cap), *rev = malloc(cap);
   edn_value *x, *y;
   struct edn_error err = {0, ""};
