@@ -280,7 +280,7 @@ int tree_close(struct tree *t, int timeout_ms) {
 void tree_free(struct tree *t) {
   /* Sanitized nodes report on stderr; parents pass such lines up. */
   drain_err(t);
-  static const char *const bad[] = {"Sanitizer", "runtime error:",
+  static const char *const bad[] = {"Sanitizer", "runtime error:", "ASan",
                                     "definitely lost", "Invalid read",
                                     "Invalid write", "uninitialised",
                                     "Syscall param", "Invalid free"};
