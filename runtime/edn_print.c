@@ -320,24 +320,59 @@ static int indent(struct edn_buf *b, size_t col) {
   return 0;
 }
 
-static size_t compact_len(const edn_value *v, bool *ok) {
+/* Whether v printed compactly takes at most *budget bytes (what is left of
+ * the line); spends the budget. Stops as soon as it is spent, so deciding
+ * costs about one line's worth of printing, not the whole subtree's. */
+static bool fits(const edn_value *v, long *budget) {
   struct edn_buf t = {NULL, 0, 0};
   size_t n;
-  *ok = edn_print(&t, v) == 0;
+  switch (v->type) {
+  case EDN_LIST: case EDN_VECTOR: case EDN_SET:
+    *budget -= v->type == EDN_SET ? 3 : 2;
+    for (size_t i = 0; i < v->u.seq.len && *budget >= 0; i++) {
+      *budget -= i > 0;
+      if (!fits(v->u.seq.items[i], budget))
+        return false;
+    }
+    return *budget >= 0;
+  case EDN_MAP:
+    *budget -= 2;
+    for (size_t i = 0; i < v->u.map.len && *budget >= 0; i++) {
+      *budget -= 1 + (i > 0);
+      if (!fits(v->u.map.entries[i].key, budget) ||
+          !fits(v->u.map.entries[i].val, budget))
+        return false;
+    }
+    return *budget >= 0;
+  case EDN_TAGGED:
+    *budget -= (long)v->u.tagged.tag.len + 2;
+    return *budget >= 0 && fits(v->u.tagged.value, budget);
+  case EDN_BIGINT: case EDN_DECIMAL: case EDN_STRING: case EDN_SYMBOL:
+  case EDN_KEYWORD:
+    if ((long)v->u.text.len > *budget) /* printing only makes it longer */
+      return *budget = -1, false;
+    break;
+  default:
+    break;
+  }
+  if (edn_print(&t, v)) {
+    edn_buf_free(&t);
+    return *budget = -1, false;
+  }
   n = t.len;
   edn_buf_free(&t);
-  return n;
+  *budget -= (long)n;
+  return *budget >= 0;
 }
 
 /* Collections that fit in what is left of the line stay on it; others put
  * one item (one key and its value, for maps) per line, aligned under the
  * first, as Clojure's pprint does. */
 static int pretty(struct edn_buf *b, const edn_value *v, size_t col) {
-  bool ok;
+  long budget = (long)PRETTY_WIDTH - (long)col;
   size_t n, open;
   const char *o, *c;
-  if (v->type < EDN_LIST || v->type == EDN_TAGGED ||
-      col + compact_len(v, &ok) <= PRETTY_WIDTH) {
+  if (v->type < EDN_LIST || v->type == EDN_TAGGED || fits(v, &budget)) {
     if (v->type != EDN_TAGGED)
       return edn_print(b, v);
     return put_char(b, '#') ||

@@ -79,3 +79,18 @@ bool under_memcheck(void) {
   const char *m = getenv("TREEPROOF_MEMCHECK");
   return m && *m && strcmp(m, "0") != 0;
 }
+
+size_t case_params(size_t *idx, size_t n) {
+  if (under_memcheck()) {
+    idx[0] = (size_t)ALL_CASES;
+    return 1;
+  }
+  for (size_t i = 0; i < n; i++)
+    idx[i] = i;
+  return n;
+}
+
+void case_range(size_t param, size_t n, size_t *from, size_t *to) {
+  *from = param == (size_t)ALL_CASES ? 0 : param;
+  *to = param == (size_t)ALL_CASES ? n : param + 1;
+}

@@ -22,6 +22,14 @@ void check_round_trip(edn_arena *a, const edn_value *v, const char *what);
  * exhaustive loops then sample instead, so memcheck stays within minutes;
  * every code path is still taken. */
 bool under_memcheck(void);
+/* Fill idx with the parameters of a table of n cases: 0..n-1, one worker
+ * per case; or, under memcheck, the single ALL_CASES, one worker for the
+ * whole table (starting a process under memcheck is what costs there).
+ * Returns how many parameters it wrote. */
+enum { ALL_CASES = -1 };
+size_t case_params(size_t *idx, size_t n);
+/* The range [*from, *to) of cases one parameter stands for. */
+void case_range(size_t param, size_t n, size_t *from, size_t *to);
 /* The whole of a file under $TREEPROOF_SOURCE_DIR (malloc'ed), or NULL. */
 char *slurp(const char *path, size_t *len);
 

@@ -50,19 +50,23 @@ static const struct float_case floats[] = {
 
 ParameterizedTestParameters(print, floats) {
   static size_t idx[sizeof floats / sizeof floats[0]];
-  for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++)
-    idx[i] = i;
-  return cr_make_param_array(size_t, idx, sizeof idx / sizeof idx[0]);
+  return cr_make_param_array(size_t, idx, case_params(idx, sizeof idx / sizeof idx[0]));
 }
 
-ParameterizedTest(size_t *i, print, floats, .init = setup, .fini = teardown) {
-  const struct float_case *c = &floats[*i];
+static void check_print_floats(const struct float_case *c) {
   edn_value *v = edn_float(arena, c->d);
   const char *s = printed(v);
   cr_expect_str_eq(s, c->text, "%.17g printed as %s, expected %s", c->d, s, c->text);
   check_round_trip(arena, v, c->text);
   cr_expect(memcmp(&must_read(arena, s)->u.real, &c->d, sizeof c->d) == 0,
             "%s does not read back to the same bits", s);
+}
+
+ParameterizedTest(size_t *i, print, floats, .init = setup, .fini = teardown) {
+  size_t from, to;
+  case_range(*i, sizeof floats / sizeof floats[0], &from, &to);
+  for (size_t k = from; k < to; k++)
+    check_print_floats(&floats[k]);
 }
 
 Test(print, nan, .init = setup, .fini = teardown) {
@@ -180,4 +184,25 @@ Test(print, appends_to_a_buffer, .init = setup, .fini = teardown) {
   cr_assert(edn_print(&b, must_read(arena, "[1 :a]")) == 0);
   cr_expect(b.len == 8 && memcmp(b.ptr, "x=[1 :a]", 8) == 0);
   edn_buf_free(&b);
+}
+
+/* Deciding whether a collection fits the line looks at one line's worth,
+ * not the whole subtree: deep and wide values pretty-print in linear time. */
+Test(print, pretty_deep_and_wide_is_fast, .init = setup, .fini = teardown, .timeout = 20) {
+  size_t depth = 500, n = 0, cap = 4 << 20;
+  char *s = malloc(cap);
+  struct edn_buf b = {NULL, 0, 0};
+  struct edn_limits lim = {.max_bytes = cap};
+  edn_value *v = NULL, *back = NULL;
+  struct edn_error err = {0, ""};
+  for (size_t i = 0; i < depth; i++)
+    n += (size_t)snprintf(s + n, cap - n, "[\"%0500zu\" {:k %zu} ", i, i);
+  for (size_t i = 0; i < depth; i++)
+    s[n++] = ']';
+  cr_assert_eq(edn_read(arena, s, n, &lim, &v, &err), EDN_OK, "%s", err.message);
+  cr_assert(edn_print_pretty(&b, v) == 0);
+  cr_assert_eq(edn_read(arena, b.ptr, b.len, &lim, &back, &err), EDN_OK, "%s", err.message);
+  cr_expect(edn_equal(v, back));
+  edn_buf_free(&b);
+  free(s);
 }

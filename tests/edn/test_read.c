@@ -143,13 +143,10 @@ static const struct form forms[] = {
 };
 ParameterizedTestParameters(read, forms) {
   static size_t idx[sizeof forms / sizeof forms[0]];
-  for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++)
-    idx[i] = i;
-  return cr_make_param_array(size_t, idx, sizeof idx / sizeof idx[0]);
+  return cr_make_param_array(size_t, idx, case_params(idx, sizeof idx / sizeof idx[0]));
 }
 
-ParameterizedTest(size_t *i, read, forms, .init = setup, .fini = teardown) {
-  const struct form *f = &forms[*i];
+static void check_read_forms(const struct form *f) {
   edn_value *v = must_read(arena, f->src);
   cr_expect_eq(v->type, f->type, "%s read as a %s, expected a %s", f->src,
                edn_type_name(v->type), edn_type_name(f->type));
@@ -157,6 +154,13 @@ ParameterizedTest(size_t *i, read, forms, .init = setup, .fini = teardown) {
                    f->src, printed(v), f->printed);
   if (!(v->type == EDN_FLOAT && isnan(v->u.real)))
     check_round_trip(arena, v, f->src);
+}
+
+ParameterizedTest(size_t *i, read, forms, .init = setup, .fini = teardown) {
+  size_t from, to;
+  case_range(*i, sizeof forms / sizeof forms[0], &from, &to);
+  for (size_t k = from; k < to; k++)
+    check_read_forms(&forms[k]);
 }
 
 struct bad {
@@ -249,13 +253,10 @@ static const struct bad bad[] = {
 };
 ParameterizedTestParameters(read, malformed) {
   static size_t idx[sizeof bad / sizeof bad[0]];
-  for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++)
-    idx[i] = i;
-  return cr_make_param_array(size_t, idx, sizeof idx / sizeof idx[0]);
+  return cr_make_param_array(size_t, idx, case_params(idx, sizeof idx / sizeof idx[0]));
 }
 
-ParameterizedTest(size_t *i, read, malformed, .init = setup, .fini = teardown) {
-  const struct bad *b = &bad[*i];
+static void check_read_malformed(const struct bad *b) {
   edn_value *v = NULL;
   struct edn_error err = {0, ""};
   size_t len = strlen(b->src);
@@ -267,6 +268,13 @@ ParameterizedTest(size_t *i, read, malformed, .init = setup, .fini = teardown) {
             b->src, err.message, b->message);
   cr_expect_eq(err.offset, b->offset, "%s: offset %zu, expected %zu (%s)", b->src,
                err.offset, b->offset, err.message);
+}
+
+ParameterizedTest(size_t *i, read, malformed, .init = setup, .fini = teardown) {
+  size_t from, to;
+  case_range(*i, sizeof bad / sizeof bad[0], &from, &to);
+  for (size_t k = from; k < to; k++)
+    check_read_malformed(&bad[k]);
 }
 
 Test(read, empty_inputs, .init = setup, .fini = teardown) {
