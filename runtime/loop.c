@@ -155,6 +155,7 @@ static void add_plain_ready(struct loop *l) {
 }
 
 static void run_timers(struct loop *l) {
+  if (!l->timers) return;
   int64_t now = loop_now_ms();
   while (l->timers && l->timers->due_ms <= now) {
     struct loop_timer *t = l->timers;

@@ -107,7 +107,11 @@ static void on_signal(void *data, int fd, unsigned ev) {
 
 /* ---- Stdin and stdout -------------------------------------------------- */
 
-static bool holding(struct node *n) { return loop_now_ms() < n->hold_until_ms; }
+/* hold_until_ms is 0 when no :hold runs (the hold timer clears it): most
+ * calls then need no clock. */
+static bool holding(struct node *n) {
+  return n->hold_until_ms && loop_now_ms() < n->hold_until_ms;
+}
 
 /* Backpressure: a child's queue full, or our own stdout over the bound. */
 static bool blocked(struct node *n) {

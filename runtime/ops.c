@@ -166,7 +166,10 @@ static void op_sleep(struct req *r, edn_value *msg) {
   loop_timer_start(r->n->loop, &r->timer, r->ms, sleep_done, r);
 }
 
-static void hold_over(void *data) { (void)data; /* the pump re-checks */ }
+static void hold_over(void *data) {
+  struct node *n = data;
+  n->hold_until_ms = 0; /* the pump serves stdin again */
+}
 
 static void op_hold(struct req *r, edn_value *msg) {
   struct node *n = r->n;
