@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -358,4 +359,44 @@ Test(tree, trace_writes_each_edge_event) {
   rmdir(dir);
   cr_expect_eq(files, 2, "one file per node");
   cr_expect(down && up, "the edge's down and up events");
+}
+
+/* Run watvm with `args` and stdin from /dev/null; its exit status. */
+static int run_args(char *const args[]) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    execv(watvm_path(), args);
+    _exit(127);
+  }
+  int st = -1;
+  waitpid(pid, &st, 0);
+  return st;
+}
+
+Test(tree, command_line_usage_and_spec_file) {
+  char *unknown[] = {"watvm", "--frob", NULL};
+  char *missing[] = {"watvm", "--spec-file", "/nonexistent/spec.edn", NULL};
+  char *two[] = {"watvm", "--spec", "{}", "--spec-stdin", NULL};
+  char *noarg[] = {"watvm", "--spec", NULL};
+  char *const *bad[] = {unknown, missing, two, noarg};
+  for (size_t i = 0; i < 4; i++) {
+    int st = run_args(bad[i]);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 64, "%s %s → 64", bad[i][1], bad[i][2] ? bad[i][2] : "");
+  }
+  char path[] = "/tmp/watvm-spec-XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert(fd >= 0);
+  const char *spec = "{:name \"F\" :children [{:name \"G\"}]}\n";
+  cr_assert_eq(write(fd, spec, strlen(spec)), (ssize_t)strlen(spec));
+  close(fd);
+  char *ok[] = {"watvm", "--spec-file", path, NULL};
+  int st = run_args(ok);
+  unlink(path);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a spec file, EOF at once → exit 0");
+  cr_expect_eq(tree_reap_orphans(3000), 0);
+  cr_expect_eq(fd_count(), fds0);
 }
