@@ -1,7 +1,8 @@
 /* spawn.h — spawn-process: one call makes a child with three private pipes.
  *
- * Modelled on libuv's uv_spawn: three pipes, fork (or vfork through
- * posix_spawn, which measures faster), and in the child: signal
+ * Modelled on libuv's uv_spawn: three pipes, a vfork-style clone (as
+ * posix_spawn does it; it measures faster than fork) or fork, and in the
+ * child: signal
  * dispositions reset to default and the mask emptied, its own process group
  * (setpgid(0,0)), the pipe ends dup2'ed onto 0/1/2, every other fd closed at
  * exec, exec. A failure between fork and exec travels back as an errno over a
