@@ -135,8 +135,11 @@ const char *edn_type_name(enum edn_type type);
 /* ---- Reading ------------------------------------------------------------ */
 
 struct edn_limits {
-  size_t max_depth; /* nesting of collections and tags; 0 → 512 */
-  size_t max_bytes; /* one top-level value's bytes; 0 → 1 MiB */
+  size_t max_depth; /* nesting of collections, tags and #_; 0 → 512; more
+                       than 10000 is taken as 10000 (the printer, equality
+                       and hashing recurse) */
+  size_t max_bytes; /* one top-level value's bytes, from its first byte;
+                       0 → 1 MiB */
 };
 
 struct edn_error {
@@ -149,7 +152,19 @@ enum { EDN_OK = 0, EDN_EMPTY = 1, EDN_ERROR = -1 };
 /* Read exactly one value from buf[0..len). Whitespace, commas, comments and
  * #_ discards may surround it. Returns EDN_OK with *out set, EDN_EMPTY when
  * the input holds no value at all, or EDN_ERROR with *err filled in (also
- * when a second value follows the first). `lim` may be NULL. */
+ * when a second value follows the first). `lim` may be NULL. `err` may be
+ * NULL. On error nothing leaks; what was allocated stays in `a`.
+ *
+ * What it takes is edn-format, checked against clojure.edn (see
+ * tests/edn/clojure-oracle): where Clojure is laxer than the format it is
+ * refused here — octal, hex, radix and ratio numbers, leading zeros, `.5`,
+ * `a/b/c`, `:1`, `::k`, metadata `^`, `#:ns{}` maps, invalid UTF-8, lone
+ * surrogates, NUL bytes anywhere (inside strings too: write "\u0000").
+ * Integers past int64 become EDN_BIGINT, as in Clojure; an M decimal's
+ * exponent must fit Java's BigDecimal. #inst must be an RFC 3339 string
+ * and #uuid an 8-4-4-4-12 hex string (both kept as EDN_TAGGED); any other
+ * tag is kept as it is. Duplicate map keys and set elements (by edn_equal)
+ * are errors. */
 int edn_read(edn_arena *a, const char *buf, size_t len,
              const struct edn_limits *lim, edn_value **out,
              struct edn_error *err);
