@@ -223,7 +223,7 @@ static int push_frame(struct parser *p, int type, size_t off) {
 /* ---- Whitespace and tokens ------------------------------------------------ */
 
 /* Skip whitespace, commas and ; comments; false at the end of the input. */
-static bool skip_space(struct parser *p) {
+static inline bool skip_space(struct parser *p) {
   const unsigned char *s = p->s;
   size_t i = p->pos, n = p->len;
   for (;;) {
@@ -316,7 +316,11 @@ static edn_value *text_value(struct parser *p, enum edn_type type,
   if (!v)
     return oom(p);
   t = (char *)(v + 1);
-  memcpy(t, s, n);
+  if (n <= 16) /* most names: a call to memcpy costs more than the copy */
+    for (size_t i = 0; i < n; i++)
+      t[i] = (char)s[i];
+  else
+    memcpy(t, s, n);
   t[n] = '\0';
   v->type = type;
   v->u.text.ptr = t;
