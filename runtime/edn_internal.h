@@ -47,7 +47,9 @@ enum {
   EDN_C_DIGIT = 4,
   EDN_C_SYM = 8,    /* may appear in a symbol (non-ASCII included) */
   EDN_C_STR = 16,   /* needs a look inside a string: " \ NUL non-ASCII */
-  EDN_C_PLAIN = 32  /* ASCII symbol character but / : # */
+  EDN_C_PLAIN = 32, /* ASCII symbol character but / : # */
+  EDN_C_NEST = 64   /* matters to the stream scanner inside a collection:
+                       " ; \ ( ) [ ] { } ^ NUL */
 };
 extern const unsigned char edn__class[256];
 

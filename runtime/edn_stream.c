@@ -202,20 +202,67 @@ static void scan_hash(edn_reader *r, unsigned char c, size_t *ip) {
   }
 }
 
+/* Inside a collection only strings, comments, character literals and
+ * brackets decide where the top-level value ends (tokens, tags and
+ * discards do not): skip every other byte at table speed. Returns where it
+ * stopped, having set the state for what comes next. */
+static size_t scan_nested(edn_reader *r, const unsigned char *s, size_t i,
+                          size_t n) {
+  while (i < n) {
+    unsigned char c = s[i];
+    if (!(edn__class[c] & EDN_C_NEST)) {
+      i++;
+      continue;
+    }
+    switch (c) {
+    case '"': r->state = S_STRING; return i + 1;
+    case ';': r->state = S_COMMENT; return i + 1;
+    case '\\':
+      if (i + 1 < n) { /* \( \" \; are characters, not syntax */
+        i += 2;
+        continue;
+      }
+      r->state = S_CHAR1;
+      return i + 1;
+    case '(': case '[': case '{':
+      open_coll(r, ++i);
+      if (r->ready)
+        return i;
+      continue;
+    case ')': case ']': case '}':
+      close_coll(r, ++i);
+      if (r->depth == 0 || r->ready)
+        return i;
+      continue;
+    default: /* NUL, ^: never EDN, let the parser say so now */
+      set_ready(r, i + 1);
+      return i + 1;
+    }
+  }
+  return i;
+}
+
 static void scan(edn_reader *r) {
   const unsigned char *s = (const unsigned char *)r->buf;
   size_t i = r->scan, n = r->len;
   while (i < n && !r->ready) {
     unsigned char c = s[i];
     switch (r->state) {
-    case S_SPACE: scan_space(r, c, &i); break;
+    case S_SPACE:
+      if (r->depth)
+        i = scan_nested(r, s, i, n);
+      else
+        scan_space(r, c, &i);
+      break;
     case S_COMMENT:
+      while (i < n && s[i] != '\n' && s[i] != '\r')
+        i++;
+      if (i == n)
+        break;
       i++;
-      if (c == '\n' || c == '\r') {
-        r->state = S_SPACE;
-        if (idle(r))
-          r->start = i;
-      }
+      r->state = S_SPACE;
+      if (idle(r))
+        r->start = i;
       break;
     case S_STRING:
       while (i < n && s[i] != '"' && s[i] != '\\')

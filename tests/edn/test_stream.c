@@ -195,3 +195,24 @@ Test(stream, free_with_pending_input, .init = setup, .fini = teardown) {
   cr_expect_str_eq(next(), "");
   /* teardown frees it: memcheck and ASan check nothing leaks */
 }
+
+/* Inside collections the scanner skips all but strings, comments, character
+ * literals and brackets: every one of those, cut at every point. */
+Test(stream, nested_syntax_at_every_cut, .init = setup, .fini = teardown) {
+  const char *in = "[\\\" \\( \\; \\] \"a]b\\\"[\" ; c ] \" \n #{#_ [1] \\{} #t [2] \\\\] "
+                   "{:k \\newline} (\\u0041 \"\\\\\") [#_#_ ) ( ]]\n";
+  const char *want = "[\\\" \\( \\; \\] \"a]b\\\"[\" #{\\{} #t [2] \\\\]\n"
+                     "{:k \\newline}\n(\\A \"\\\\\")\n";
+  size_t len = strlen(in);
+  char *whole = stream_outcome(in, len, NULL, 0, NULL);
+  cr_expect(strncmp(whole, want, strlen(want)) == 0, "got:\n%s", whole);
+  cr_expect(strstr(whole, "error at"), "the last vector is malformed: %s", whole);
+  for (size_t a = 0; a <= len; a++)
+    for (size_t b = a; b <= len; b += 7) {
+      size_t cuts[2] = {a, b};
+      char *s = stream_outcome(in, len, cuts, 2, NULL);
+      cr_assert_str_eq(s, whole, "cut at %zu and %zu", a, b);
+      free(s);
+    }
+  free(whole);
+}
