@@ -55,9 +55,9 @@ Test(cascade, grace_counts_from_the_last_answer, .timeout = 60.) {
                   "inflight-at-close", "cascade", 50.);
 }
 
-Test(cascade, control_ignore_eof, .timeout = 120.) {
+Test(cascade, control_ignore_eof, .timeout = 320.) {
   tp_assert_control("conformance/trees/control-all.yaml", "control-all",
-                    "ignore-eof", "cascade", "still there", 60.);
+                    "ignore-eof", "cascade", "still there", 150.);
 }
 
 static double now_s(void) {

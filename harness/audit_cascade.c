@@ -17,6 +17,13 @@
 
 #include "engine.h"
 
+double cascade_slack_ms(void) {
+  const char *v = getenv("TREEPROOF_SLACK_MS");
+  char *end;
+  double ms = v ? strtod(v, &end) : 0;
+  return v && end != v && ms >= 0 && ms <= 600000 ? ms : 1500.0;
+}
+
 /* Which subtree a crash of `n` takes down, by the policies above it: an
  * :escalate parent goes too, and so does a :restart parent whose child
  * crashed more than :max-restarts times within :restart-period-ms. */

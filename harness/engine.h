@@ -157,6 +157,7 @@ struct engine {
   struct live_node *nodes; /* sorted by t (pointer order) */
   size_t nnodes;
   bool map_dirty;
+  bool mapped; /* the first :fan :inspect was answered and checked */
 
   pid_t *seen; /* every node pid ever known (orphans are attributed by it) */
   unsigned long long *seen_start;
@@ -295,8 +296,10 @@ void audit_cascade_end(struct engine *e);
 void audit_replies_end(struct engine *e);
 
 /* The grace a node gets to go down (DESIGN.md: SIGTERM grace, 2 s) plus
- * scheduling slack on a loaded machine. */
+ * scheduling slack on a loaded machine: 1.5 s, or TREEPROOF_SLACK_MS from
+ * the environment (sanitized nodes scan for leaks as they exit: slow). */
 #define CASCADE_GRACE_MS 2000
-#define CASCADE_SLACK_MS 1500
+double cascade_slack_ms(void);
+#define CASCADE_SLACK_MS cascade_slack_ms()
 
 #endif

@@ -293,19 +293,20 @@ static void on_line(struct engine *e, const char *p, size_t n) {
   struct edn_limits lim = {.max_depth = 4096, .max_bytes = 256u << 20};
   int rc = edn_read(e->scratch, p, n, &lim, &v, &err);
   trace_event(e, "up", p, n, rc == EDN_OK);
+  int show = n > 300 ? 300 : (int)n; /* p is not NUL-terminated */
   if (rc == EDN_EMPTY)
     return;
   if (rc != EDN_OK || v->type != EDN_MAP) {
     engine_fail(e, PROP_REPLIES,
                 "replies: the root wrote a line that is not an EDN map (%s): "
-                "%.200s",
-                rc == EDN_OK ? edn_type_name(v->type) : err.message, p);
+                "%.*s",
+                rc == EDN_OK ? edn_type_name(v->type) : err.message, show, p);
     return;
   }
   const edn_value *idv = edn_map_getk(v, "id");
   if (!idv || idv->type != EDN_INT) {
     engine_fail(e, PROP_REPLIES,
-                "replies: a reply without an integer :id: %.300s", p);
+                "replies: a reply without an integer :id: %.*s", show, p);
     return;
   }
   int64_t id = idv->u.integer;
@@ -318,12 +319,12 @@ static void on_line(struct engine *e, const char *p, size_t n) {
     c->got++;
     if (c->got > c->sent && !c->sent)
       engine_fail(e, PROP_REPLIES, "replies: a reply for :id %" PRId64
-                  ", which was never sent: %.300s", id, p);
+                  ", which was never sent: %.*s", id, show, p);
     else if (c->got > c->sent)
       engine_fail(e, PROP_REPLIES,
                   "replies: :id %" PRId64 " answered %d time(s) but sent %d "
-                  "time(s): %.300s",
-                  id, c->got, c->sent, p);
+                  "time(s): %.*s",
+                  id, c->got, c->sent, show, p);
   }
   keep_reply(e, id, v);
 }
@@ -1012,6 +1013,14 @@ static void release_all(struct engine *e) {
 
 static void run_audits(struct engine *e) {
   bool alive = !e->interrupted && proc_alive(e->root_pid, e->root_start);
+  if (!e->mapped) { /* without pids there is nothing to judge them on */
+    for (int p = PROP_ISOLATION; p <= PROP_CONTAINMENT; p++)
+      if (engine_listed(e, (enum property)p))
+        engine_fail(e, (enum property)p, "%s: cannot be judged: the tree "
+                    "never answered the harness's first :inspect",
+                    property_name((enum property)p));
+    return;
+  }
   if (engine_listed(e, PROP_ISOLATION)) {
     if (alive && engine_ensure_map(e, engine_now_ms() +
                                           (double)e->s->timeout_ms) == 0) {
@@ -1073,6 +1082,7 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   open_trace(&e);
   if (lrc == 0) {
     if (engine_refresh(&e, engine_now_ms() + (double)s->timeout_ms) == 0) {
+      e.mapped = true;
       if (engine_listed(&e, PROP_ISOLATION)) {
         double t = engine_now_ms();
         audit_isolation(&e, "at the start");
