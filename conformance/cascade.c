@@ -80,8 +80,9 @@ static int descendants(pid_t pid) {
   return n;
 }
 
-/* Ctrl-C while a scenario waits: treeproof ends, its tree with it. */
-Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
+/* Start treeproof on the long interrupt.yaml; return once its worker and
+ * the tree's 5 nodes are up. */
+static pid_t start_long_run(void) {
   tp_subreaper();
   const char *tp = getenv("TREEPROOF");
   cr_assert(tp, "TREEPROOF not set");
@@ -96,7 +97,6 @@ Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
     _exit(127);
   }
   free(sc);
-  /* wait until the whole tree (harness worker + 5 nodes) is up */
   double until = now_s() + 20;
   int n = 0;
   while ((n = descendants(pid)) < 6 && now_s() < until) {
@@ -104,6 +104,53 @@ Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
     nanosleep(&ts, NULL);
   }
   cr_expect_geq(n, 6, "the tree never came up (%d processes)", n);
+  return pid;
+}
+
+/* The harness's own logic dying (its worker, SIGKILLed mid-scenario) takes
+ * the tree with it: nothing is left behind. */
+Test(cascade, harness_crash_leaves_nothing, .timeout = 60.) {
+  pid_t pid = start_long_run();
+  char path[96];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)pid);
+  FILE *f = fopen(path, "re");
+  int worker = 0;
+  if (f) {
+    if (fscanf(f, "%d", &worker) != 1)
+      worker = 0;
+    fclose(f);
+  }
+  cr_assert_gt(worker, 0, "no harness worker found");
+  kill(worker, SIGKILL);
+  int st = 0;
+  pid_t w = 0;
+  double until = now_s() + 20;
+  while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (w == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  cr_expect_neq(w, 0, "treeproof did not end after its worker died");
+  cr_expect(!(WIFEXITED(st) && WEXITSTATUS(st) == 0),
+            "a run whose harness crashed must not report success");
+  int left = 0;
+  until = now_s() + 5;
+  while ((left = tp_leftovers()) > 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  cr_expect_eq(left, 0, "%d processes left behind after the harness crashed",
+               left);
+  tp_kill_leftovers();
+}
+
+/* Ctrl-C while a scenario waits: treeproof ends, its tree with it. */
+Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
+  pid_t pid = start_long_run();
+  double until;
   kill(pid, SIGINT);
   int st = 0;
   pid_t w = 0;
