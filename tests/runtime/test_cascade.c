@@ -161,3 +161,31 @@ Test(cascade, no_pgrp_and_leak_fd_break_isolation) {
   tree_free(&t);
   expect_nothing_left();
 }
+
+Test(cascade, sigint_acts_as_sigterm) {
+  struct tree t;
+  cr_assert_eq(tree_start(&t, SEED, false, NULL), 0);
+  pid_t p[7];
+  all_pids(&t, p);
+  cr_assert_eq(kill(t.pid, SIGINT), 0);
+  int st = tree_wait(&t, 5000);
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %#x", st);
+  for (int i = 0; i < 7; i++) cr_expect(!pid_alive(p[i]), "%s gone", PATHS[i]);
+  tree_free(&t);
+  expect_nothing_left();
+}
+
+Test(cascade, sigkill_of_the_root_cascades_by_eof) {
+  struct tree t;
+  cr_assert_eq(tree_start(&t, SEED, false, NULL), 0);
+  pid_t p[7];
+  all_pids(&t, p);
+  cr_assert_eq(kill(t.pid, SIGKILL), 0);
+  int st = tree_wait(&t, 5000);
+  cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+  /* Its children are orphans now (handed to us, the subreaper): each sees
+   * EOF, takes its own subtree down and exits. */
+  for (int i = 0; i < 7; i++) cr_expect(pid_wait_gone(p[i], 5000), "%s gone", PATHS[i]);
+  tree_free(&t);
+  expect_nothing_left();
+}
