@@ -740,12 +740,16 @@ int engine_refresh(struct engine *e, double deadline) {
       return rc;
     engine_reap_root(e);
     size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
+    char how[64] = "";
+    if (e->root_reaped && WIFEXITED(e->root_status))
+      snprintf(how, sizeof how, ", it exited with status %d",
+               WEXITSTATUS(e->root_status));
+    else if (e->root_reaped)
+      snprintf(how, sizeof how, ", it was killed by signal %d",
+               WTERMSIG(e->root_status));
     engine_step_fail(e, "tree: the root did not answer a {:op :fan :req "
                      "{:op :inspect}} (%s)%s; its stderr: %.*s",
-                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed",
-                     !e->root_reaped ? ""
-                     : WIFEXITED(e->root_status) ? ", it exited"
-                                                 : ", it was killed",
+                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed", how,
                      (int)n, e->errtext.ptr ? e->errtext.ptr + e->errtext.len - n : "");
     return -1;
   }
