@@ -1,6 +1,7 @@
 /* edn_value.c — EDN values as data: the builders, equality and hashing by
  * value (as Clojure's `=` and `hash` see EDN data), map lookup, deep copy.
  * Every value lives in an arena (edn_arena.c); nothing here frees. */
+#include <assert.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -110,6 +111,7 @@ static int grow(edn_arena *a, void **items, size_t len, size_t *cap,
 
 int edn_push(edn_arena *a, edn_value *seq, edn_value *item) {
   void *items = seq->u.seq.items;
+  assert(seq->type == EDN_LIST || seq->type == EDN_VECTOR || seq->type == EDN_SET);
   if (grow(a, &items, seq->u.seq.len, &seq->u.seq.cap, sizeof(edn_value *)))
     return -1;
   seq->u.seq.items = items;
@@ -119,6 +121,7 @@ int edn_push(edn_arena *a, edn_value *seq, edn_value *item) {
 
 int edn_map_put(edn_arena *a, edn_value *map, edn_value *key, edn_value *val) {
   void *entries = map->u.map.entries;
+  assert(map->type == EDN_MAP);
   for (size_t i = 0; i < map->u.map.len; i++)
     if (edn_equal(map->u.map.entries[i].key, key)) {
       map->u.map.entries[i].val = val;
