@@ -167,3 +167,75 @@ Test(run, an_inspect_that_lies_about_its_group_is_caught, .timeout = 90.) {
             "steps: %s", r.steps.summary);
   scenario_result_free(&r);
 }
+
+/* ---- a scripted parent: containment judged on any implementation ----- */
+
+/* L1 is sh, L2a a sleep it started. After L2a is killed, "honest" reports
+ * {:status {:signal 9} :panic nil} and lists it :wat/dead; "lying" reports
+ * an exit status and keeps listing it alive. */
+static const char *fake_parent =
+    "mode=$1\n"
+    "sleep 300 & kid=$!\n"
+    "dead() { case \"$(cut -d' ' -f3 /proc/$kid/stat 2>/dev/null)\" in "
+    "Z|'') return 0;; esac; return 1; }\n"
+    "while IFS= read -r line; do\n"
+    "  id=$(printf '%s\\n' \"$line\" | sed -n 's/.*:id \\(-*[0-9][0-9]*\\).*/\\1/p')\n"
+    "  me=\"{:node \\\"L1\\\" :pid $$ :ppid $PPID :pgid $$}\"\n"
+    "  if dead && [ \"$mode\" = honest ]; then\n"
+    "    kidrep='{:node \"L2a\" :error {:type :wat/dead :message \"dead\"}}'\n"
+    "    exits=\"[{:node \\\"L2a\\\" :pid $kid :status {:signal 9} :panic nil}]\"\n"
+    "  else\n"
+    "    kidrep=\"{:node \\\"L2a\\\" :result {:node \\\"L2a\\\" :pid $kid} "
+    ":replies []}\"\n"
+    "    exits='[]'\n"
+    "    dead && exits=\"[{:node \\\"L2a\\\" :pid $kid :status {:exit 3} "
+    ":panic nil}]\"\n"
+    "  fi\n"
+    "  case \"$line\" in\n"
+    "  *:inspect*) echo \"{:id $id :node \\\"L1\\\" :result $me :replies "
+    "[$kidrep]}\" ;;\n"
+    "  *:stats*) echo \"{:id $id :node \\\"L1\\\" :exits $exits :restarts 0}\" ;;\n"
+    "  *:fan*) echo \"{:id $id :node \\\"L1\\\" :result {:node \\\"L1\\\" "
+    ":pong true} :replies [$kidrep]}\" ;;\n"
+    "  *) echo \"{:id $id :node \\\"L1\\\" :pong true}\" ;;\n"
+    "  esac\n"
+    "done\n"
+    "kill $kid 2>/dev/null; wait\n";
+
+static const char *kill_child =
+    "name: fake-crash\n"
+    "timeout_ms: 30000\n" /* slow under valgrind */
+    "tree: {name: L1, children: [{name: L2a}]}\n"
+    "steps:\n"
+    "  - kill: {node: L2a, signal: KILL}\n"
+    "properties: [containment]\n";
+
+static void run_parent(const char *mode, struct scenario_result *r) {
+  struct scenario *s = load(kill_child);
+  char *argv[] = {"sh", "-c", (char *)fake_parent, "node", (char *)mode, NULL};
+  struct run_opts o = {.node_argv = argv};
+  cr_assert_eq(run_scenario(s, &o, r), 0);
+  r->scenario = NULL;
+  scenario_free(s);
+  nothing_left();
+}
+
+Test(run, an_honest_scripted_parent_contains_a_kill, .timeout = 90.) {
+  struct scenario_result r;
+  run_parent("honest", &r);
+  cr_expect_eq(r.steps.verdict, VERDICT_PASS, "steps: %s", r.steps.summary);
+  cr_expect_eq(r.props[PROP_CONTAINMENT].verdict, VERDICT_PASS,
+               "containment: %s\n%s", r.props[PROP_CONTAINMENT].summary,
+               r.props[PROP_CONTAINMENT].evidence);
+  scenario_result_free(&r);
+}
+
+Test(run, a_lying_parent_fails_containment, .timeout = 90.) {
+  struct scenario_result r;
+  run_parent("lying", &r);
+  cr_expect_eq(r.props[PROP_CONTAINMENT].verdict, VERDICT_FAIL);
+  const char *ev = r.props[PROP_CONTAINMENT].evidence;
+  cr_expect(ev && strstr(ev, "killed with signal 9"), "evidence: %s", ev);
+  cr_expect(ev && strstr(ev, "as :wat/dead"), "evidence: %s", ev);
+  scenario_result_free(&r);
+}
