@@ -392,3 +392,11 @@ Test(read, decimal_exponent_must_fit_a_bigdecimal, .init = setup, .fini = teardo
   cr_expect(strstr(err.message, "decimal exponent out of range"), "%s", err.message);
   cr_expect_eq(must_read(arena, "1e1000000000")->type, EDN_FLOAT, "a double just overflows");
 }
+
+Test(read, error_out_may_be_null, .init = setup, .fini = teardown) {
+  edn_value *v = NULL;
+  cr_expect_eq(edn_read(arena, "[1 2", 4, NULL, &v, NULL), EDN_ERROR);
+  cr_expect_eq(edn_read(arena, "{:a 1 :a 2}", 11, NULL, &v, NULL), EDN_ERROR);
+  cr_expect_eq(edn_read(arena, "#inst 1", 7, NULL, &v, NULL), EDN_ERROR);
+  cr_expect_eq(edn_read(arena, "[1]", 3, NULL, &v, NULL), EDN_OK);
+}
