@@ -76,6 +76,8 @@ static void worker_main(struct pool *p, size_t index, int out) {
       close(p->w[k].fd);
   close(p->sfd);
   sigprocmask(SIG_SETMASK, &p->old_mask, NULL);
+  /* the pool's SIGTERM makes run_scenario tear its own tree down */
+  run_install_signal_handlers();
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   struct run_opts ro = *p->o->run;
   if (p->o->jobs > 1)
