@@ -118,8 +118,12 @@ static int clone_child(void *p) {
 #define CLONE_STACK (256 * 1024)
 
 /* ASan cannot follow a child running on a stack it did not make (it warns
- * of false positives): sanitized builds fork. */
-#if defined(__SANITIZE_ADDRESS__)
+ * of false positives): sanitized builds fork. Coverage builds fork too: a
+ * child sharing our memory runs gcov's dump before exec, which marks OUR
+ * counters as written, and the parent's own would never reach its .gcda. */
+#if defined(TREEPROOF_COVERAGE)
+#define SPAWN_CAN_CLONE 0
+#elif defined(__SANITIZE_ADDRESS__)
 #define SPAWN_CAN_CLONE 0
 #elif defined(__has_feature)
 #if __has_feature(address_sanitizer)
