@@ -408,6 +408,25 @@ static bool fatal_signal(int sig) {
   }
 }
 
+/* Wait (bounded) until /proc shows the state a SIGSTOP/SIGCONT asked for. */
+static void wait_state(struct engine *e, pid_t pid, bool stopped,
+                       double deadline) {
+  while (engine_now_ms() < deadline) {
+    struct proc_info pi;
+    if (proc_read(pid, &pi) < 0)
+      return;
+    if ((pi.state == 'T') == stopped)
+      return;
+    if (engine_pump(e, 5, false) == -EINTR)
+      return;
+  }
+}
+
+/* Does `sig` stop a process that does not handle it? */
+static bool stop_signal(int sig) {
+  return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 static int step_kill(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
   double deadline = step_deadline(e, st);
@@ -433,22 +452,18 @@ static int step_kill(struct engine *e, size_t i) {
     engine_crash(e, &k);
   else if (rc == 0)
     free(k.before);
-  e->map_dirty = true;
-  return 0;
-}
-
-/* Wait (bounded) until /proc shows the state a SIGSTOP/SIGCONT asked for. */
-static void wait_state(struct engine *e, pid_t pid, bool stopped,
-                       double deadline) {
-  while (engine_now_ms() < deadline) {
-    struct proc_info pi;
-    if (proc_read(pid, &pi) < 0)
-      return;
-    if ((pi.state == 'T') == stopped)
-      return;
-    if (engine_pump(e, 5, false) == -EINTR)
-      return;
+  if (fatal_signal(st->signal)) {
+    e->map_dirty = true;
+    return 0;
   }
+  /* A stop or continue signal holds or releases the node as `hold` and
+   * `release` do; the tree's shape is unchanged, and refreshing the map
+   * would wait on the stopped node until the step's timeout. */
+  if (stop_signal(st->signal) || st->signal == SIGCONT) {
+    ln->held = st->signal != SIGCONT;
+    wait_state(e, ln->pid, ln->held, deadline);
+  }
+  return 0;
 }
 
 static int step_hold(struct engine *e, size_t i, bool hold) {
