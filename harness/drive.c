@@ -308,7 +308,7 @@ static int exit_of_root(struct engine *e, size_t i, double deadline) {
                 : WIFSIGNALED(s) && WTERMSIG(s) == st->exit_signal;
   engine_mark_subtree(e, e->s->root, NODE_GONE);
   if (!ok) {
-    engine_step_fail(e, "%s: %s (pid %d) exited with %s %d, expected %s",
+    engine_step_fail(e, "%s: %s (pid %d) exited with %s %d}, expected %s",
                      where, e->s->root->path, (int)e->root_pid,
                      WIFEXITED(s) ? "{:exit" : "{:signal",
                      WIFEXITED(s) ? WEXITSTATUS(s) : WTERMSIG(s), want);
