@@ -142,8 +142,10 @@ int graph_svg(const struct scenario *s, const char *file, char *msg,
   }
   if (n > 0)
     snprintf(msg, msgsz, "cannot run dot: %s (install graphviz)", strerror(e));
+  else if (WIFSIGNALED(status))
+    snprintf(msg, msgsz, "dot was killed by signal %d", WTERMSIG(status));
   else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    snprintf(msg, msgsz, "dot failed (status %d)", status);
+    snprintf(msg, msgsz, "dot failed (exit %d)", WEXITSTATUS(status));
   else
     rc = 0;
 out:
