@@ -738,6 +738,16 @@ int engine_refresh(struct engine *e, double deadline) {
   if (rc < 0) {
     if (rc == -EINTR)
       return rc;
+    /* A root whose stdout closed is usually exiting: give it a moment
+     * (bounded) to be reaped and to finish its stderr, so the message can
+     * say how it ended instead of depending on who was faster. */
+    double until = engine_now_ms() + 1000;
+    if (until > deadline)
+      until = deadline;
+    while (rc != -ETIMEDOUT && (!engine_reap_root(e) || !e->err_eof) &&
+           engine_now_ms() < until)
+      if (engine_pump(e, 20, false) < 0)
+        break;
     engine_reap_root(e);
     size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
     char how[64] = "";
