@@ -233,13 +233,32 @@ static double bench_echo(int watvm, long count, size_t body) {
   return (double)count / (t / 1e6);
 }
 
+/* Sequential :fan round trips per second through a built tree. */
+static double bench_fan(int watvm, int fanout, int depth, int count) {
+  struct root r;
+  launch_shape(&r, watvm, fanout, depth);
+  const char *req = watvm ? "{:id 1 :op :fan :req {:op :ping}}\n" : "ping\n";
+  size_t n = strlen(req);
+  write_all(r.in, req, n); /* warm-up: the tree is built once this returns */
+  read_line(&r);
+  double t0 = now_us();
+  for (int i = 0; i < count; i++) {
+    write_all(r.in, req, n);
+    read_line(&r);
+  }
+  double t = now_us() - t0;
+  teardown(&r);
+  return (double)count / (t / 1e6);
+}
+
 /* ---- statistics and output ---- */
 
 struct figure {
   const char *key, *what, *unit;
   double watvm[16], raw[16];
   int higher_is_better;
-  double target; /* ratio bound: <= target, or >= target when higher is better */
+  double target; /* ratio bound: <= target, or >= target when higher is
+                     better; 0 when the issue sets none */
 };
 
 static int cmp(const void *a, const void *b) {
@@ -257,15 +276,18 @@ static double ratio(struct figure *f, int reps) {
 }
 
 static void print_text(struct figure *f, int nf, int reps) {
-  printf("%-34s %26s %26s %7s %s\n", "benchmark (median [min..max])", "watvm", "raw",
+  printf("%-36s %28s %28s %6s %s\n", "benchmark (median [min..max])", "watvm", "raw",
          "ratio", "target");
   for (int i = 0; i < nf; i++) {
     double r = ratio(&f[i], reps);
     int ok = f[i].higher_is_better ? r >= f[i].target : r <= f[i].target;
-    printf("%-34s %9.2f [%.2f..%.2f] %9.2f [%.2f..%.2f] %7.2f %s%.1f %s  (%s)\n",
+    char target[32] = "-";
+    if (f[i].target > 0)
+      snprintf(target, sizeof target, "%s%.1f %s", f[i].higher_is_better ? ">=" : "<=",
+               f[i].target, ok ? "met" : "MISSED");
+    printf("%-36s %12.2f [%.2f..%.2f] %12.2f [%.2f..%.2f] %6.2f %s  (%s)\n",
            f[i].what, median(f[i].watvm, reps), f[i].watvm[0], f[i].watvm[reps - 1],
-           median(f[i].raw, reps), f[i].raw[0], f[i].raw[reps - 1], r,
-           f[i].higher_is_better ? ">=" : "<=", f[i].target, ok ? "met" : "MISSED",
+           median(f[i].raw, reps), f[i].raw[0], f[i].raw[reps - 1], r, target,
            f[i].unit);
   }
 }
@@ -299,29 +321,38 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl");
 
-  int fan = quick ? 3 : 10, depth = 3, chain = 10;
-  long echoes = quick ? 20000 : 200000;
-  int hops = quick ? 2000 : 20000;
-  struct figure f[] = {
-      {"build", "build + first fan, per node", "us/node", {0}, {0}, 0, 1.3},
-      {"teardown", "teardown, per node", "us/node", {0}, {0}, 0, 1.5},
-      {"hop", "route, per hop (10-deep chain)", "us/hop", {0}, {0}, 0, 1.5},
-      {"throughput", "echo over one edge", "req/s", {0}, {0}, 1, 0.5},
+  int fan = quick ? 3 : 10, bin = quick ? 4 : 10;
+  long echoes = quick ? 20000 : 1000000;
+  int hops = quick ? 2000 : 30000, bigs = quick ? 200 : 2000, fans = quick ? 20 : 100;
+  enum { BUILD, TEARDOWN, BUILD_BIN, HOP1, HOP3, HOP10, ECHO, ECHO64K, FAN, NF };
+  struct figure f[NF] = {
+      [BUILD] = {"build", "build + first fan, wide, per node", "us/node", {0}, {0}, 0, 1.3},
+      [TEARDOWN] = {"teardown", "teardown, wide, per node", "us/node", {0}, {0}, 0, 1.5},
+      [BUILD_BIN] = {"build_2x10", "build + first fan, binary, per node", "us/node", {0}, {0}, 0, 1.3},
+      [HOP1] = {"hop_1", "route, per hop (1-deep chain)", "us/hop", {0}, {0}, 0, 1.5},
+      [HOP3] = {"hop_3", "route, per hop (3-deep chain)", "us/hop", {0}, {0}, 0, 1.5},
+      [HOP10] = {"hop", "route, per hop (10-deep chain)", "us/hop", {0}, {0}, 0, 1.5},
+      [ECHO] = {"throughput", "echo over one edge, 100 B body", "req/s", {0}, {0}, 1, 0.5},
+      [ECHO64K] = {"throughput_64k", "echo over one edge, 64 KiB body", "MB/s", {0}, {0}, 1, 0},
+      [FAN] = {"fan", "fan round trip, wide tree", "fan/s", {0}, {0}, 1, 0},
   };
   for (int rep = 0; rep < reps; rep++) {
     for (int w = 0; w <= 1; w++) {
-      double *slot[4] = {w ? &f[0].watvm[rep] : &f[0].raw[rep],
-                         w ? &f[1].watvm[rep] : &f[1].raw[rep],
-                         w ? &f[2].watvm[rep] : &f[2].raw[rep],
-                         w ? &f[3].watvm[rep] : &f[3].raw[rep]};
-      bench_build(w, fan, depth, slot[0], slot[1]);
-      *slot[2] = bench_hop(w, chain, hops);
-      *slot[3] = bench_echo(w, echoes, 100);
+      double *v[NF], spare;
+      for (int k = 0; k < NF; k++) v[k] = w ? &f[k].watvm[rep] : &f[k].raw[rep];
+      bench_build(w, fan, 3, v[BUILD], v[TEARDOWN]);
+      bench_build(w, 2, bin, v[BUILD_BIN], &spare);
+      *v[HOP1] = bench_hop(w, 1, hops);
+      *v[HOP3] = bench_hop(w, 3, hops);
+      *v[HOP10] = bench_hop(w, 10, hops);
+      *v[ECHO] = bench_echo(w, echoes, 100);
+      *v[ECHO64K] = bench_echo(w, bigs, 65536) * 65536 / 1e6;
+      *v[FAN] = bench_fan(w, fan, 3, fans);
     }
   }
   if (!json)
-    printf("tree %dx%d (%ld nodes), chain %d, %ld echoes, %d reps\n", fan, depth,
-           count_nodes(fan, depth), chain, echoes, reps);
-  (json ? print_json : print_text)(f, 4, reps);
+    printf("wide tree %dx3 (%ld nodes), binary tree 2x%d (%ld nodes); %d routes per chain; %ld echoes; "
+           "%d reps\n", fan, count_nodes(fan, 3), bin, count_nodes(2, bin), hops, echoes, reps);
+  (json ? print_json : print_text)(f, NF, reps);
   return 0;
 }
