@@ -4,10 +4,14 @@
  * the scenario's first comment says, name the failing check and carry its
  * message, and leave no process behind. Also `graph` on spawned nodes and
  * on names that repeat or need escaping. */
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../conformance/common.h"
 
@@ -115,4 +119,85 @@ Test(cov_run, graph_names_by_path_when_names_repeat) {
   cr_expect(strstr(dot, "\"b\\\\s\" -> \"b\\\\s/x\";"), "%s", dot);
   cr_expect(strstr(dot, "\"b\\\\s/x\" [label=\"x\"];"), "%s", dot);
   free(dot);
+}
+
+Test(cov_run, send_after_the_root_is_gone) {
+  steps_fail("cov-root-gone", "the root is gone (EPIPE)");
+}
+
+Test(cov_run, multiline_send_goes_as_one_line) {
+  run_expect(TREES "cov-multiline-send.yaml", "cov-multiline-send", 0, 1,
+             NULL);
+}
+
+/* A root that reads the harness's first :inspect and exits without an
+ * answer: the steps fail and say how it ended (sh expands ${IFS}: the
+ * harness splits the command on whitespace itself). */
+Test(cov_run, root_that_exits_without_answering) {
+  tp_subreaper();
+  char *path = tp_source(TREES "cov-kill-twice.yaml");
+  const char *args[] = {"run", "--node-cmd", "sh -c read${IFS}x", path, NULL};
+  struct tp_run r;
+  cr_assert_eq(tp_run_args(&r, NULL, 30., args), 0);
+  free(path);
+  cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(strstr(r.out, "the root did not answer") &&
+                strstr(r.out, "it exited with status 0"),
+            "%s%s", r.out, r.err);
+  cr_expect_eq(tp_leftovers(), 0);
+  tp_run_free(&r);
+}
+
+/* Output paths that cannot be written: exit 2 and the path named. */
+static void unwritable(const char *const *args, const char *msg) {
+  struct tp_run r;
+  cr_assert_eq(tp_run_args(&r, NULL, 30., args), 0);
+  cr_expect_eq(r.status, 2, "%s: exit %d\n%s", args[1], r.status, r.err);
+  cr_expect(strstr(r.err, msg), "%s: no '%s' in\n%s", args[1], msg, r.err);
+  tp_run_free(&r);
+}
+
+Test(cov_run, unwritable_outputs_exit_2) {
+  tp_subreaper();
+  char *path = tp_source(TREES "cov-multiline-send.yaml");
+  const char *svg[] = {"graph", "--svg", "/nonexistent/g.svg", path, NULL};
+  unwritable(svg, "unable to render /nonexistent/g.svg");
+  const char *junit[] = {"run", "--junit", "/nonexistent/r.xml", path, NULL};
+  unwritable(junit, "unable to write /nonexistent/r.xml");
+  const char *trace[] = {"run", "--trace", "/nonexistent/t/u", path, NULL};
+  unwritable(trace, "unable to create /nonexistent/t/u");
+  free(path);
+  cr_expect_eq(tp_leftovers(), 0);
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+                  struct FTW *f) {
+  (void)sb, (void)flag, (void)f;
+  return remove(p);
+}
+
+/* Two scenarios with the same name traced into one directory get their own
+ * subdirectories: NAME and NAME.2. */
+Test(cov_run, trace_dirs_of_scenarios_with_one_name) {
+  tp_subreaper();
+  char dir[] = "/tmp/treeproof-cov-trace-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char *path = tp_source(TREES "cov-multiline-send.yaml");
+  const char *args[] = {"run", "--trace", dir, path, path, NULL};
+  struct tp_run r;
+  int rc = tp_run_args(&r, NULL, 30., args);
+  free(path);
+  char one[300], two[300];
+  snprintf(one, sizeof one, "%s/cov-multiline-send", dir);
+  snprintf(two, sizeof two, "%s/cov-multiline-send.2", dir);
+  struct stat a, b;
+  bool have_one = stat(one, &a) == 0 && S_ISDIR(a.st_mode),
+       have_two = stat(two, &b) == 0 && S_ISDIR(b.st_mode);
+  nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  cr_expect_eq(rc, 0);
+  cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(have_one, "no %s", one);
+  cr_expect(have_two, "no %s", two);
+  cr_expect_eq(tp_leftovers(), 0);
+  tp_run_free(&r);
 }
