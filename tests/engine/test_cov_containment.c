@@ -3,7 +3,9 @@
  * scripted sh (answering the wire by hand) with one child, a `sleep`; the
  * scenario SIGKILLs the child. The script reports the exit honestly but
  * neither goes down (:escalate) nor restarts the child (:restart): each
- * policy must be found broken, with its own evidence. */
+ * policy must be found broken, with its own evidence. In "garbled" mode
+ * it reports a panicked child's exit with the wrong status, node, pid and
+ * reason, each of which must be caught. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -24,12 +26,16 @@ static const char *fake_parent =
     "  if dead; then\n"
     "    kidrep='{:node \"L2a\" :error {:type :wat/dead :message \"dead\"}}'\n"
     "    exits=\"[{:node \\\"L2a\\\" :pid $kid :status {:signal 9} :panic nil}]\"\n"
+    "    [ \"$1\" = garbled ] && exits=\"[{:node \\\"L2a\\\" :pid $kid "
+    ":status {:exit 3} :panic {:node \\\"X\\\" :pid 1 :reason \\\"other\\\"}}]\"\n"
     "  else\n"
     "    kidrep=\"{:node \\\"L2a\\\" :result {:node \\\"L2a\\\" :pid $kid} "
     ":replies []}\"\n"
     "    exits='[]'\n"
     "  fi\n"
     "  case \"$line\" in\n"
+    "  *:panic*) kill -9 $kid; wait $kid; echo \"{:id $id :node \\\"L1\\\" "
+    ":error {:type :wat/child-exited :message \\\"x\\\"}}\" ;;\n"
     "  *:inspect*) echo \"{:id $id :node \\\"L1\\\" :result $me :replies "
     "[$kidrep]}\" ;;\n"
     "  *:stats*) echo \"{:id $id :node \\\"L1\\\" :exits $exits :restarts 0}\" ;;\n"
@@ -40,19 +46,20 @@ static const char *fake_parent =
     "done\n"
     "kill $kid 2>/dev/null; wait\n";
 
-static void run_policy(const char *policy, struct scenario_result *r) {
+static void run_fake(const char *policy, const char *step, const char *mode,
+                     struct scenario_result *r) {
   char text[512];
   snprintf(text, sizeof text,
            "name: fake-policy\n"
            "timeout_ms: 1500\n"
            "tree: {name: L1, on_child_exit: %s, children: [{name: L2a}]}\n"
            "steps:\n"
-           "  - kill: {node: L2a, signal: KILL}\n"
-           "properties: [containment]\n", policy);
+           "  - %s\n"
+           "properties: [containment]\n", policy, step);
   struct scenario_error err;
   struct scenario *s = scenario_load_mem("fake.yaml", text, strlen(text), &err);
   cr_assert(s, "load: %s", err.message);
-  char *argv[] = {"sh", "-c", (char *)fake_parent, "node", NULL};
+  char *argv[] = {"sh", "-c", (char *)fake_parent, "node", (char *)mode, NULL};
   struct run_opts o = {.node_argv = argv};
   cr_assert_eq(run_scenario(s, &o, r), 0);
   r->scenario = NULL;
@@ -60,6 +67,10 @@ static void run_policy(const char *policy, struct scenario_result *r) {
   errno = 0;
   cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
   cr_expect_eq(errno, ECHILD);
+}
+
+static void run_policy(const char *policy, struct scenario_result *r) {
+  run_fake(policy, "kill: {node: L2a, signal: KILL}", "honest", r);
 }
 
 static void expect_containment_fails(const char *policy, const char *evidence) {
@@ -94,3 +105,20 @@ Test(cov_containment, restart_but_no_new_child) {
   expect_containment_fails("restart", "L1 has policy :restart but L2a did not "
                                       "come back under a new pid");
 }
+
+Test(cov_containment, a_garbled_panic_report) {
+  struct scenario_result r;
+  run_fake("isolate",
+           "send: '{:id 1 :op :route :path [\"L2a\"] :req {:op :panic "
+           ":reason \"boom\"}}'", "garbled", &r);
+  const struct check_result *c = &r.props[PROP_CONTAINMENT];
+  cr_expect_eq(c->verdict, VERDICT_FAIL, "containment: %s", c->summary);
+  const char *want[] = {"reports no :status {:exit 70}",
+                        "does not name L2a with pid",
+                        "lost its :reason \"boom\""};
+  for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+    cr_expect(c->evidence && strstr(c->evidence, want[i]),
+              "no '%s' in the evidence:\n%s", want[i], c->evidence);
+  scenario_result_free(&r);
+}
+
