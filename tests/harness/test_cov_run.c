@@ -201,3 +201,19 @@ Test(cov_run, trace_dirs_of_scenarios_with_one_name) {
   cr_expect_eq(tp_leftovers(), 0);
   tp_run_free(&r);
 }
+
+/* A spec over 64 KiB travels on the root's stdin; a root that exits at once
+ * cannot take it, and the launch failure says so. */
+Test(cov_run, big_spec_to_a_root_that_is_gone) {
+  tp_subreaper();
+  char *path = tp_source(TREES "cov-big-spec-dead-root.yaml");
+  const char *args[] = {"run", "--node-cmd", "true", path, NULL};
+  struct tp_run r;
+  cr_assert_eq(tp_run_args(&r, NULL, 30., args), 0);
+  free(path);
+  cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(strstr(r.out, "launch: unable to write the spec to the root's "
+                          "stdin"), "%s%s", r.out, r.err);
+  cr_expect_eq(tp_leftovers(), 0);
+  tp_run_free(&r);
+}
