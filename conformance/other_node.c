@@ -5,7 +5,8 @@
  * It must hold the seed scenario and every scenario of the replies,
  * isolation, containment and cascade suites (and the conformance trees
  * those suites run without a fault switch); a wrong expectation and a lost
- * reply must fail it exactly as they fail watvm. Where it differs from
+ * reply must fail it exactly as they fail watvm; its own EDN codec must
+ * read the shared fixtures/edn/ as the contract says. Where it differs from
  * watvm — generated-10x3, 1,111 Python processes, is bound by interpreter
  * start-up (~70 ms of CPU each) — the test records exactly how the
  * harness reports it (fixtures/nodes/README.md says the same). */
@@ -15,10 +16,13 @@
 #include <criterion/parameterized.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -181,6 +185,35 @@ Test(other_node, lost_reply_fails_as_with_watvm, .timeout = 180.) {
   expect_nothing_left("lost-reply");
   tp_run_free(&r);
   close(lock);
+}
+
+/* ---- its codec ------------------------------------------------------- */
+
+/* The node's own EDN codec against the shared fixtures/edn/ (valid read
+ * and round-tripped, malformed refused, hostile a value or a clean
+ * error): fixtures/nodes/check_edn.py, exit 0 when all hold. */
+Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
+  char *script = tp_source("fixtures/nodes/check_edn.py");
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    execlp("python3", "python3", script, (char *)NULL);
+    _exit(127);
+  }
+  free(script);
+  int st = 0;
+  pid_t w = 0;
+  for (int i = 0; i < 5000 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (w == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+  }
+  cr_expect_neq(w, 0, "check_edn.py did not finish in 50 s");
+  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+            "check_edn.py found problems (its stdout above says which)");
 }
 
 /* ---- where it differs from watvm ------------------------------------- */
