@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "node.h"
-#include "spawn.h"
+#include "spawn_process.h"
 
 #define CHECK(cond, ...)                                     \
   do {                                                       \

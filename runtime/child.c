@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "node.h"
-#include "spawn.h"
+#include "spawn_process.h"
 
 static const struct edn_limits child_lim = {.max_depth = 16384,
                                             .max_bytes = NODE_CHILD_LINE_MAX};

@@ -17,7 +17,7 @@
 #include "idmap.h"
 #include "linebuf.h"
 #include "node.h"
-#include "spawn.h"
+#include "spawn_process.h"
 #include "spec.h"
 #include "tree_util.h"
 

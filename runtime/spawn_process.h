@@ -1,4 +1,4 @@
-/* spawn.h — spawn-process: one call makes a child with three private pipes.
+/* spawn_process.h — spawn-process: one call makes a child with three private pipes.
  *
  * Modelled on libuv's uv_spawn: three pipes, a vfork-style clone (as
  * posix_spawn does it; it measures faster than fork) or fork, and in the
