@@ -8,10 +8,6 @@
 
 #include "common.h"
 
-struct tree_case {
-  char rel[64], name[32]; /* arrays, not pointers: each test runs in a new process */
-};
-
 ParameterizedTestParameters(backpressure, shipped_trees) {
   static struct tree_case c[] = {
       {"trees/backpressure.yaml", "backpressure"},

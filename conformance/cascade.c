@@ -19,23 +19,8 @@
 
 #include "common.h"
 
-struct tree_case {
-  char rel[64], name[32]; /* arrays, not pointers: each test runs in a new process */
-};
-
 ParameterizedTestParameters(cascade, shipped_trees) {
-  static struct tree_case c[] = {
-      {"trees/seed-fractal.yaml", "seed-fractal"},
-      {"trees/deep-chain.yaml", "deep-chain"},
-      {"trees/wide.yaml", "wide"},
-      {"trees/crash-isolate.yaml", "crash-isolate"},
-      {"trees/crash-escalate.yaml", "crash-escalate"},
-      {"trees/crash-restart.yaml", "crash-restart"},
-      {"trees/kill-middle.yaml", "kill-middle"},
-      {"trees/backpressure.yaml", "backpressure"},
-      {"trees/generated-10x3.yaml", "generated-10x3"},
-  };
-  return cr_make_param_array(struct tree_case, c, sizeof c / sizeof c[0]);
+  return cr_make_param_array(struct tree_case, tp_shipped_trees, tp_nshipped_trees);
 }
 
 ParameterizedTest(struct tree_case *c, cascade, shipped_trees,

@@ -372,6 +372,19 @@ void tp_assert_control(const char *rel, const char *name, const char *fault,
   tp_run_free(&r);
 }
 
+struct tree_case tp_shipped_trees[] = {
+    {"trees/seed-fractal.yaml", "seed-fractal"},
+    {"trees/deep-chain.yaml", "deep-chain"},
+    {"trees/wide.yaml", "wide"},
+    {"trees/crash-isolate.yaml", "crash-isolate"},
+    {"trees/crash-escalate.yaml", "crash-escalate"},
+    {"trees/crash-restart.yaml", "crash-restart"},
+    {"trees/kill-middle.yaml", "kill-middle"},
+    {"trees/backpressure.yaml", "backpressure"},
+    {"trees/generated-10x3.yaml", "generated-10x3"},
+};
+const size_t tp_nshipped_trees = sizeof tp_shipped_trees / sizeof tp_shipped_trees[0];
+
 /* Under ASan, LeakSanitizer reads this at start-up: Criterion's runner (not
  * our code) leaks a 48-byte block per parallel run of tests that set
  * .timeout (as tests/edn/lsan.supp records). Unused without ASan. */

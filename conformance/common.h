@@ -8,6 +8,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A shipped scenario a parameterized test runs: arrays, not pointers, since
+ * Criterion hands each test its own copy in a new process. */
+struct tree_case {
+  char rel[64], name[32];
+};
+/* The shipped trees/ that every property listed in them must hold on:
+ * replies, isolation and cascade run all of them. */
+extern struct tree_case tp_shipped_trees[];
+extern const size_t tp_nshipped_trees;
+
 struct tp_run {
   int status;  /* exit status of treeproof, or 128+signal, or -1 */
   char *out;   /* its stdout (TAP when --tap was given), malloc'ed */

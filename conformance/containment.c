@@ -9,10 +9,6 @@
 
 #include "common.h"
 
-struct tree_case {
-  char rel[64], name[32]; /* arrays, not pointers: each test runs in a new process */
-};
-
 ParameterizedTestParameters(containment, shipped_trees) {
   static struct tree_case c[] = {
       {"trees/seed-fractal.yaml", "seed-fractal"},
