@@ -79,22 +79,6 @@ static int node_init(struct node *n, const char *spec, size_t len) {
   return 0;
 }
 
-/* node.c's cleanup(), minus the fds we never opened. */
-static void node_fini(struct node *n) {
-  while (n->reqs) req_drop(n->reqs);
-  for (size_t i = 0; i < n->nkids; i++) child_free(n->kids[i]);
-  free(n->kids);
-  for (size_t i = 0; i < n->npool; i++) edn_arena_free(n->pool[i]);
-  free(n->pool);
-  for (size_t i = 0; i < NODE_EXITS_KEPT; i++) free(n->exits[i]);
-  edn_arena_free(n->scratch);
-  edn_arena_free(n->spec_arena);
-  linebuf_free(&n->in);
-  outq_free(&n->out);
-  loop_free(n->loop);
-  free(n->exe);
-}
-
 /* ---- Simulated children -------------------------------------------------- */
 
 struct sim {
@@ -151,7 +135,7 @@ int __wrap_spawn_process(const struct spawn_options *o, struct spawn_child *c) {
 }
 
 static void sim_free(struct sim *s) {
-  if (s->started || s->refused) node_fini(&s->leaf);
+  if (s->started || s->refused) node_release(&s->leaf);
   close_quiet(&s->in_rd);
   close_quiet(&s->out_wr);
   close_quiet(&s->err_wr);
@@ -391,7 +375,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   for (int i = 0; i < MAX_SIMS; i++)
     if (sims[i].used) sim_free(&sims[i]);
-  node_fini(&root);
+  node_release(&root);
   next_pid = FAKE_PID_BASE;
   return 0;
 }

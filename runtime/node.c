@@ -340,7 +340,7 @@ static int setup(struct node *n, char *why, size_t whylen) {
   return 0;
 }
 
-static void cleanup(struct node *n) {
+void node_release(struct node *n) {
   if (n->in_fl0 >= 0) fcntl(STDIN_FILENO, F_SETFL, n->in_fl0);
   if (n->out_fl0 >= 0) fcntl(STDOUT_FILENO, F_SETFL, n->out_fl0);
   while (n->reqs) req_drop(n->reqs);
@@ -388,6 +388,6 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
   flush_out(n);
   code = n->exit_code;
 out:
-  cleanup(n);
+  node_release(n);
   return code;
 }

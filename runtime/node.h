@@ -135,6 +135,10 @@ struct node {
 };
 
 /* node.c */
+/* Free everything `n` holds: requests, children (closing their edges),
+ * arenas, buffers, the loop, and the fds it opened (fds still -1 were never
+ * opened and are skipped); stdin/stdout get back their original flags. */
+void node_release(struct node *n);
 void node_panic(struct node *n, const char *reason, edn_value *cause);
 void node_begin_exit(struct node *n); /* after :exit */
 int64_t node_queue_bound(const struct node *n);
