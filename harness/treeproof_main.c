@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chaos.h"
 #include "graph.h"
 #include "jobs.h"
 #include "node_cmd.h"
@@ -26,6 +27,8 @@ static const char usage_text[] =
     "[--node-cmd CMD] [-j N] SCENARIO.yaml...\n"
     "       treeproof check SCENARIO.yaml...\n"
     "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
+    "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
+    "SCENARIO.yaml --seed N --rounds K\n"
     "       treeproof --help | --version\n"
     "\n"
     "run     launch each scenario's tree, drive its steps, audit its "
@@ -42,6 +45,10 @@ static const char usage_text[] =
     "process\n"
     "check   load and validate only\n"
     "graph   the tree as Graphviz DOT (or SVG through dot)\n"
+    "chaos   K seeded rounds of kills, holds, panics and spawns against the\n"
+    "        scenario's tree (its steps are not run) while requests flow;\n"
+    "        --dry-run prints the generated plan only, --verbose prints it\n"
+    "        and runs; a failure prints the command that reproduces it\n"
     "\n"
     "exit status: 0 every scenario held, 1 a step or property failed,\n"
     "             2 a scenario or the command line was invalid\n";
@@ -281,6 +288,10 @@ int main(int argc, char **argv) {
     return fputs(usage_text, stdout), 0;
   if (strcmp(cmd, "--version") == 0)
     return puts("treeproof " TREEPROOF_VERSION), 0;
+  if (strcmp(cmd, "chaos") == 0) {
+    signal(SIGPIPE, SIG_IGN);
+    return chaos_cmd(argc - 1, argv + 1, stdout, stderr);
+  }
   if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "graph"))
     return usage_error("unknown command '%s'", cmd);
   signal(SIGPIPE, SIG_IGN); /* a dead node is an EPIPE to report, not our end */
