@@ -33,9 +33,12 @@ size_t report_utf8_len(const unsigned char *s, size_t len) {
   return n;
 }
 
-void report_put_yaml_string(FILE *out, const char *s, size_t len) {
+/* Write s[0..len): each valid multi-byte UTF-8 sequence as it is, each
+ * invalid byte as '?', each ASCII byte as `ascii` escapes it for the
+ * reader at hand. */
+static void put_text(FILE *out, const char *s, size_t len,
+                     void (*ascii)(FILE *out, unsigned char c)) {
   const unsigned char *u = (const unsigned char *)s;
-  fputc('"', out);
   for (size_t i = 0; i < len;) {
     size_t n = report_utf8_len(u + i, len - i);
     if (n == 0) {
@@ -43,76 +46,67 @@ void report_put_yaml_string(FILE *out, const char *s, size_t len) {
       i++;
       continue;
     }
-    if (n > 1) {
+    if (n > 1)
       fwrite(u + i, 1, n, out);
-    } else if (u[i] == '"' || u[i] == '\\') {
-      fprintf(out, "\\%c", u[i]);
-    } else if (u[i] == '\t') {
-      fputs("\\t", out);
-    } else if (u[i] < 0x20 || u[i] == 0x7f) {
-      fprintf(out, "\\x%02x", u[i]);
-    } else {
-      fputc(u[i], out);
-    }
+    else
+      ascii(out, u[i]);
     i += n;
   }
+}
+
+static void yaml_ascii(FILE *out, unsigned char c) {
+  if (c == '"' || c == '\\')
+    fprintf(out, "\\%c", c);
+  else if (c == '\t')
+    fputs("\\t", out);
+  else if (c < 0x20 || c == 0x7f)
+    fprintf(out, "\\x%02x", c);
+  else
+    fputc(c, out);
+}
+
+static void xml_ascii(FILE *out, unsigned char c) {
+  if (c == '&')
+    fputs("&amp;", out);
+  else if (c == '<')
+    fputs("&lt;", out);
+  else if (c == '>')
+    fputs("&gt;", out);
+  else if (c == '"')
+    fputs("&quot;", out);
+  else if (c == '\'')
+    fputs("&apos;", out);
+  else if (c == '\n')
+    fputs("&#10;", out);
+  else if (c == '\t')
+    fputs("&#9;", out);
+  else if (c < 0x20 || c == 0x7f)
+    fputc('?', out); /* not allowed in XML 1.0, even as a reference */
+  else
+    fputc(c, out);
+}
+
+static void tap_ascii(FILE *out, unsigned char c) {
+  if (c == '#' || c == '\\')
+    fprintf(out, "\\%c", c);
+  else if (c < 0x20 || c == 0x7f)
+    fputc(' ', out);
+  else
+    fputc(c, out);
+}
+
+void report_put_yaml_string(FILE *out, const char *s, size_t len) {
+  fputc('"', out);
+  put_text(out, s, len, yaml_ascii);
   fputc('"', out);
 }
 
 void report_put_xml(FILE *out, const char *s) {
-  const unsigned char *u = (const unsigned char *)s;
-  size_t len = strlen(s);
-  for (size_t i = 0; i < len;) {
-    size_t n = report_utf8_len(u + i, len - i);
-    if (n == 0) {
-      fputc('?', out);
-      i++;
-      continue;
-    }
-    if (n > 1)
-      fwrite(u + i, 1, n, out);
-    else if (u[i] == '&')
-      fputs("&amp;", out);
-    else if (u[i] == '<')
-      fputs("&lt;", out);
-    else if (u[i] == '>')
-      fputs("&gt;", out);
-    else if (u[i] == '"')
-      fputs("&quot;", out);
-    else if (u[i] == '\'')
-      fputs("&apos;", out);
-    else if (u[i] == '\n')
-      fputs("&#10;", out);
-    else if (u[i] == '\t')
-      fputs("&#9;", out);
-    else if (u[i] < 0x20 || u[i] == 0x7f)
-      fputc('?', out); /* not allowed in XML 1.0, even as a reference */
-    else
-      fputc(u[i], out);
-    i += n;
-  }
+  put_text(out, s, strlen(s), xml_ascii);
 }
 
 void report_put_tap_desc(FILE *out, const char *s) {
-  const unsigned char *u = (const unsigned char *)s;
-  size_t len = strlen(s);
-  for (size_t i = 0; i < len;) {
-    size_t n = report_utf8_len(u + i, len - i);
-    if (n == 0) {
-      fputc('?', out);
-      i++;
-      continue;
-    }
-    if (n > 1)
-      fwrite(u + i, 1, n, out);
-    else if (u[i] == '#' || u[i] == '\\')
-      fprintf(out, "\\%c", u[i]);
-    else if (u[i] < 0x20 || u[i] == 0x7f)
-      fputc(' ', out);
-    else
-      fputc(u[i], out);
-    i += n;
-  }
+  put_text(out, s, strlen(s), tap_ascii);
 }
 
 const struct check_result *report_check(const struct scenario_result *r,
