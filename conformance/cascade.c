@@ -67,6 +67,33 @@ static int descendants(pid_t pid) {
 
 /* Start treeproof on the long interrupt.yaml; return once its worker and
  * the tree's 5 nodes are up. */
+/* Wait up to `secs` for treeproof (our child) to exit, polling every
+ * 20 ms; past that it is SIGKILLed and reaped. True when it ended itself. */
+static bool wait_for_exit(pid_t pid, double secs, int *st) {
+  pid_t w = 0;
+  double until = now_s() + secs;
+  while ((w = waitpid(pid, st, WNOHANG)) == 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  if (w == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, st, 0);
+  }
+  return w != 0;
+}
+
+/* Processes still handed to this subreaper after up to `secs`. */
+static int leftovers_after(double secs) {
+  int left = 0;
+  double until = now_s() + secs;
+  while ((left = tp_leftovers()) > 0 && now_s() < until) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return left;
+}
+
 static pid_t start_long_run(void) {
   tp_subreaper();
   const char *tp = getenv("TREEPROOF");
@@ -108,25 +135,11 @@ Test(cascade, harness_crash_leaves_nothing, .timeout = 60.) {
   cr_assert_gt(worker, 0, "no harness worker found");
   kill(worker, SIGKILL);
   int st = 0;
-  pid_t w = 0;
-  double until = now_s() + 20;
-  while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < until) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  if (w == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
-  cr_expect_neq(w, 0, "treeproof did not end after its worker died");
+  cr_expect(wait_for_exit(pid, 20, &st),
+            "treeproof did not end after its worker died");
   cr_expect(!(WIFEXITED(st) && WEXITSTATUS(st) == 0),
             "a run whose harness crashed must not report success");
-  int left = 0;
-  until = now_s() + 5;
-  while ((left = tp_leftovers()) > 0 && now_s() < until) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  int left = leftovers_after(5);
   cr_expect_eq(left, 0, "%d processes left behind after the harness crashed",
                left);
   tp_kill_leftovers();
@@ -135,29 +148,14 @@ Test(cascade, harness_crash_leaves_nothing, .timeout = 60.) {
 /* Ctrl-C while a scenario waits: treeproof ends, its tree with it. */
 Test(cascade, interrupt_leaves_nothing, .timeout = 60.) {
   pid_t pid = start_long_run();
-  double until;
   kill(pid, SIGINT);
   int st = 0;
-  pid_t w = 0;
-  until = now_s() + 15;
-  while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_s() < until) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
-  if (w == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &st, 0);
-  }
-  cr_expect_neq(w, 0, "treeproof did not end within 15 s of SIGINT");
+  cr_expect(wait_for_exit(pid, 15, &st),
+            "treeproof did not end within 15 s of SIGINT");
   cr_expect(!(WIFEXITED(st) && WEXITSTATUS(st) == 0),
             "an interrupted run must not report success");
   /* anything left would have been adopted by this subreaper */
-  int left = 0;
-  until = now_s() + 5;
-  while ((left = tp_leftovers()) > 0 && now_s() < until) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-  }
+  int left = leftovers_after(5);
   cr_expect_eq(left, 0, "%d processes left behind after SIGINT", left);
   tp_kill_leftovers(); /* whatever the verdict, nothing for the next test */
 }
