@@ -229,6 +229,24 @@ static int open_pidfd(pid_t pid) {
   return (int)syscall(SYS_pidfd_open, pid, 0);
 }
 
+/* Block until `pid` exits or `deadline` passes: on its pidfd, or where
+ * there is none (valgrind) for a SIGCHLD, 10 ms at most. No sleep as
+ * synchronisation: the wait ends on the exit itself. */
+static void await_exit(pid_t pid, int64_t deadline) {
+  int pfd = open_pidfd(pid);
+  if (pfd < 0) {
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    struct timespec ts = {0, 10 * 1000000};
+    sigtimedwait(&chld, NULL, &ts);
+    return;
+  }
+  struct pollfd p = {.fd = pfd, .events = POLLIN};
+  poll(&p, 1, left(deadline));
+  close(pfd);
+}
+
 static int wait_pid(pid_t pid, int *status, int timeout_ms) {
   int64_t deadline = now_ms() + timeout_ms;
   for (;;) {
@@ -236,19 +254,7 @@ static int wait_pid(pid_t pid, int *status, int timeout_ms) {
     if (r == pid) return 0;
     if (r < 0 && errno != EINTR) return -1;
     if (now_ms() >= deadline) return -1;
-    /* No sleep as synchronisation: block on the exit itself, bounded. */
-    int pfd = open_pidfd(pid);
-    if (pfd < 0) { /* no pidfd (valgrind): wait for a child event, briefly */
-      sigset_t chld;
-      sigemptyset(&chld);
-      sigaddset(&chld, SIGCHLD);
-      struct timespec ts = {0, 10 * 1000000};
-      sigtimedwait(&chld, NULL, &ts);
-      continue;
-    }
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    poll(&p, 1, left(deadline));
-    close(pfd);
+    await_exit(pid, deadline);
   }
 }
 
@@ -378,18 +384,7 @@ bool pid_wait_gone(pid_t pid, int timeout_ms) {
     waitpid(pid, NULL, WNOHANG); /* ours if it was orphaned to us */
     if (!pid_alive(pid)) return true;
     if (now_ms() >= deadline) return false;
-    int pfd = open_pidfd(pid);
-    if (pfd < 0) { /* no pidfd (valgrind): wait for a child event, briefly */
-      sigset_t chld;
-      sigemptyset(&chld);
-      sigaddset(&chld, SIGCHLD);
-      struct timespec ts = {0, 10 * 1000000};
-      sigtimedwait(&chld, NULL, &ts);
-      continue;
-    }
-    struct pollfd p = {.fd = pfd, .events = POLLIN};
-    poll(&p, 1, left(deadline));
-    close(pfd);
+    await_exit(pid, deadline);
   }
 }
 
