@@ -12,6 +12,7 @@
 
 #include "run.h"
 #include "scenario.h"
+#include "stand_in.h"
 
 static const char *fake_root =
     "case $1 in\n"
@@ -35,28 +36,8 @@ static const char *fake_root =
     "[ \"$1\" = kid ] && kill $! && wait\n"
     "exit 0\n";
 
-static const char *one_node =
-    "name: one\n"
-    "timeout_ms: 30000\n" /* slow under valgrind */
-    "tree: {name: L1}\n"
-    "steps:\n"
-    "  - send: '{:id 1 :op :ping}'\n"
-    "    expect: '{:id 1 :pong true}'\n"
-    "properties: [replies, isolation, cascade]\n";
-
 static void run_fake_root(const char *mode, struct scenario_result *r) {
-  struct scenario_error err;
-  struct scenario *s =
-      scenario_load_mem("one.yaml", one_node, strlen(one_node), &err);
-  cr_assert(s, "load: %s", err.message);
-  char *argv[] = {"sh", "-c", (char *)fake_root, "node", (char *)mode, NULL};
-  struct run_opts o = {.node_argv = argv};
-  cr_assert_eq(run_scenario(s, &o, r), 0);
-  r->scenario = NULL;
-  scenario_free(s);
-  errno = 0;
-  cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1, "a child is left");
-  cr_expect_eq(errno, ECHILD);
+  stand_in_run(stand_in_one_node, fake_root, mode, r);
 }
 
 static void expect_isolation_fails(const char *mode, const char *evidence) {

@@ -9,15 +9,8 @@
 
 #include "run.h"
 #include "scenario.h"
+#include "stand_in.h"
 
-static const char *one_node =
-    "name: one\n"
-    "timeout_ms: 30000\n" /* slow under valgrind */
-    "tree: {name: L1}\n"
-    "steps:\n"
-    "  - send: '{:id 1 :op :ping}'\n"
-    "    expect: '{:id 1 :pong true}'\n"
-    "properties: [replies, isolation, cascade]\n";
 
 static struct scenario *load(const char *text) {
   struct scenario_error err;
@@ -33,7 +26,7 @@ static void nothing_left(void) {
 }
 
 Test(run, a_node_command_that_cannot_start, .timeout = 90.) {
-  struct scenario *s = load(one_node);
+  struct scenario *s = load(stand_in_one_node);
   char *argv[] = {"/nonexistent/watvm", NULL};
   struct run_opts o = {.node_argv = argv};
   struct scenario_result r;
@@ -48,7 +41,7 @@ Test(run, a_node_command_that_cannot_start, .timeout = 90.) {
 }
 
 Test(run, a_node_that_lies_is_caught, .timeout = 90.) {
-  struct scenario *s = load(one_node);
+  struct scenario *s = load(stand_in_one_node);
   /* cat echoes each request back: no :result :pid anywhere */
   char *argv[] = {"sh", "-c", "exec cat", "node", NULL};
   struct run_opts o = {.node_argv = argv};
@@ -98,13 +91,7 @@ static const char *counting =
     "properties: [replies, cascade]\n";
 
 static void run_fake(const char *mode, struct scenario_result *r) {
-  struct scenario *s = load(counting);
-  char *argv[] = {"sh", "-c", (char *)fake_node, "node", (char *)mode, NULL};
-  struct run_opts o = {.node_argv = argv};
-  cr_assert_eq(run_scenario(s, &o, r), 0);
-  r->scenario = NULL; /* freed below; the verdicts stay */
-  scenario_free(s);
-  nothing_left();
+  stand_in_run(counting, fake_node, mode, r);
 }
 
 static void expect_replies_fail(const char *mode, const char *why) {
@@ -211,13 +198,7 @@ static const char *kill_child =
     "properties: [containment]\n";
 
 static void run_parent(const char *mode, struct scenario_result *r) {
-  struct scenario *s = load(kill_child);
-  char *argv[] = {"sh", "-c", (char *)fake_parent, "node", (char *)mode, NULL};
-  struct run_opts o = {.node_argv = argv};
-  cr_assert_eq(run_scenario(s, &o, r), 0);
-  r->scenario = NULL;
-  scenario_free(s);
-  nothing_left();
+  stand_in_run(kill_child, fake_parent, mode, r);
 }
 
 Test(run, an_honest_scripted_parent_contains_a_kill, .timeout = 90.) {
