@@ -90,6 +90,8 @@ struct live_node {
   long said_ppid, said_pgid; /* what its last :inspect claimed (-1: none) */
   double crash_ms[16];      /* when the scenario crashed it (ring) */
   unsigned ncrash;
+  int kill_signal;          /* the last kill step's signal, 0 if none */
+  bool panicked;            /* the scenario sent it a :panic */
 };
 
 /* A crash the scenario caused: a `:panic` sent, or a `kill` step. */
@@ -177,6 +179,9 @@ struct engine {
   struct edn_buf steps_ev;
   bool steps_failed;
 };
+
+/* outcome.c: fill e->r->nodes from the node table and the evidence. */
+void engine_outcomes(struct engine *e);
 
 /* run.c ---------------------------------------------------------------- */
 

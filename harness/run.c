@@ -861,6 +861,10 @@ void engine_crash(struct engine *e, struct crash *k) {
     e->ncrashes++;
     if (ln)
       ln->crash_ms[ln->ncrash++ % 16] = k->t0;
+    if (ln && k->signal)
+      ln->kill_signal = k->signal;
+    else if (ln)
+      ln->panicked = true;
   }
   if (engine_listed(e, PROP_CASCADE)) {
     double t = engine_now_ms();
@@ -980,8 +984,11 @@ static void fill_result(struct engine *e) {
       c->summary = e->sum[p];
       e->sum[p] = NULL;
     }
-    c->evidence = buf_take(&e->ev[p]);
   }
+  engine_outcomes(e);
+  for (int p = 0; p < PROP_COUNT; p++)
+    if (engine_listed(e, (enum property)p))
+      r->props[p].evidence = buf_take(&e->ev[p]);
 }
 
 static void progress(struct engine *e, size_t i) {
@@ -1150,6 +1157,9 @@ void scenario_result_free(struct scenario_result *r) {
     free(r->props[p].summary);
     free(r->props[p].evidence);
   }
+  for (size_t i = 0; i < r->nnodes; i++)
+    free(r->nodes[i].path);
+  free(r->nodes);
   memset(r, 0, sizeof *r);
 }
 

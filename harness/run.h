@@ -26,12 +26,30 @@ struct check_result {
   double ms;       /* time the check (or audit) took */
 };
 
+/* What became of one node of the tree, for pictures (--report): a node
+ * the scenario crashed or killed, one a failed check's evidence names, or
+ * one that simply served. */
+enum node_outcome { OUTCOME_PASSED, OUTCOME_CRASHED, OUTCOME_KILLED,
+                    OUTCOME_FAILED };
+
+struct node_result {
+  char *path;        /* malloc'ed: "L2b/L3c"; the root's name for the root */
+  long pid;          /* the last pid the harness knew, 0 if never known */
+  enum node_outcome outcome; /* OUTCOME_FAILED wins over KILLED/CRASHED */
+  int signal;        /* killed: the signal of the last kill step */
+  unsigned failed;   /* bit p set: property p's evidence names this node;
+                        bit PROP_COUNT: the failed step's evidence does */
+};
+
 struct scenario_result {
   const struct scenario *scenario;
   struct check_result steps;              /* "SCENARIO: steps" */
   long failed_step;                       /* index into steps, or -1 */
   struct check_result props[PROP_COUNT];  /* VERDICT_SKIP unless listed */
   double ms;                              /* wall time of the whole run */
+  struct node_result *nodes;              /* one per node of the tree, in
+                                             depth-first order; may be NULL */
+  size_t nnodes;
 };
 
 struct run_opts {

@@ -1,0 +1,84 @@
+/* outcome.c — what became of each node, for the pictures of a run.
+ *
+ * After the audits, every node of the tree gets one outcome: FAILED when a
+ * failed check's evidence names it, else KILLED or CRASHED when the
+ * scenario did that to it, else PASSED. Evidence lines name nodes by path
+ * ("L2b/L3c"), so a node is "named" when its path appears as a whole token:
+ * not inside a longer name ("L2" is not named by "L2-1" nor by "L2/L3"). */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static bool name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '/' ||
+         c == '.';
+}
+
+/* True when `path` occurs in text[0..len) as a whole token. */
+static bool names(const char *text, size_t len, const char *path) {
+  size_t n = strlen(path);
+  if (!text || !n)
+    return false;
+  for (const char *p = text, *end = text + len; (size_t)(end - p) >= n; p++) {
+    p = memmem(p, (size_t)(end - p), path, n);
+    if (!p)
+      return false;
+    bool left = p == text || !name_char(p[-1]);
+    bool right = p + n == end || !name_char(p[n]);
+    if (left && right)
+      return true;
+  }
+  return false;
+}
+
+static unsigned failed_bits(const struct engine *e, const char *path) {
+  unsigned bits = 0;
+  for (int p = 0; p < PROP_COUNT; p++)
+    if (e->fail[p] && names(e->ev[p].ptr, e->ev[p].len, path))
+      bits |= 1u << p;
+  const char *st = e->r->steps.evidence;
+  if (e->steps_failed && st && names(st, strlen(st), path))
+    bits |= 1u << PROP_COUNT;
+  return bits;
+}
+
+static void add_node(struct engine *e, struct tree_node *t) {
+  struct scenario_result *r = e->r;
+  struct node_result *nr = &r->nodes[r->nnodes];
+  struct live_node *ln = engine_live(e, t);
+  nr->path = strdup(t->path);
+  if (!nr->path)
+    return;
+  r->nnodes++;
+  nr->pid = ln ? ln->pid : 0;
+  nr->signal = ln ? ln->kill_signal : 0;
+  nr->failed = failed_bits(e, t->path);
+  if (nr->failed)
+    nr->outcome = OUTCOME_FAILED;
+  else if (ln && ln->kill_signal)
+    nr->outcome = OUTCOME_KILLED;
+  else if (ln && ln->panicked)
+    nr->outcome = OUTCOME_CRASHED;
+  else
+    nr->outcome = OUTCOME_PASSED;
+  for (size_t i = 0; i < t->nchildren; i++)
+    add_node(e, t->children[i]);
+}
+
+static size_t count(const struct tree_node *t) {
+  size_t n = 1;
+  for (size_t i = 0; i < t->nchildren; i++)
+    n += count(t->children[i]);
+  return n;
+}
+
+void engine_outcomes(struct engine *e) {
+  struct scenario_result *r = e->r;
+  r->nnodes = 0;
+  r->nodes = calloc(count(e->s->root), sizeof *r->nodes);
+  if (r->nodes)
+    add_node(e, e->s->root);
+}
