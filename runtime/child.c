@@ -14,6 +14,7 @@
 
 #include "node.h"
 #include "spawn_process.h"
+#include "trace.h"
 
 static const struct edn_limits child_lim = {.max_depth = 16384,
                                             .max_bytes = NODE_CHILD_LINE_MAX};
@@ -72,6 +73,7 @@ void child_free(struct child *c) {
 
 void child_signal(struct child *c, int sig) {
   if (!c->alive) return;
+  trace_signal(c, sig);
   /* Its own group holds only itself (its children lead their own groups);
    * with the no-pgrp fault there is no such group: signal the pid. */
   if (kill(-c->pid, sig) < 0) kill(c->pid, sig);
@@ -123,6 +125,7 @@ int child_spawn(struct child *c) {
   linebuf_init(&c->out_lb, NODE_CHILD_LINE_MAX);
   linebuf_init(&c->err_lb, NODE_CHILD_LINE_MAX);
   n->nalive++;
+  trace_spawned(c);
   if (via_stdin) {
     outq_append(&c->inq, text, strlen(text));
     outq_append(&c->inq, "\n", 1);
@@ -331,6 +334,7 @@ static void apply_policy(struct child *c, edn_value *map, edn_arena *a) {
 
 void child_reaped(struct child *c, int status) {
   struct node *n = c->n;
+  trace_exited(c, status);
   /* It is dead: whatever it wrote is in the pipes. Read it all first. */
   pump_lines(c, c->out_fd, &c->out_lb, on_reply_line, true);
   pump_lines(c, c->err_fd, &c->err_lb, on_err_line, true);

@@ -1,0 +1,19 @@
+/* trace.h — the lifecycle half of WATVM_TRACE: beside the messages on an
+ * edge (trace_event, in node.h), a parent records each child's spawn, its
+ * reaping and every signal it sends the child's group. Each call is one
+ * line appended to the node's trace file, and costs one comparison when
+ * tracing is off (n->trace_fd < 0). */
+#ifndef TREEPROOF_TRACE_H
+#define TREEPROOF_TRACE_H
+
+#include "node.h"
+
+/* {:t-us N :edge [PARENT CHILD] :event :spawned :pid PID} */
+void trace_spawned(const struct child *c);
+/* {... :event :exited :pid PID :status {:exit N}|{:signal N}}; `status` as
+ * waitpid gives it. */
+void trace_exited(const struct child *c, int status);
+/* {... :event :signal :signal N :pid PID}: `sig` sent to the child's group. */
+void trace_signal(const struct child *c, int sig);
+
+#endif
