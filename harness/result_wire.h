@@ -11,8 +11,9 @@
  * string, or NULL when out of memory. */
 char *result_to_edn(const struct scenario_result *r);
 /* Fill `r` from EDN made by result_to_edn; r->scenario is left as it is and
- * every summary/evidence is malloc'ed (scenario_result_free-able).
- * Returns 0, or -1 when the text is not such a result. */
+ * every summary/evidence and node is malloc'ed (scenario_result_free-able).
+ * Returns 0, or -1 when the text is not such a result (r then holds no
+ * allocation). */
 int result_from_edn(const char *text, size_t len, struct scenario_result *r);
 
 #endif

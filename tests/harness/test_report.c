@@ -225,6 +225,13 @@ Test(report, junit_unwritable) {
 #include "result_wire.h"
 
 Test(report, result_wire_round_trip, .init = setup) {
+  struct node_result nodes[] = {
+      {"L1", 100, OUTCOME_PASSED, 0, 0},
+      {"L2a/L3a", 4242, OUTCOME_FAILED, 0, (1u << PROP_CONTAINMENT) | (1u << PROP_COUNT)},
+      {"L2b", 4243, OUTCOME_KILLED, 9, 0},
+      {"L2b/L3\"c\xff", 0, OUTCOME_CRASHED, 0, 0}};
+  rs[1].nodes = nodes;
+  rs[1].nnodes = 4;
   char *text = result_to_edn(&rs[1]);
   cr_assert_not_null(text);
   struct scenario_result back;
@@ -243,13 +250,36 @@ Test(report, result_wire_round_trip, .init = setup) {
   cr_expect_eq(back.props[PROP_REPLIES].verdict, VERDICT_FAIL);
   cr_expect_eq(back.props[PROP_BACKPRESSURE].verdict, VERDICT_SKIP);
   cr_expect_null(back.props[PROP_CONTAINMENT].summary);
-  free(back.steps.summary);
-  free(back.steps.evidence);
-  for (int i = 0; i < PROP_COUNT; i++) {
-    free(back.props[i].summary);
-    free(back.props[i].evidence);
+  cr_assert_eq(back.nnodes, 4, "every node crosses: %s", text);
+  for (size_t i = 0; i < 3; i++) {
+    cr_expect_str_eq(back.nodes[i].path, nodes[i].path);
+    cr_expect_eq(back.nodes[i].pid, nodes[i].pid);
+    cr_expect_eq(back.nodes[i].outcome, nodes[i].outcome, "node %zu", i);
+    cr_expect_eq(back.nodes[i].signal, nodes[i].signal);
+    cr_expect_eq(back.nodes[i].failed, nodes[i].failed);
   }
+  cr_expect_str_eq(back.nodes[3].path, "L2b/L3\"c?", "quote kept, bad byte as '?'");
+  cr_expect_eq(back.nodes[3].outcome, OUTCOME_CRASHED);
+  scenario_result_free(&back);
   free(text);
+  rs[1].nodes = NULL;
+  rs[1].nnodes = 0;
+  /* without nodes, none come back (a worker that produced none) */
+  text = result_to_edn(&rs[0]);
+  cr_assert_not_null(text);
+  memset(&back, 0, sizeof back);
+  cr_assert_eq(result_from_edn(text, strlen(text), &back), 0, "%s", text);
+  cr_expect(back.nodes == NULL && back.nnodes == 0);
+  scenario_result_free(&back);
+  free(text);
+  /* a malformed node is no result, and leaves nothing allocated */
+  const char *bad = "{:ms 1 :failed-step -1 :checks [{} {} {} {} {} {}] "
+                    ":nodes [{:path \"L1\" :pid 1 :outcome :passed :signal 0 "
+                    ":failed 0} {:path \"L2\" :pid 2 :outcome :weird :signal 0 "
+                    ":failed 0}]}";
+  memset(&back, 0, sizeof back);
+  cr_expect_eq(result_from_edn(bad, strlen(bad), &back), -1);
+  cr_expect(back.nodes == NULL && back.steps.summary == NULL);
   struct scenario_result junk;
   memset(&junk, 0, sizeof junk);
   cr_expect_eq(result_from_edn("{:ms 1}", 7, &junk), -1);
