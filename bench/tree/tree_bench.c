@@ -1,12 +1,16 @@
 /* tree_bench.c — watvm against the raw C baseline (raw_node), same shapes,
- * same run: tree build + first :fan per node, teardown per node, per-hop
- * :route latency down a chain, and :echo throughput over one pipelined edge.
- * Several repetitions each; prints median, min, max and the ratio
- * watvm/raw (for throughput raw is the denominator of watvm's rate, so
- * higher is better there). `--json` prints one JSON object instead.
+ * same run: tree build + first :fan per node (and its curve over tree
+ * sizes), teardown per node, per-hop :route latency down 1-, 3- and 10-deep
+ * chains, :echo throughput over one pipelined edge, :fan round trips, and
+ * what WATVM_TRACE costs: on against off, and off against a watvm built with
+ * tracing compiled out (--notrace). Several repetitions each; prints median,
+ * min, max and the ratio watvm/raw (for throughput raw is the denominator of
+ * watvm's rate, so higher is better there). `--json` prints one JSON object.
  *
- *   tree_bench [--json] [--reps N] [--quick] WATVM RAW_NODE */
+ *   tree_bench [--json] [--reps N] [--quick] [--notrace WATVM_NOTRACE]
+ *              WATVM RAW_NODE */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -15,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -196,15 +201,20 @@ static double bench_hop(int watvm, int depth, int count) {
 }
 
 /* Requests per second of `count` pipelined :echo requests over one edge to
- * a leaf: the writer never waits for replies, the reader counts lines. */
-static double bench_echo(int watvm, long count, size_t body) {
+ * a leaf (routed: over two edges, the root relaying to its one child): the
+ * writer never waits for replies, the reader counts lines. */
+static double bench_echo_at(int watvm, long count, size_t body, int routed) {
   struct root r;
-  launch_shape(&r, watvm, 0, 0);
-  char *req = malloc(body + 64);
+  launch_shape(&r, watvm, 1, routed ? 1 : 0);
+  char *req = malloc(body + 128);
   char *pad = malloc(body + 1);
   memset(pad, 'x', body);
   pad[body] = 0;
-  size_t n = (size_t)sprintf(req, "{:id 1 :op :echo :body \"%s\"}\n", pad);
+  size_t n = (size_t)sprintf(
+      req,
+      routed ? "{:id 1 :op :route :path [\"L2-1\"] :req {:op :echo :body \"%s\"}}\n"
+             : "{:id 1 :op :echo :body \"%s\"}\n",
+      pad);
   free(pad);
   fcntl(r.in, F_SETFL, O_NONBLOCK);
   long sent = 0, got = 0;
@@ -233,6 +243,10 @@ static double bench_echo(int watvm, long count, size_t body) {
   return (double)count / (t / 1e6);
 }
 
+static double bench_echo(int watvm, long count, size_t body) {
+  return bench_echo_at(watvm, count, body, 0);
+}
+
 /* Sequential :fan round trips per second through a built tree. */
 static double bench_fan(int watvm, int fanout, int depth, int count) {
   struct root r;
@@ -249,6 +263,41 @@ static double bench_fan(int watvm, int fanout, int depth, int count) {
   double t = now_us() - t0;
   teardown(&r);
   return (double)count / (t / 1e6);
+}
+
+/* ---- tracing ---- */
+
+/* WATVM_TRACE on for the runs between trace_on() and trace_off(): every
+ * node the root starts inherits it. trace_off() removes what the nodes
+ * wrote and returns its size in bytes. */
+static char trace_dir[64];
+
+static void trace_on(void) {
+  if (!trace_dir[0]) {
+    strcpy(trace_dir, "/tmp/tree_bench.XXXXXX");
+    if (!mkdtemp(trace_dir)) die("mkdtemp");
+  }
+  if (setenv("WATVM_TRACE", trace_dir, 1) < 0) die("setenv");
+}
+
+static double trace_off(void) {
+  unsetenv("WATVM_TRACE");
+  DIR *d = opendir(trace_dir);
+  if (!d) die("opendir");
+  double bytes = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    struct stat st;
+    if (e->d_name[0] == '.') continue;
+    if (fstatat(dirfd(d), e->d_name, &st, 0) == 0) bytes += (double)st.st_size;
+    unlinkat(dirfd(d), e->d_name, 0);
+  }
+  closedir(d);
+  return bytes;
+}
+
+static void trace_done(void) {
+  if (trace_dir[0]) rmdir(trace_dir);
 }
 
 /* ---- statistics and output ---- */
@@ -275,6 +324,24 @@ static double ratio(struct figure *f, int reps) {
   return median(f->watvm, reps) / median(f->raw, reps);
 }
 
+/* The build curve: per-node build + first fan over several tree sizes. */
+struct shape {
+  int fanout, depth;
+  double watvm[16], raw[16];
+};
+
+/* What tracing costs: the 10-deep hop, the 100 B echo to a leaf (which has
+ * no child edge to trace: this is tracing enabled with nothing to write) and
+ * the 100 B echo routed over one traced edge, with WATVM_TRACE unset (off),
+ * set (on), and on a watvm built with tracing compiled out (notrace). */
+struct trace_fig {
+  double hop_off[16], hop_on[16], hop_nt[16];
+  double echo_off[16], echo_on[16], echo_nt[16];
+  double routed_off[16], routed_on[16];
+  double bytes_per_hop_req, bytes_per_routed_req;
+  int have_nt;
+};
+
 static void print_text(struct figure *f, int nf, int reps) {
   printf("%-36s %28s %28s %6s %s\n", "benchmark (median [min..max])", "watvm", "raw",
          "ratio", "target");
@@ -292,7 +359,45 @@ static void print_text(struct figure *f, int nf, int reps) {
   }
 }
 
-static void print_json(struct figure *f, int nf, int reps) {
+static void print_curve_text(struct shape *sh, int ns, int reps) {
+  printf("\nbuild + first fan, per node, by tree size (median us/node):\n");
+  printf("%-10s %8s %12s %12s %6s\n", "shape", "nodes", "watvm", "raw", "ratio");
+  for (int i = 0; i < ns; i++) {
+    double w = median(sh[i].watvm, reps), r = median(sh[i].raw, reps);
+    char name[32];
+    snprintf(name, sizeof name, "%dx%d", sh[i].fanout, sh[i].depth);
+    printf("%-10s %8ld %12.2f %12.2f %6.2f\n", name,
+           count_nodes(sh[i].fanout, sh[i].depth), w, r, w / r);
+  }
+}
+
+static void print_trace_text(struct trace_fig *t, int reps) {
+  double ho = median(t->hop_off, reps), hn = median(t->hop_on, reps);
+  double eo = median(t->echo_off, reps), en = median(t->echo_on, reps);
+  double ro = median(t->routed_off, reps), rn = median(t->routed_on, reps);
+  printf("\ntracing (WATVM_TRACE=DIR) on against off, watvm, median [min..max]:\n");
+  printf("%-42s %24s %24s %6s\n", "figure", "off", "on", "on/off");
+  printf("%-42s %10.2f [%.2f..%.2f] %10.2f [%.2f..%.2f] %6.2f\n",
+         "route, per hop, 10-deep chain (us/hop)", ho, t->hop_off[0],
+         t->hop_off[reps - 1], hn, t->hop_on[0], t->hop_on[reps - 1], hn / ho);
+  printf("%-42s %10.0f [%.0f..%.0f] %10.0f [%.0f..%.0f] %6.2f\n",
+         "echo to a leaf, 100 B (req/s; no edge)", eo, t->echo_off[0],
+         t->echo_off[reps - 1], en, t->echo_on[0], t->echo_on[reps - 1], en / eo);
+  printf("%-42s %10.0f [%.0f..%.0f] %10.0f [%.0f..%.0f] %6.2f\n",
+         "echo routed over 1 traced edge (req/s)", ro, t->routed_off[0],
+         t->routed_off[reps - 1], rn, t->routed_on[0], t->routed_on[reps - 1], rn / ro);
+  printf("trace written: %.0f bytes per 10-deep route, %.0f per routed echo\n",
+         t->bytes_per_hop_req, t->bytes_per_routed_req);
+  if (t->have_nt) {
+    double hx = median(t->hop_nt, reps), ex = median(t->echo_nt, reps);
+    printf("tracing off against compiled out: hop %.2f vs %.2f us/hop (%.3f), "
+           "echo %.0f vs %.0f req/s (%.3f)\n",
+           ho, hx, ho / hx, eo, ex, eo / ex);
+  }
+}
+
+static void print_json(struct figure *f, int nf, int reps, struct shape *sh,
+                       int ns, struct trace_fig *t) {
   printf("{");
   for (int i = 0; i < nf; i++) {
     printf("%s\"%s\": {\"ratio\": %.4f, \"watvm\": %.4f, \"raw\": %.4f, \"unit\": \"%s\", "
@@ -301,29 +406,67 @@ static void print_json(struct figure *f, int nf, int reps) {
            median(f[i].raw, reps), f[i].unit, f[i].target,
            f[i].higher_is_better ? "true" : "false");
   }
-  printf("}\n");
+  printf(", \"build_curve\": [");
+  for (int i = 0; i < ns; i++)
+    printf("%s{\"nodes\": %ld, \"watvm\": %.4f, \"raw\": %.4f}", i ? ", " : "",
+           count_nodes(sh[i].fanout, sh[i].depth), median(sh[i].watvm, reps),
+           median(sh[i].raw, reps));
+  printf("]");
+  printf(", \"hop_curve\": [");
+  static const int depths[] = {1, 3, 10};
+  for (int i = 0; i < 3; i++) {
+    struct figure *h = NULL;
+    for (int k = 0; k < nf; k++)
+      if (!strcmp(f[k].key, depths[i] == 1 ? "hop_1" : depths[i] == 3 ? "hop_3" : "hop"))
+        h = &f[k];
+    printf("%s{\"depth\": %d, \"watvm\": %.4f, \"raw\": %.4f}", i ? ", " : "",
+           depths[i], median(h->watvm, reps), median(h->raw, reps));
+  }
+  printf("]");
+  double ho = median(t->hop_off, reps), hn = median(t->hop_on, reps);
+  double eo = median(t->echo_off, reps), en = median(t->echo_on, reps);
+  double ro = median(t->routed_off, reps), rn = median(t->routed_on, reps);
+  printf(", \"trace\": {\"hop_off\": %.4f, \"hop_on\": %.4f, \"hop_ratio\": %.4f, "
+         "\"echo_off\": %.1f, \"echo_on\": %.1f, \"echo_ratio\": %.4f, "
+         "\"routed_echo_off\": %.1f, \"routed_echo_on\": %.1f, \"routed_echo_ratio\": %.4f, "
+         "\"bytes_per_hop_request\": %.0f, \"bytes_per_routed_echo\": %.0f",
+         ho, hn, hn / ho, eo, en, en / eo, ro, rn, rn / ro, t->bytes_per_hop_req,
+         t->bytes_per_routed_req);
+  if (t->have_nt) {
+    double hx = median(t->hop_nt, reps), ex = median(t->echo_nt, reps);
+    printf(", \"hop_compiled_out\": %.4f, \"off_hop_ratio\": %.4f, "
+           "\"echo_compiled_out\": %.1f, \"off_echo_ratio\": %.4f",
+           hx, ho / hx, ex, eo / ex);
+  }
+  printf("}}\n");
 }
 
 int main(int argc, char **argv) {
   int json = 0, reps = 3, quick = 0, i = 1;
+  const char *notrace = NULL;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (!strcmp(argv[i], "--json")) json = 1;
     else if (!strcmp(argv[i], "--quick")) quick = 1;
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--notrace") && i + 1 < argc) notrace = argv[++i];
     else break;
   }
   if (argc - i != 2 || reps < 1 || reps > 16) {
-    fprintf(stderr, "usage: tree_bench [--json] [--quick] [--reps N<=16] WATVM RAW_NODE\n");
+    fprintf(stderr, "usage: tree_bench [--json] [--quick] [--reps N<=16] "
+                    "[--notrace WATVM_NOTRACE] WATVM RAW_NODE\n");
     return 2;
   }
   watvm_path = argv[i];
   raw_path = argv[i + 1];
   signal(SIGPIPE, SIG_IGN);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl");
+  unsetenv("WATVM_TRACE"); /* "off" means off */
 
   int fan = quick ? 3 : 10, bin = quick ? 4 : 10;
   long echoes = quick ? 20000 : 1000000;
-  int hops = quick ? 2000 : 30000, bigs = quick ? 200 : 2000, fans = quick ? 20 : 100;
+  int hops = quick ? 2000 : 100000, bigs = quick ? 200 : 2000, fans = quick ? 20 : 100;
+  int traced_hops = hops / 10;
+  long routed = echoes / 10;
   enum { BUILD, TEARDOWN, BUILD_BIN, HOP1, HOP3, HOP10, ECHO, ECHO64K, FAN, NF };
   struct figure f[NF] = {
       [BUILD] = {"build", "build + first fan, wide, per node", "us/node", {0}, {0}, 0, 1.3},
@@ -336,12 +479,22 @@ int main(int argc, char **argv) {
       [ECHO64K] = {"throughput_64k", "echo over one edge, 64 KiB body", "MB/s", {0}, {0}, 1, 0},
       [FAN] = {"fan", "fan round trip, wide tree", "fan/s", {0}, {0}, 1, 0},
   };
+  /* The curve's smaller shapes; the wide and binary trees above are its
+   * two largest points. */
+  int b1 = quick ? bin - 2 : bin - 4, b2 = quick ? bin - 1 : bin - 2;
+  struct shape sh[6] = {{fan, 1, {0}, {0}}, {fan, 2, {0}, {0}}, {2, b1, {0}, {0}},
+                        {2, b2, {0}, {0}}, {fan, 3, {0}, {0}}, {2, bin, {0}, {0}}};
+  static struct trace_fig tf;
+  tf.have_nt = notrace != NULL;
   for (int rep = 0; rep < reps; rep++) {
     for (int w = 0; w <= 1; w++) {
       double *v[NF], spare;
       for (int k = 0; k < NF; k++) v[k] = w ? &f[k].watvm[rep] : &f[k].raw[rep];
       bench_build(w, fan, 3, v[BUILD], v[TEARDOWN]);
       bench_build(w, 2, bin, v[BUILD_BIN], &spare);
+      for (int k = 0; k < 4; k++)
+        bench_build(w, sh[k].fanout, sh[k].depth, w ? &sh[k].watvm[rep] : &sh[k].raw[rep],
+                    &spare);
       *v[HOP1] = bench_hop(w, 1, hops);
       *v[HOP3] = bench_hop(w, 3, hops);
       *v[HOP10] = bench_hop(w, 10, hops);
@@ -349,10 +502,48 @@ int main(int argc, char **argv) {
       *v[ECHO64K] = bench_echo(w, bigs, 65536) * 65536 / 1e6;
       *v[FAN] = bench_fan(w, fan, 3, fans);
     }
+    /* Tracing: off (unset), on, and compiled out, back to back. */
+    tf.hop_off[rep] = f[HOP10].watvm[rep];
+    tf.echo_off[rep] = f[ECHO].watvm[rep];
+    tf.routed_off[rep] = bench_echo_at(1, routed, 100, 1);
+    trace_on();
+    tf.hop_on[rep] = bench_hop(1, 10, traced_hops);
+    tf.bytes_per_hop_req = trace_off() / (traced_hops + 1);
+    trace_on();
+    tf.echo_on[rep] = bench_echo(1, echoes, 100);
+    trace_off();
+    trace_on();
+    tf.routed_on[rep] = bench_echo_at(1, routed, 100, 1);
+    tf.bytes_per_routed_req = trace_off() / (double)routed;
+    if (notrace) {
+      const char *keep = watvm_path;
+      watvm_path = notrace;
+      tf.hop_nt[rep] = bench_hop(1, 10, hops);
+      tf.echo_nt[rep] = bench_echo(1, echoes, 100);
+      watvm_path = keep;
+    }
   }
-  if (!json)
-    printf("wide tree %dx3 (%ld nodes), binary tree 2x%d (%ld nodes); %d routes per chain; %ld echoes; "
-           "%d reps\n", fan, count_nodes(fan, 3), bin, count_nodes(2, bin), hops, echoes, reps);
-  (json ? print_json : print_text)(f, NF, reps);
+  trace_done();
+  for (int k = 0; k < reps; k++) {
+    sh[4].watvm[k] = f[BUILD].watvm[k], sh[4].raw[k] = f[BUILD].raw[k];
+    sh[5].watvm[k] = f[BUILD_BIN].watvm[k], sh[5].raw[k] = f[BUILD_BIN].raw[k];
+  }
+  /* Sort the curve by size (the two shapes interleave). */
+  for (int a = 0; a < 6; a++)
+    for (int b = a + 1; b < 6; b++)
+      if (count_nodes(sh[b].fanout, sh[b].depth) < count_nodes(sh[a].fanout, sh[a].depth)) {
+        struct shape x = sh[a];
+        sh[a] = sh[b];
+        sh[b] = x;
+      }
+  if (json) {
+    print_json(f, NF, reps, sh, 6, &tf);
+    return 0;
+  }
+  printf("wide tree %dx3 (%ld nodes), binary tree 2x%d (%ld nodes); %d routes per chain; %ld echoes; "
+         "%d reps\n", fan, count_nodes(fan, 3), bin, count_nodes(2, bin), hops, echoes, reps);
+  print_text(f, NF, reps);
+  print_curve_text(sh, 6, reps);
+  print_trace_text(&tf, reps);
   return 0;
 }
