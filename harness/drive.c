@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "engine.h"
+#include "htrace.h"
 #include "pattern.h"
 
 static const char *action_name(enum step_action a) {
@@ -440,6 +441,7 @@ static int step_kill(struct engine *e, size_t i) {
     return rc;
   k.signal = st->signal;
   k.step = i;
+  htrace_signal(e, st->node, ln->pid, st->signal);
   if (kill(ln->pid, st->signal) < 0) {
     char where[600];
     step_where(e, i, where, sizeof where);
@@ -473,6 +475,7 @@ static int step_hold(struct engine *e, size_t i, bool hold) {
   struct live_node *ln = alive_node(e, i, deadline, &rc);
   if (!ln)
     return rc;
+  htrace_signal(e, st->node, ln->pid, hold ? SIGSTOP : SIGCONT);
   kill(ln->pid, hold ? SIGSTOP : SIGCONT);
   ln->held = hold;
   wait_state(e, ln->pid, hold, deadline);
@@ -520,6 +523,7 @@ static int step_spawn(struct engine *e, size_t i) {
 
 int drive_step(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
+  htrace_step(e, i);
   switch (st->action) {
   case STEP_SEND:
     return step_send(e, i);

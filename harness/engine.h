@@ -166,6 +166,7 @@ struct engine {
   size_t nseen, capseen;
 
   int trace_fd;
+  bool root_exit_traced; /* htrace wrote the root's :exited */
   double t0_ms;
   bool interrupted;
   bool internal_error;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "htrace.h"
 #include "pattern.h"
 
 /* ---- interruption: a self-pipe never drained, so every poll sees it ---- */
@@ -218,36 +219,6 @@ void engine_exempt(struct engine *e, int64_t id) {
     c->exempt = true;
 }
 
-/* ---- trace -------------------------------------------------------------- */
-
-static void trace_event(struct engine *e, const char *dir, const char *line,
-                        size_t len, bool raw) {
-  if (e->trace_fd < 0)
-    return;
-  struct timespec ts; /* the nodes' clock, so the files merge by :t-us */
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  struct edn_buf b = {0};
-  char head[256];
-  int n = snprintf(head, sizeof head,
-                   "{:t-us %lld :edge [\"harness\" \"%s\"] :dir :%s :msg ",
-                   (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-                   e->s->root->name, dir);
-  edn_buf_append(&b, head, (size_t)n);
-  if (raw) {
-    edn_buf_append(&b, line, len);
-  } else {
-    edn_arena *a = edn_arena_new();
-    edn_value *s = a ? edn_string(a, line, len) : NULL;
-    if (s)
-      edn_print(&b, s);
-    edn_arena_free(a);
-  }
-  edn_buf_append(&b, "}\n", 2);
-  ssize_t w = write(e->trace_fd, b.ptr, b.len);
-  (void)w;
-  edn_buf_free(&b);
-}
-
 /* ---- reading the root's output ------------------------------------------ */
 
 static void keep_reply(struct engine *e, int64_t id, const edn_value *v) {
@@ -292,7 +263,7 @@ static void on_line(struct engine *e, const char *p, size_t n) {
   struct edn_error err;
   struct edn_limits lim = {.max_depth = 4096, .max_bytes = 256u << 20};
   int rc = edn_read(e->scratch, p, n, &lim, &v, &err);
-  trace_event(e, "up", p, n, rc == EDN_OK);
+  htrace_edge(e, "up", p, n, rc == EDN_OK);
   int show = n > 300 ? 300 : (int)n; /* p is not NUL-terminated */
   if (rc == EDN_EMPTY)
     return;
@@ -369,7 +340,7 @@ static void read_err(struct engine *e) {
   for (int round = 0; round < 16; round++) {
     ssize_t n = read(e->err_fd, chunk, sizeof chunk);
     if (n > 0) {
-      trace_event(e, "err", chunk, (size_t)n, false);
+      htrace_edge(e, "err", chunk, (size_t)n, false);
       if (e->errtext.len < (1u << 20))
         edn_buf_append(&e->errtext, chunk, (size_t)n);
       continue;
@@ -452,7 +423,7 @@ int engine_send(struct engine *e, int64_t id, const char *line, size_t len,
   struct idcount *c = engine_idcount(e, id, true);
   if (c)
     c->sent++;
-  trace_event(e, "down", line, len, true);
+  htrace_edge(e, "down", line, len, true);
   int rc = engine_write(e, line, len, deadline);
   if (rc == 0)
     rc = engine_write(e, "\n", 1, deadline + 60000);
@@ -795,6 +766,7 @@ bool engine_reap_root(struct engine *e) {
   if (p == e->root_pid) {
     e->root_reaped = true;
     e->root_status = st;
+    htrace_root_exited(e);
     if (e->root_registered) {
       roots_del(e->root_pid);
       e->root_registered = false;
@@ -926,17 +898,6 @@ static void engine_free(struct engine *e) {
   free(e->seen_start);
   edn_arena_free(e->arena);
   edn_arena_free(e->scratch);
-}
-
-static void open_trace(struct engine *e) {
-  const char *dir = e->o->trace_dir;
-  if (!dir)
-    return;
-  mkdir(dir, 0777);
-  char path[4096];
-  snprintf(path, sizeof path, "%s/harness-%d-%s.ednl", dir, (int)e->root_pid,
-           e->s->name);
-  e->trace_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
 static char *buf_take(struct edn_buf *b) {
@@ -1100,7 +1061,7 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   }
   roots_add(e.root_pid);
   e.root_registered = true;
-  open_trace(&e);
+  htrace_open(&e);
   if (lrc == 0) {
     if (engine_refresh(&e, engine_now_ms() + (double)s->timeout_ms) == 0) {
       e.mapped = true;
@@ -1120,6 +1081,7 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   }
   double t = engine_now_ms();
   audit_cascade_end(&e); /* always: nothing is ever left behind */
+  htrace_root_exited(&e);
   e.ms[PROP_CASCADE] += engine_now_ms() - t;
   if (e.root_registered) {
     roots_del(e.root_pid);
@@ -1137,6 +1099,7 @@ int run_scenario(const struct scenario *s, const struct run_opts *o,
   g_active--;
   pthread_mutex_unlock(&g_roots_lock);
   fill_result(&e);
+  htrace_verdict(&e);
   engine_free(&e);
   edn_buf_free(&spec);
   r->ms = engine_now_ms() - t0;

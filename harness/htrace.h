@@ -1,0 +1,40 @@
+/* htrace.h — the harness's own trace file under --trace DIR:
+ * DIR/harness-ROOTPID-NAME.ednl, one EDN map per line, each with :t-us (the
+ * monotonic clock the nodes use, so every file of a run merges by time) and
+ * :edge ["harness" ROOT]. Beside the root edge's messages (:dir :down/:up/
+ * :err) it holds what makes the run replayable on its own:
+ *
+ *   {:event :scenario :name :file :description :timeout-ms :properties
+ *    :backpressure {:hold :rss-kb} :fault :node-cmd :spec}   first line
+ *   {:event :spawned :pid}                                   the root
+ *   {:event :step :index N :kind K ...the step's data... :timeout-ms}
+ *   {:event :signal :node PATH :pid :signal}        kill, hold, release
+ *   {:event :exited :pid :status {:exit N}|{:signal N}}      the root
+ *   {:event :verdict :failed [...] :failed-step N :summary {...}} last line
+ *
+ * Every function returns at once when the run is not traced
+ * (e->trace_fd < 0); a failed write is ignored (tracing never changes a
+ * run's outcome). */
+#ifndef TREEPROOF_HTRACE_H
+#define TREEPROOF_HTRACE_H
+
+#include "engine.h"
+
+/* Open the file (after the root is launched: its pid names the file) and
+ * write the :scenario header and the root's :spawned. */
+void htrace_open(struct engine *e);
+/* A message on the root edge: `line` is EDN when raw, else any bytes
+ * (written as an EDN string). */
+void htrace_edge(struct engine *e, const char *dir, const char *line,
+                 size_t len, bool raw);
+/* Step i, as it starts. */
+void htrace_step(struct engine *e, size_t i);
+/* The harness sent `sig` to node `n` (pid). */
+void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
+                   int sig);
+/* The root was reaped (e->root_status). */
+void htrace_root_exited(struct engine *e); /* once per run */
+/* The verdict, from e->r once the results are filled. */
+void htrace_verdict(struct engine *e);
+
+#endif
