@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "report.h"
 
 static bool name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
@@ -17,8 +18,7 @@ static bool name_char(char c) {
          c == '.';
 }
 
-/* True when `path` occurs in text[0..len) as a whole token. */
-static bool names(const char *text, size_t len, const char *path) {
+bool report_names_node(const char *text, size_t len, const char *path) {
   size_t n = strlen(path);
   if (!text || !n)
     return false;
@@ -37,10 +37,10 @@ static bool names(const char *text, size_t len, const char *path) {
 static unsigned failed_bits(const struct engine *e, const char *path) {
   unsigned bits = 0;
   for (int p = 0; p < PROP_COUNT; p++)
-    if (e->fail[p] && names(e->ev[p].ptr, e->ev[p].len, path))
+    if (e->fail[p] && report_names_node(e->ev[p].ptr, e->ev[p].len, path))
       bits |= 1u << p;
   const char *st = e->r->steps.evidence;
-  if (e->steps_failed && st && names(st, strlen(st), path))
+  if (e->steps_failed && st && report_names_node(st, strlen(st), path))
     bits |= 1u << PROP_COUNT;
   return bits;
 }

@@ -4,6 +4,8 @@
  * 0 every scenario held, 1 a step or property failed, 2 a scenario or the
  * command line was invalid (130 when interrupted by a signal). */
 #define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -21,10 +23,11 @@
 #include "scenario.h"
 
 #define TREEPROOF_VERSION "0.1.0"
+#define REPORT_MAX_EVENTS 3000 /* events a report page's timeline shows */
 
 static const char usage_text[] =
     "usage: treeproof run [--tap] [--junit FILE] [--trace DIR] "
-    "[--node-cmd CMD] [-j N] SCENARIO.yaml...\n"
+    "[--report DIR] [--node-cmd CMD] [-j N] SCENARIO.yaml...\n"
     "       treeproof check SCENARIO.yaml...\n"
     "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
     "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
@@ -37,6 +40,10 @@ static const char usage_text[] =
     "stderr)\n"
     "        --junit FILE   JUnit XML into FILE\n"
     "        --trace DIR    every edge's messages as EDN events under DIR\n"
+    "        --report DIR   DIR/index.html and an HTML page per run: the tree\n"
+    "                       coloured by outcome, the evidence beside the nodes\n"
+    "                       it names, the trace as a timeline (tracing goes\n"
+    "                       into DIR/trace/NAME unless --trace is given)\n"
     "        --node-cmd CMD the node program (split on whitespace, no "
     "shell);\n"
     "                       default: watvm beside treeproof, in its build "
@@ -56,6 +63,7 @@ static const char usage_text[] =
 struct cli {
   bool tap;
   const char *junit, *trace, *node_cmd, *svg;
+  const char *report;   /* --report DIR, or NULL */
   int jobs;
   char **files;
   int nfiles;
@@ -108,6 +116,8 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
       c->junit = v;
     } else if (run && (v = opt_value(argc, argv, &i, "--trace"))) {
       c->trace = v;
+    } else if (run && (v = opt_value(argc, argv, &i, "--report"))) {
+      c->report = v;
     } else if (run && (v = opt_value(argc, argv, &i, "--node-cmd"))) {
       c->node_cmd = v;
     } else if (run && ((v = opt_value(argc, argv, &i, "-j")) ||
@@ -174,29 +184,68 @@ static int cmd_graph(const struct cli *c, struct scenario **ss) {
   return 0;
 }
 
-/* --trace DIR: DIR itself for one scenario, DIR/NAME for several. */
-static char **trace_dirs(const struct cli *c, struct scenario **ss) {
-  if (!c->trace)
+/* A run's file stem under --trace/--report: its scenario's name (bytes
+ * outside [A-Za-z0-9._-] as '_'), ".K" added for the K-th of that name. */
+static char *run_stem(struct scenario **ss, int i) {
+  int same = 0;
+  for (int j = 0; j < i; j++)
+    same += strcmp(ss[j]->name, ss[i]->name) == 0;
+  char *stem = NULL;
+  if ((same ? asprintf(&stem, "%s.%d", ss[i]->name, same + 1)
+            : asprintf(&stem, "%s", ss[i]->name)) < 0)
     return NULL;
-  if (mkdir(c->trace, 0755) < 0 && errno != EEXIST) {
-    fprintf(stderr, "treeproof: fatal: unable to create %s: %s\n", c->trace,
+  for (char *p = stem; *p; p++)
+    if (!(isalnum((unsigned char)*p) || *p == '.' || *p == '-' || *p == '_'))
+      *p = '_';
+  if (stem[0] == '.' || stem[0] == '\0') /* no "..", no hidden file */
+    stem[0] = '_';
+  return stem;
+}
+
+/* Remove the events of an earlier run from a trace directory the report
+ * owns, so its timeline shows this run only. */
+static void clear_events(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d)
+    return;
+  for (struct dirent *de; (de = readdir(d));) {
+    size_t n = strlen(de->d_name);
+    if (n > 5 && strcmp(de->d_name + n - 5, ".ednl") == 0)
+      unlinkat(dirfd(d), de->d_name, 0);
+  }
+  closedir(d);
+}
+
+/* --trace DIR: DIR itself for one scenario, DIR/NAME for several.
+ * --report DIR without --trace: DIR/trace/NAME, emptied first. */
+static char **trace_dirs(const struct cli *c, struct scenario **ss) {
+  char *own = NULL;
+  const char *base = c->trace;
+  if (!base && c->report && asprintf(&own, "%s/trace", c->report) >= 0)
+    base = own;
+  if (!base)
+    return NULL;
+  if (mkdir(base, 0755) < 0 && errno != EEXIST) {
+    fprintf(stderr, "treeproof: fatal: unable to create %s: %s\n", base,
             strerror(errno));
+    free(own);
     return NULL;
   }
+  bool per_name = c->nfiles > 1 || own;
   char **dirs = calloc((size_t)c->nfiles, sizeof *dirs);
   for (int i = 0; dirs && i < c->nfiles; i++) {
-    int same = 0;
-    for (int j = 0; j < i; j++)
-      same += strcmp(ss[j]->name, ss[i]->name) == 0;
-    if (c->nfiles == 1)
-      dirs[i] = strdup(c->trace);
-    else if (same && asprintf(&dirs[i], "%s/%s.%d", c->trace, ss[i]->name, same + 1) < 0)
+    char *stem = per_name ? run_stem(ss, i) : NULL;
+    if (!per_name)
+      dirs[i] = strdup(base);
+    else if (!stem || asprintf(&dirs[i], "%s/%s", base, stem) < 0)
       dirs[i] = NULL;
-    else if (!same && asprintf(&dirs[i], "%s/%s", c->trace, ss[i]->name) < 0)
-      dirs[i] = NULL;
-    if (dirs[i] && c->nfiles > 1)
+    free(stem);
+    if (dirs[i] && per_name)
       mkdir(dirs[i], 0755);
+    if (dirs[i] && own)
+      clear_events(dirs[i]);
   }
+  free(own);
   return dirs;
 }
 
@@ -227,14 +276,51 @@ static int junit_writable(const char *path) {
   return 0;
 }
 
+/* --report DIR: create it before anything runs, so a bad DIR costs no run. */
+static int report_dir_ready(const char *dir) {
+  if ((mkdir(dir, 0755) < 0 && errno != EEXIST) || access(dir, W_OK) < 0) {
+    fprintf(stderr, "treeproof: fatal: unable to write into %s: %s\n", dir,
+            strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
+/* DIR/index.html and DIR/STEM.html per run. Returns 0 or -1 (said why). */
+static int write_report(const struct cli *c, struct scenario **ss,
+                        const struct scenario_result *rs, char **dirs) {
+  size_t n = (size_t)c->nfiles;
+  struct report_page *ps = calloc(n, sizeof *ps);
+  char **stems = calloc(n, sizeof *stems);
+  char msg[600] = "out of memory";
+  int rc = ps && stems ? 0 : -1;
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    stems[i] = run_stem(ss, (int)i);
+    ps[i] = (struct report_page){&rs[i], stems[i], dirs ? dirs[i] : NULL};
+    if (!stems[i] ||
+        report_html_page(c->report, &ps[i], REPORT_MAX_EVENTS, msg, sizeof msg) < 0)
+      rc = -1;
+  }
+  if (rc == 0)
+    rc = report_html_index(c->report, ps, n, msg, sizeof msg);
+  if (rc < 0)
+    fprintf(stderr, "treeproof: fatal: report: %s\n", msg);
+  for (size_t i = 0; stems && i < n; i++)
+    free(stems[i]);
+  free(stems);
+  free(ps);
+  return rc;
+}
+
 static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) {
   int n = c->nfiles;
   char **dirs = trace_dirs(c, ss);
-  if (c->trace && !dirs)
+  if ((c->trace || c->report) && !dirs)
     return 2;
   struct tally t = {c->tap ? stderr : stdout, 0, 0};
   bool tty = isatty(fileno(t.human));
-  struct run_opts ro = {argv_node, c->trace, c->jobs == 1 && tty ? t.human : NULL};
+  struct run_opts ro = {argv_node, dirs ? dirs[0] : NULL,
+                        c->jobs == 1 && tty ? t.human : NULL};
   struct jobs_opts jo = {c->jobs, &ro, (const char *const *)dirs,
                          c->jobs > 1 && tty ? t.human : NULL, on_done, &t};
   struct scenario_result *rs = calloc((size_t)n, sizeof *rs);
@@ -249,6 +335,8 @@ static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) 
     fprintf(stderr, "treeproof: fatal: unable to write %s\n", c->junit);
     rc = 2;
   }
+  if (c->report && write_report(c, ss, rs, dirs) < 0)
+    rc = 2;
   if (leftovers) {
     fprintf(stderr, "treeproof: error: %zu process(es) left behind by a worker "
             "were killed and reaped\n", leftovers);
@@ -274,7 +362,10 @@ static int cmd_run(const struct cli *c, struct scenario **ss) {
     fprintf(stderr, "treeproof: fatal: %s\n", msg);
     return 2;
   }
-  int rc = (c->junit && junit_writable(c->junit) < 0) ? 2 : run_all(c, ss, argv_node);
+  int rc = (c->junit && junit_writable(c->junit) < 0) ||
+                   (c->report && report_dir_ready(c->report) < 0)
+               ? 2
+               : run_all(c, ss, argv_node);
   node_cmd_free(argv_node);
   return rc;
 }
