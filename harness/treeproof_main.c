@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chaos.h"
+#include "cli_replay.h"
 #include "graph.h"
 #include "jobs.h"
 #include "node_cmd.h"
@@ -32,6 +33,7 @@ static const char usage_text[] =
     "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
     "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
     "SCENARIO.yaml --seed N --rounds K\n"
+    "       treeproof replay [--node-cmd CMD] [--trace DIR] [--dry-run] TRACE\n"
     "       treeproof --help | --version\n"
     "\n"
     "run     launch each scenario's tree, drive its steps, audit its "
@@ -56,6 +58,11 @@ static const char usage_text[] =
     "        scenario's tree (its steps are not run) while requests flow;\n"
     "        --dry-run prints the generated plan only, --verbose prints it\n"
     "        and runs; a failure prints the command that reproduces it\n"
+    "replay  rebuild the run a trace recorded (harness-*.ednl, or its --trace\n"
+    "        DIR) from its :scenario header and :step events, run it against a\n"
+    "        fresh tree and say whether the same checks fail as recorded\n"
+    "        (exit 0 same outcome, 1 different, 2 bad trace); --dry-run\n"
+    "        prints the rebuilt scenario YAML only\n"
     "\n"
     "exit status: 0 every scenario held, 1 a step or property failed,\n"
     "             2 a scenario or the command line was invalid\n";
@@ -383,6 +390,8 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     return chaos_cmd(argc - 1, argv + 1, stdout, stderr);
   }
+  if (strcmp(cmd, "replay") == 0)
+    return signal(SIGPIPE, SIG_IGN), cli_replay(argc - 1, argv + 1);
   if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "graph"))
     return usage_error("unknown command '%s'", cmd);
   signal(SIGPIPE, SIG_IGN); /* a dead node is an EPIPE to report, not our end */
