@@ -123,7 +123,8 @@ int child_spawn(struct child *c) {
   free(c->panic);
   c->panic = NULL;
   linebuf_init(&c->out_lb, NODE_CHILD_LINE_MAX);
-  linebuf_init(&c->err_lb, NODE_CHILD_LINE_MAX);
+  linebuf_init(&c->err_lb, NODE_CHILD_ERR_LINE_MAX);
+  memset(c->noise, 0, sizeof c->noise);
   n->nalive++;
   trace_spawned(c);
   if (via_stdin) {
@@ -151,17 +152,33 @@ int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
   return 0;
 }
 
+/* A stdout line that answers nothing is dropped with a note (noise.c). */
 static void on_reply_line(struct child *c, const char *line, size_t len) {
   struct node *n = c->n;
   edn_value *v = NULL;
   struct edn_error err;
+  char why[256];
   edn_arena_reset(n->scratch);
-  if (edn_read(n->scratch, line, len, &child_lim, &v, &err) != EDN_OK) return;
+  int rc = edn_read(n->scratch, line, len, &child_lim, &v, &err);
+  if (rc == EDN_EMPTY) return; /* a blank line */
+  if (rc != EDN_OK) {
+    snprintf(why, sizeof why, "not EDN: at byte %zu: %s", err.offset, err.message);
+    noise_drop(c, NOISE_STDOUT, len + 1, why, line, len);
+    return;
+  }
   trace_event(n, c->name, "up", v);
-  edn_value *id = edn_map_getk(v, "id");
+  edn_value *id = v->type == EDN_MAP ? edn_map_getk(v, "id") : NULL;
   struct idmap_entry e;
-  if (!id || id->type != EDN_INT || !idmap_take(&c->pending, id->u.integer, &e))
-    return; /* not ours to answer: a reply nobody waits for */
+  if (!id || id->type != EDN_INT || !idmap_take(&c->pending, id->u.integer, &e)) {
+    if (v->type != EDN_MAP) snprintf(why, sizeof why, "not a reply: not a map");
+    else if (!id || id->type != EDN_INT)
+      snprintf(why, sizeof why, "not a reply: no integer :id");
+    else
+      snprintf(why, sizeof why, "a reply to no request in flight: :id %lld",
+               (long long)id->u.integer);
+    noise_drop(c, NOISE_STDOUT, len + 1, why, line, len);
+    return;
+  }
   if (e.slot < 0) req_pass_up(e.req, v);
   else req_fill(e.req, e.slot, map_without_id(e.req->a, v));
 }
@@ -171,20 +188,36 @@ static void on_err_line(struct child *c, const char *line, size_t len) {
   edn_value *v = NULL;
   struct edn_error err;
   edn_arena_reset(n->scratch);
-  if (edn_read(n->scratch, line, len, &child_lim, &v, &err) == EDN_OK &&
+  if (memmem(line, len, "wat/panic", 9) && /* parse only what may be one */
+      edn_read(n->scratch, line, len, &child_lim, &v, &err) == EDN_OK &&
       v->type == EDN_MAP && edn_map_getk(v, "wat/panic")) {
     trace_event(n, c->name, "err", v);
     free(c->panic);
     c->panic = edn_to_string(edn_map_getk(v, "wat/panic"));
     return;
   }
-  /* Anything else (a sanitizer report, a fatal message) is passed on. */
+  /* Anything else (a sanitizer report, a fatal message, a grandchild's
+   * noise note) is passed on, within the child's budget. */
+  if (!noise_pass(c, len + 1)) {
+    noise_drop(c, NOISE_STDERR, len + 1,
+               "over the pass-on budget (64 KiB a second per child)", line, len);
+    return;
+  }
   ssize_t w = write(STDERR_FILENO, line, len);
   w = write(STDERR_FILENO, "\n", 1);
   (void)w;
 }
 
 typedef void line_fn(struct child *c, const char *line, size_t len);
+
+/* The linebuf drops the rest of the line as it arrives: never held. */
+static void too_long(struct child *c, const struct linebuf *lb) {
+  char why[96];
+  snprintf(why, sizeof why, "a line over %zu bytes, dropped as it streams",
+           lb->limit);
+  noise_drop(c, lb == &c->err_lb ? NOISE_STDERR : NOISE_STDOUT, lb->limit + 1,
+             why, NULL, 0);
+}
 
 /* Read what is there (all of it when `drain`) and handle whole lines. */
 static void pump_lines(struct child *c, int fd, struct linebuf *lb,
@@ -197,6 +230,7 @@ static void pump_lines(struct child *c, int fd, struct linebuf *lb,
     int k;
     while ((k = linebuf_next(lb, &line, &len)) != LINEBUF_NONE)
       if (k == LINEBUF_LINE) fn(c, line, len);
+      else too_long(c, lb);
     if (r <= 0 || (!drain && rounds >= 0)) break;
   }
 }
@@ -338,6 +372,7 @@ void child_reaped(struct child *c, int status) {
   /* It is dead: whatever it wrote is in the pipes. Read it all first. */
   pump_lines(c, c->out_fd, &c->out_lb, on_reply_line, true);
   pump_lines(c, c->err_fd, &c->err_lb, on_err_line, true);
+  noise_flush(c);
   child_close_fds(c);
   c->alive = false;
   n->nalive--;

@@ -1,6 +1,15 @@
-/* fault.c — the WATVM_FAULT switches: each breaks exactly one property so
- * the harness's negative controls can prove it notices (DESIGN.md). */
+/* fault.c — the WATVM_FAULT switches: each of the five contract switches
+ * breaks exactly one property so the harness's negative controls can prove
+ * it notices (DESIGN.md); two more make a hostile child for the runtime's
+ * own tests (babble: garbage on stdout among the replies; stderr-flood:
+ * megabytes on stderr). WATVM_FAULT_NODE=NAME[,NAME...] limits every switch
+ * to the nodes so named, so the parent of a hostile child stays healthy. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "node.h"
 
@@ -14,6 +23,8 @@ unsigned fault_parse(const char *list) {
       {"unbounded-queue", FAULT_UNBOUNDED_QUEUE},
       {"ignore-eof", FAULT_IGNORE_EOF},
       {"swallow-panic", FAULT_SWALLOW_PANIC},
+      {"babble", FAULT_BABBLE},
+      {"stderr-flood", FAULT_STDERR_FLOOD},
   };
   unsigned bits = 0;
   if (!list) return 0;
@@ -26,4 +37,107 @@ unsigned fault_parse(const char *list) {
     p += strspn(p, ", ");
   }
   return bits;
+}
+
+static bool named(const char *only, const char *name) {
+  size_t want = strlen(name);
+  for (const char *p = only; *p;) {
+    size_t len = strcspn(p, ", ");
+    if (len == want && strncmp(p, name, len) == 0) return true;
+    p += len;
+    p += strspn(p, ", ");
+  }
+  return false;
+}
+
+unsigned fault_select(const char *list, const char *only, const char *name) {
+  if (only && *only && !(name && named(only, name))) return 0;
+  return fault_parse(list);
+}
+
+/* ---- stderr-flood ------------------------------------------------------- */
+
+/* Blocking on purpose: the flood goes as fast as the parent reads it. */
+static int put_err(const char *p, size_t len) {
+  while (len > 0) {
+    ssize_t w = write(STDERR_FILENO, p, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && errno == EAGAIN) {
+      struct pollfd pf = {.fd = STDERR_FILENO, .events = POLLOUT};
+      poll(&pf, 1, 1000);
+      continue;
+    }
+    if (w <= 0) return -1;
+    p += w;
+    len -= (size_t)w;
+  }
+  return 0;
+}
+
+#define FLOOD_LONG_LINE (32u << 20) /* no newline: over any line limit */
+
+/* Then, for as long as the node lives, a page of short lines whenever its
+ * stderr can take one (a page: the write never blocks the node). */
+static void on_flood(void *data, int fd, unsigned ev) {
+  struct node *n = data;
+  static unsigned long seq;
+  char page[4096];
+  size_t len = 0;
+  (void)ev;
+  while (len + 128 <= sizeof page) {
+    int k = snprintf(page + len, 128, "stderr-flood: line %lu from %.32s, not a "
+                     "panic, only noise ..........\n", ++seq, n->spec.name);
+    if (k <= 0 || k >= 128) break;
+    len += (size_t)k;
+  }
+  ssize_t w = write(fd, page, len);
+  (void)w;
+}
+
+static void flood(struct node *n) {
+  static char chunk[65536];
+  memset(chunk, 'x', sizeof chunk);
+  for (size_t k = 0; k < FLOOD_LONG_LINE / sizeof chunk; k++)
+    if (put_err(chunk, sizeof chunk) < 0) return;
+  if (put_err("\n", 1) < 0) return;
+  loop_want(n->loop, STDERR_FILENO, LOOP_WRITE, on_flood, n);
+}
+
+/* ---- babble ------------------------------------------------------------- */
+
+/* The last line queued on n->out, which the caller just printed. */
+static void repeat_last(struct node *n) {
+  struct outq *q = &n->out;
+  size_t end = q->b.len, start = end > q->head ? end - 1 : end;
+  if (end == q->head) return;
+  while (start > q->head && q->b.ptr[start - 1] != '\n') start--;
+  char copy[4096];
+  size_t len = end - start < sizeof copy ? end - start : 0;
+  if (len) {
+    memcpy(copy, q->b.ptr + start, len);
+    outq_append(q, copy, len);
+  }
+}
+
+void fault_babble(struct node *n) {
+  static unsigned turn;
+  char line[256];
+  const char *me = n->spec.name;
+  int len = 0;
+  switch (turn++ % 7) {
+  case 0: len = snprintf(line, sizeof line, "babble from %.64s: this line is not EDN {\n", me); break;
+  case 1: len = snprintf(line, sizeof line, "[:not :a :reply \"%.64s\"]\n", me); break;
+  case 2: len = snprintf(line, sizeof line, "{:node \"%.64s\" :pong true}\n", me); break;
+  case 3: len = snprintf(line, sizeof line, "{:id \"seven\" :node \"%.64s\" :pong true}\n", me); break;
+  case 4: len = snprintf(line, sizeof line, "{:id 9223372036854775807 :node \"%.64s\" :pong true}\n", me); break;
+  case 5: repeat_last(n); return; /* the same :id twice */
+  default: len = snprintf(line, sizeof line, "\xff\xfe%c babble: invalid UTF-8 and a NUL\n\n", 0); break;
+  }
+  if (len > 0) outq_append(&n->out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+}
+
+void fault_start(struct node *n) {
+  if (n->faults & FAULT_STDERR_FLOOD) flood(n);
+  if (n->faults & FAULT_BABBLE)
+    for (int i = 0; i < 7; i++) fault_babble(n);
 }

@@ -321,7 +321,8 @@ static void spawn_spec_children(struct node *n) {
 }
 
 static int setup(struct node *n, char *why, size_t whylen) {
-  n->faults = fault_parse(getenv("WATVM_FAULT"));
+  n->faults = fault_select(getenv("WATVM_FAULT"), getenv("WATVM_FAULT_NODE"),
+                          n->spec.name);
   if (setup_signals(n) < 0)
     return fail(why, whylen, NODE_EXIT_SYSTEM, "unable to set up signals: %s",
                 strerror(errno));
@@ -372,6 +373,7 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
   if ((code = load_spec(n, o, why, whylen)) != 0) goto out;
   if ((code = setup(n, why, whylen)) != 0) goto out;
   spawn_spec_children(n);
+  fault_start(n);
   while (!n->done) {
     pump(n);
     if (n->done) break;

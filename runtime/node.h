@@ -39,22 +39,37 @@ int node_run(const struct node_options *o, char *why, size_t whylen);
 
 /* ---- Fault switches (fault.c) ----------------------------------------- */
 
+struct node;
+
 enum {
   FAULT_LEAK_FD = 1u << 0,
   FAULT_NO_PGRP = 1u << 1,
   FAULT_UNBOUNDED_QUEUE = 1u << 2,
   FAULT_IGNORE_EOF = 1u << 3,
   FAULT_SWALLOW_PANIC = 1u << 4,
+  /* Test-only hostile children (not contract switches): */
+  FAULT_BABBLE = 1u << 5,       /* garbage lines on stdout among replies */
+  FAULT_STDERR_FLOOD = 1u << 6, /* megabytes on stderr before serving */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
 unsigned fault_parse(const char *list);
+/* The switches of `list` that apply to the node named `name`: all of them
+ * when `only` (WATVM_FAULT_NODE, a comma-separated list of node names) is
+ * NULL or empty, else only if `name` is in it. */
+unsigned fault_select(const char *list, const char *only, const char *name);
+/* At start-up, after the spec is loaded: the stderr flood, the first
+ * babble burst (no-op without those switches). */
+void fault_start(struct node *n);
+/* After a reply line was queued on n->out: one garbage line (babble). */
+void fault_babble(struct node *n);
 
 /* ---- Internals shared by the node's files ------------------------------ */
 
 #define NODE_LINE_MAX (1u << 20)        /* a request line */
 #define NODE_CHILD_LINE_MAX (256u << 20) /* a reply or report from a child */
 #define NODE_SPEC_LINE_MAX (64u << 20)  /* --spec-stdin's first line */
+#define NODE_CHILD_ERR_LINE_MAX (1u << 20) /* a line on a child's stderr */
 #define NODE_EXITS_KEPT 16
 
 enum node_state {
@@ -65,6 +80,16 @@ enum node_state {
 
 struct node;
 struct req;
+
+/* What a parent drops from one stream of a child (noise.c): lines that are
+ * no reply on stdout, stderr beyond the pass-on budget, overlong lines. */
+enum noise_stream { NOISE_STDOUT = 0, NOISE_STDERR = 1 };
+struct noise {
+  int64_t win_ms;       /* start of the current one-second window */
+  unsigned notes;       /* notes written in it */
+  uint64_t lines, bytes; /* dropped in it without a note of their own */
+  size_t passed;        /* stderr bytes passed on in it */
+};
 
 struct child {
   struct node *n;
@@ -82,6 +107,7 @@ struct child {
   char *panic;           /* last {:wat/panic M} seen: M printed, or NULL */
   int64_t *restart_ms;   /* times of recent restarts, malloc'ed */
   size_t nrestart;
+  struct noise noise[2]; /* by enum noise_stream; reset at each spawn */
 };
 
 struct req {
@@ -153,6 +179,19 @@ void child_watch(struct child *c);
 void child_reaped(struct child *c, int status);
 void child_free(struct child *c);
 void child_signal(struct child *c, int sig);
+
+/* noise.c */
+/* Drop `bytes` of a child's `s` stream with a {:wat/child-noise ...} note
+ * on our stderr: one note per dropped line, at most NOISE_NOTES a second
+ * per stream; beyond, counted and summed up in one note when the next
+ * window starts or the child is reaped. `line` (may be NULL) gives a sample. */
+void noise_drop(struct child *c, enum noise_stream s, size_t bytes,
+                const char *why, const char *line, size_t len);
+/* May `bytes` more of the child's stderr be passed on to ours now?
+ * (NOISE_STDERR_BUDGET bytes a second per child.) */
+bool noise_pass(struct child *c, size_t bytes);
+/* Write the summary of what was dropped without a note (child reaped). */
+void noise_flush(struct child *c);
 
 /* req.c */
 struct req *req_new_top(struct node *n);

@@ -119,7 +119,9 @@ static edn_value *with_id(edn_arena *a, edn_value *id, const edn_value *m) {
 static void write_top(struct req *r, edn_value *m) {
   struct node *n = r->n;
   edn_value *line = m ? with_id(r->a, r->id, m) : NULL;
-  if (line && !n->out_dead) outq_line(&n->out, line);
+  if (line && !n->out_dead && outq_line(&n->out, line) == 0 &&
+      (n->faults & FAULT_BABBLE))
+    fault_babble(n);
 }
 
 void req_reply(struct req *r, edn_value *m) {
@@ -144,7 +146,9 @@ void req_pass_up(struct req *r, edn_value *m) {
    * it was parsed, without a copy. */
   if (!n->out_dead) {
     if (edn_map_getk(m, "id")) edn_map_putk(n->scratch, m, "id", r->id);
-    outq_line(&n->out, edn_map_getk(m, "id") ? m : with_id(r->a, r->id, m));
+    if (outq_line(&n->out, edn_map_getk(m, "id") ? m : with_id(r->a, r->id, m)) == 0 &&
+        (n->faults & FAULT_BABBLE))
+      fault_babble(n);
   }
   req_free(r);
 }
