@@ -182,7 +182,8 @@ static void put_node_card(FILE *out, const struct scenario_result *r,
     fprintf(out, ", pid %ld", n->pid);
   if (n->signal)
     fprintf(out, ", killed by signal %d", n->signal);
-  fputs("</h3>\n", out);
+  fprintf(out, "</h3>\n<p class=\"note\">%s</p>\n",
+          outcome_meaning[n->outcome]);
   for (int i = -1; i < PROP_COUNT; i++) {
     unsigned bit = 1u << (i < 0 ? PROP_COUNT : i);
     if (!(n->failed & bit))

@@ -319,10 +319,37 @@ static const char *kind_colour(const char *kind) {
   return "#6d4c41";
 }
 
-/* The event's :msg (or the whole event) as compact EDN, cut at `max`. */
+/* An event without :msg: its other entries (not :t-us, :edge, :event). */
+static char *rest_of(const edn_value *v) {
+  static const char *const skip[] = {"t-us", "edge", "event"};
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  if (!m)
+    return NULL;
+  fputc('{', m);
+  bool first = true;
+  for (size_t i = 0; i < v->u.map.len; i++) {
+    const edn_value *k = v->u.map.entries[i].key;
+    bool skipped = false;
+    for (size_t j = 0; j < 3 && k->type == EDN_KEYWORD; j++)
+      skipped |= strcmp(k->u.text.ptr, skip[j]) == 0;
+    char *ks = skipped ? NULL : edn_to_string(k);
+    char *vs = skipped ? NULL : edn_to_string(v->u.map.entries[i].val);
+    if (ks && vs)
+      fprintf(m, "%s%s %s", first ? "" : " ", ks, vs), first = false;
+    free(ks);
+    free(vs);
+  }
+  fputc('}', m);
+  fclose(m);
+  return text;
+}
+
+/* The event's :msg (or its other entries) as compact EDN, cut at `max`. */
 static void put_msg(FILE *out, const edn_value *v, size_t max) {
   const edn_value *m = edn_map_getk(v, "msg");
-  char *s = edn_to_string(m ? m : v);
+  char *s = m ? edn_to_string(m) : rest_of(v);
   if (!s)
     return;
   size_t len = strlen(s);
