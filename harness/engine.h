@@ -299,6 +299,9 @@ void audit_cascade_crash(struct engine *e, const struct crash *k);
 /* The end: close the root's stdin, everything gone within the grace, no
  * orphan or zombie; kill and reap whatever is left (always runs). */
 void audit_cascade_end(struct engine *e);
+/* After step `step` (one with scan_after set): no orphan adopted by the
+ * harness and no unreaped zombie below the root lingers (audit_leftovers.c). */
+void audit_leftovers(struct engine *e, size_t step);
 void audit_replies_end(struct engine *e);
 
 /* The grace a node gets to go down (DESIGN.md: SIGTERM grace, 2 s) plus

@@ -971,6 +971,8 @@ static void run_steps(struct engine *e) {
         e->nodes[k].state = NODE_ALIVE;
         e->map_dirty = true;
       }
+    if (rc == 0 && e->s->steps[i].scan_after)
+      audit_leftovers(e, i);
     if (rc == 0)
       continue;
     if (rc == -EINTR)

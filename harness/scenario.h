@@ -70,6 +70,9 @@ struct step {
   /* STEP_SPAWN: the new child, already linked under `node` with its
    * subtree; later steps may name it */
   struct tree_node *spawned;
+  /* Set by a caller after loading (chaos: the last step of each round):
+   * once this step held, scan for orphans and zombies (cascade). */
+  bool scan_after;
 };
 
 enum property {
