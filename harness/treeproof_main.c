@@ -17,6 +17,7 @@
 
 #include "chaos.h"
 #include "cli_replay.h"
+#include "cli_shrink.h"
 #include "graph.h"
 #include "jobs.h"
 #include "node_cmd.h"
@@ -34,6 +35,8 @@ static const char usage_text[] =
     "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
     "SCENARIO.yaml --seed N --rounds K\n"
     "       treeproof replay [--node-cmd CMD] [--trace DIR] [--dry-run] TRACE\n"
+    "       treeproof shrink [--out FILE] [--name NAME] [--check CHECK] "
+    "[--max-runs N] [--node-cmd CMD] SCENARIO.yaml|TRACE\n"
     "       treeproof --help | --version\n"
     "\n"
     "run     launch each scenario's tree, drive its steps, audit its "
@@ -63,6 +66,14 @@ static const char usage_text[] =
     "        fresh tree and say whether the same checks fail as recorded\n"
     "        (exit 0 same outcome, 1 different, 2 bad trace); --dry-run\n"
     "        prints the rebuilt scenario YAML only\n"
+    "shrink  reduce a failing scenario (or a traced run) while the same check\n"
+    "        still fails: fewer steps, nodes, shorter strings, fewer\n"
+    "        properties; writes trees/regressions/NAME.yaml (or --out FILE)\n"
+    "        headed by what it reproduces (exit 0 written, 1 nothing failed\n"
+    "        or it did not reproduce 3 of 3 times, 2 bad input);\n"
+    "        --check names the check to keep failing (default: the first of\n"
+    "        containment cascade isolation backpressure replies steps),\n"
+    "        --max-runs bounds the search (default 200)\n"
     "\n"
     "exit status: 0 every scenario held, 1 a step or property failed,\n"
     "             2 a scenario or the command line was invalid\n";
@@ -392,6 +403,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "replay") == 0)
     return signal(SIGPIPE, SIG_IGN), cli_replay(argc - 1, argv + 1);
+  if (strcmp(cmd, "shrink") == 0)
+    return signal(SIGPIPE, SIG_IGN), cli_shrink(argc - 1, argv + 1);
   if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "graph"))
     return usage_error("unknown command '%s'", cmd);
   signal(SIGPIPE, SIG_IGN); /* a dead node is an EPIPE to report, not our end */
