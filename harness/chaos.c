@@ -1,5 +1,6 @@
-/* chaos.c — `treeproof chaos SCENARIO --seed N --rounds K`: a seeded,
- * reproducible schedule of faults against a live tree while requests flow.
+/* chaos.c — the plan and the run behind `treeproof chaos SCENARIO --seed N
+ * --rounds K` (its command line: cli_chaos.c): a seeded, reproducible
+ * schedule of faults against a live tree while requests flow.
  *
  * The schedule is generated as scenario steps (splitmix64, never rand()),
  * over a model of which nodes are alive, then loaded and run by the ordinary
@@ -12,19 +13,32 @@
  * One round: 1-2 requests (:ping or :echo routed to live nodes), one action
  * (kill TERM/KILL, hold + wait + release with requests to nodes outside the
  * held subtree meanwhile, :panic via :route, or :spawn of a new leaf via
- * :route), then 1-2 requests again. Kills and panics only hit nodes whose
- * parent isolates (:isolate, the default): with :restart or :escalate the
- * outcome depends on timing the model cannot know. */
+ * :route), then 1-2 requests again; after its last step the engine scans
+ * for orphans and zombies (audit_leftovers.c).
+ *
+ * Kills and panics hit any non-root node whose crash the model can follow
+ * through the policies above it: :isolate — its subtree is gone; :restart —
+ * it comes back under a new pid with the children of its spec (children
+ * spawned at run time are gone), while its restarts stay within
+ * :max-restarts; :escalate — its parent goes down too and the policy above
+ * that one applies, one level up. A crash that would take the root down is
+ * never planned (nothing would be left to judge). Restart counts are kept
+ * for the whole run, never forgotten, so the model is never less deadly
+ * than the runtime (whose counts live in a window); a crash beyond the limit
+ * is planned only when the runtime's count, the engine's count and the
+ * model's must agree: the target itself crashed each time (no restart by
+ * escalation from below), its parent never restarted, and the period is a
+ * minute or more (the run is assumed to fit in it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chaos.h"
-#include "node_cmd.h"
 #include "run.h"
 
 /* ---- the generator -------------------------------------------------------- */
@@ -45,7 +59,16 @@ struct mnode {
   char *name, *path; /* path: "" for the root, "L2a/L3a" below it */
   int parent;        /* index, -1 for the root */
   bool alive;
-  bool isolated;     /* its parent isolates: a kill or panic is contained */
+  bool in_spec;      /* in its parent's spec: a restart of the parent
+                        brings it back (not so a node spawned at run time) */
+  enum policy pol;   /* what it does when one of its children exits */
+  long max_restarts;
+  bool long_period;  /* :restart-period-ms >= 60 s */
+  unsigned restarts; /* times its parent restarted it, the whole run */
+  unsigned hits;     /* times a kill or panic targeted it (the engine's
+                        count: it does not see restarts by escalation) */
+  bool fresh;        /* its process was re-created by a restart: its
+                        children's restart counts started again at 0 */
 };
 
 struct model {
@@ -54,7 +77,7 @@ struct model {
 };
 
 static int model_add(struct model *m, const char *name, int parent,
-                     bool isolated) {
+                     bool in_spec) {
   if (m->n == m->cap) {
     size_t cap = m->cap ? m->cap * 2 : 32;
     struct mnode *v = realloc(m->v, cap * sizeof *v);
@@ -79,17 +102,24 @@ static int model_add(struct model *m, const char *name, int parent,
   }
   x->parent = parent;
   x->alive = true;
-  x->isolated = isolated;
+  x->in_spec = in_spec;
+  x->pol = POLICY_ISOLATE;
+  x->max_restarts = 3;
   m->n++;
   return (int)(m->n - 1);
 }
 
+/* DESIGN.md defaults: :isolate, :max-restarts 3, :restart-period-ms 5000. */
 static int model_load(struct model *m, const struct tree_node *t, int parent) {
-  bool iso = !t->parent || t->parent->on_child_exit == POLICY_UNSET ||
-             t->parent->on_child_exit == POLICY_ISOLATE;
-  int me = model_add(m, t->name, parent, iso);
+  int me = model_add(m, t->name, parent, true);
   if (me < 0)
     return -1;
+  struct mnode *x = &m->v[me];
+  if (t->on_child_exit != POLICY_UNSET)
+    x->pol = t->on_child_exit;
+  if (t->max_restarts >= 0)
+    x->max_restarts = t->max_restarts;
+  x->long_period = t->restart_period_ms >= 60000;
   for (size_t i = 0; i < t->nchildren; i++)
     if (t->children[i]->spawn_step < 0 &&
         model_load(m, t->children[i], me) < 0)
@@ -118,6 +148,57 @@ static void model_kill(struct model *m, size_t top) {
       m->v[i].alive = false;
 }
 
+/* `top` restarted: it and the nodes of its spec are back, as new processes. */
+static void model_revive(struct model *m, size_t top) {
+  for (size_t i = 0; i < m->n; i++)
+    if (under(m, i, top) && (i == top || m->v[i].in_spec)) {
+      m->v[i].alive = true;
+      m->v[i].fresh = true;
+    }
+}
+
+/* What a crash of node i does, by the policies above it. */
+struct outcome {
+  int down;    /* the topmost node whose subtree goes down */
+  bool revive; /* and comes back: its parent restarts it */
+  int escalations;
+};
+
+/* False when the root would go down, or when the outcome depends on what
+ * the model cannot know (a restart limit crossed where the counts or the
+ * clocks may disagree: see the header). */
+static bool crash_outcome(const struct model *m, size_t i, struct outcome *o) {
+  memset(o, 0, sizeof *o);
+  for (size_t x = i;;) {
+    int p = m->v[x].parent;
+    if (p < 0)
+      return false;
+    const struct mnode *P = &m->v[p], *X = &m->v[x];
+    o->down = (int)x;
+    if (P->pol == POLICY_ISOLATE)
+      return true;
+    if (P->pol == POLICY_RESTART) {
+      if ((long)X->restarts < P->max_restarts) {
+        o->revive = true;
+        return true;
+      }
+      if (x != i || X->hits != X->restarts || P->fresh || !P->long_period)
+        return false;
+    }
+    o->escalations++; /* :escalate, or the restart limit: P panics */
+    x = (size_t)p;
+  }
+}
+
+static void crash_apply(struct model *m, size_t i, const struct outcome *o) {
+  m->v[i].hits++;
+  model_kill(m, (size_t)o->down);
+  if (o->revive) {
+    m->v[o->down].restarts++;
+    model_revive(m, (size_t)o->down);
+  }
+}
+
 /* A live node chosen at random among those `ok` accepts, or -1. */
 static int pick_node(const struct model *m, uint64_t *s,
                      bool (*ok)(const struct model *, size_t, size_t),
@@ -143,8 +224,9 @@ static bool non_root(const struct model *m, size_t i, size_t arg) {
   return m->v[i].parent >= 0;
 }
 static bool crashable(const struct model *m, size_t i, size_t arg) {
+  struct outcome o;
   (void)arg;
-  return m->v[i].parent >= 0 && m->v[i].isolated;
+  return m->v[i].parent >= 0 && crash_outcome(m, i, &o);
 }
 static bool outside(const struct model *m, size_t i, size_t held) {
   return !under(m, i, held);
@@ -271,24 +353,45 @@ static void gen_requests(struct gen *g, bool (*ok)(const struct model *, size_t,
   }
 }
 
+/* Follow a crash of node i through the model; `what` gets the outcome in
+ * words for the step's description. */
+static void model_crash(struct gen *g, size_t i, char *what, size_t len) {
+  struct outcome o;
+  crash_outcome(&g->m, i, &o); /* true: the node was picked as crashable */
+  const struct mnode *top = &g->m.v[o.down];
+  const char *where = *top->path ? top->path : top->name;
+  char up[48] = "";
+  if (o.escalations)
+    snprintf(up, sizeof up, "escalated %d level%s, ", o.escalations,
+             o.escalations > 1 ? "s" : "");
+  snprintf(what, len, "%s%s %s", up, where, o.revive ? "restarted" : "gone");
+  crash_apply(&g->m, i, &o);
+  g->p->crashes++;
+  g->p->escalations += (size_t)o.escalations;
+  g->p->restarts += o.revive;
+}
+
 static void gen_kill(struct gen *g, size_t i) {
   bool term = pick(&g->rng, 2);
-  step_begin(g, "kill %s with SIG%s", g->m.v[i].path, term ? "TERM" : "KILL");
+  char what[4200];
+  model_crash(g, i, what, sizeof what);
+  step_begin(g, "kill %s with SIG%s (%s)", g->m.v[i].path,
+             term ? "TERM" : "KILL", what);
   put(g, "  - kill: {node: ");
   put_yaml_str(g, g->m.v[i].path);
-  put(g, ", signal: %s}\n", term ? "TERM" : "KILL");
-  model_kill(&g->m, i);
+  put(g, ", signal: %s}  # %s\n", term ? "TERM" : "KILL", what);
 }
 
 static void gen_panic(struct gen *g, size_t i) {
   int64_t id = g->next_id++;
-  step_begin(g, ":panic %s (:id %" PRId64 ")", g->m.v[i].path, id);
+  char what[4200];
+  model_crash(g, i, what, sizeof what);
+  step_begin(g, ":panic %s (:id %" PRId64 ", %s)", g->m.v[i].path, id, what);
   char inner[64];
   snprintf(inner, sizeof inner, ":op :panic :reason \"chaos r%u\"", g->round);
   put(g, "  - send: '");
   put_request(g, i, id, inner);
-  put(g, "'\n");
-  model_kill(&g->m, i);
+  put(g, "'  # %s\n", what);
 }
 
 static void gen_hold(struct gen *g, size_t i) {
@@ -328,7 +431,7 @@ static void gen_spawn(struct gen *g, size_t parent) {
   put(g, "  - send: '");
   put_request(g, parent, id, inner);
   put(g, "'\n    expect: '{:id %" PRId64 " :spawned \"%s\"}'\n", id, name);
-  if (model_add(&g->m, name, (int)parent, true) < 0)
+  if (model_add(&g->m, name, (int)parent, false) < 0)
     g->oom = true;
 }
 
@@ -400,9 +503,8 @@ int chaos_plan_make(const struct scenario *s, uint64_t seed, unsigned rounds,
     put(&g, "  # round %u\n", g.round);
     gen_round(&g);
   }
-  bool crash = strstr(p->yaml.ptr ? p->yaml.ptr : "", "kill:") ||
-               strstr(p->yaml.ptr ? p->yaml.ptr : "", ":op :panic");
-  put(&g, "properties: [replies, cascade%s]\n", crash ? ", containment" : "");
+  put(&g, "properties: [replies, cascade%s]\n",
+      p->crashes ? ", containment" : "");
   if (edn_buf_append(&p->yaml, "", 1) < 0)
     g.oom = true;
   model_free(&g.m);
@@ -422,72 +524,44 @@ void chaos_plan_free(struct chaos_plan *p) {
   memset(p, 0, sizeof *p);
 }
 
-/* ---- the command ----------------------------------------------------------- */
+/* ---- running a plan ------------------------------------------------------- */
 
-struct chaos_args {
-  const char *file, *node_cmd;
-  uint64_t seed;
-  unsigned long rounds;
-  bool dry_run, verbose, have_seed, have_rounds;
-};
-
-static int bad_usage(FILE *err, const char *what, const char *arg) {
-  fprintf(err, "treeproof: fatal: chaos: %s%s%s\n(see treeproof --help)\n",
-          what, arg ? " " : "", arg ? arg : "");
-  return 2;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
-  if (!s || !*s || *s == '-')
+int chaos_run(const struct chaos_plan *p, const char *file, char **node_argv,
+              struct chaos_run *out, char *msg, size_t msglen) {
+  memset(out, 0, sizeof *out);
+  out->r.failed_step = -1;
+  struct scenario_error se;
+  out->cs = scenario_load_mem(file, p->yaml.ptr, p->yaml.len - 1, &se);
+  if (!out->cs) {
+    snprintf(msg, msglen, "the generated plan does not load (a harness "
+             "bug): %d:%d: %s", se.pos.line, se.pos.column, se.message);
     return -1;
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 0);
-  if (errno || *end || v > max)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-static int parse_args(int argc, char **argv, struct chaos_args *a, FILE *err) {
-  memset(a, 0, sizeof *a);
-  for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-    uint64_t x;
-    if (!strcmp(s, "--dry-run")) {
-      a->dry_run = true;
-    } else if (!strcmp(s, "--verbose") || !strcmp(s, "-v")) {
-      a->verbose = true;
-    } else if (!strcmp(s, "--seed")) {
-      if (parse_u64(v, UINT64_MAX, &a->seed) < 0)
-        return bad_usage(err, "--seed needs a non-negative integer, not", v ? v : "nothing");
-      a->have_seed = true;
-      i++;
-    } else if (!strcmp(s, "--rounds")) {
-      if (parse_u64(v, 100000, &x) < 0 || x == 0)
-        return bad_usage(err, "--rounds needs an integer from 1 to 100000, not", v ? v : "nothing");
-      a->rounds = (unsigned long)x;
-      a->have_rounds = true;
-      i++;
-    } else if (!strcmp(s, "--node-cmd")) {
-      if (!v || !*v)
-        return bad_usage(err, "--node-cmd needs a value", NULL);
-      a->node_cmd = v;
-      i++;
-    } else if (s[0] == '-' && s[1]) {
-      return bad_usage(err, "unknown option", s);
-    } else if (a->file) {
-      return bad_usage(err, "give exactly one scenario; extra:", s);
-    } else {
-      a->file = s;
-    }
   }
-  if (!a->file)
-    return bad_usage(err, "no scenario file given", NULL);
-  if (!a->have_seed || !a->have_rounds)
-    return bad_usage(err, "--seed N and --rounds K are both required", NULL);
+  if (out->cs->nsteps != p->nsteps) {
+    snprintf(msg, msglen, "the generated plan has %zu steps, not %zu (a "
+             "harness bug)", out->cs->nsteps, p->nsteps);
+    return -1;
+  }
+  /* the orphan and zombie scan after each round's last step */
+  for (size_t i = 0; i < p->nsteps; i++)
+    if (i + 1 == p->nsteps || p->round_of[i + 1] != p->round_of[i]) {
+      out->cs->steps[i].scan_after = true;
+      out->scans++;
+    }
+  struct run_opts ro = {.node_argv = node_argv};
+  if (run_scenario(out->cs, &ro, &out->r) < 0) {
+    snprintf(msg, msglen, "%s", out->r.steps.summary ? out->r.steps.summary
+                                                     : "cannot run");
+    return -1;
+  }
+  out->ran = true;
   return 0;
+}
+
+void chaos_run_free(struct chaos_run *c) {
+  scenario_result_free(&c->r); /* safe on a zeroed result */
+  scenario_free(c->cs);
+  memset(c, 0, sizeof *c);
 }
 
 /* The step an evidence text names first ("step 12 (...)"), 0-based, or -1. */
@@ -503,108 +577,27 @@ static long step_in(const char *text) {
   return -1;
 }
 
-static void print_failure(FILE *out, const struct chaos_args *a,
-                          const struct chaos_plan *p,
-                          const struct scenario_result *r) {
-  long st = r->failed_step;
-  const char *ev = NULL, *sum = NULL, *name = "steps";
+void chaos_failure(const struct chaos_plan *p, const struct scenario_result *r,
+                   struct chaos_failure *f) {
+  memset(f, 0, sizeof *f);
+  f->check = "steps";
   if (r->steps.verdict == VERDICT_FAIL) {
-    ev = r->steps.evidence;
-    sum = r->steps.summary;
+    f->evidence = r->steps.evidence;
+    f->summary = r->steps.summary;
   }
-  for (int k = 0; k < PROP_COUNT && !sum; k++)
+  for (int k = 0; k < PROP_COUNT && !f->summary; k++)
     if (r->props[k].verdict == VERDICT_FAIL) {
-      ev = r->props[k].evidence;
-      sum = r->props[k].summary;
-      name = property_name((enum property)k);
+      f->evidence = r->props[k].evidence;
+      f->summary = r->props[k].summary;
+      f->check = property_name((enum property)k);
     }
-  if (st < 0 && ev)
-    st = step_in(ev);
-  if (st >= 0 && (size_t)st < p->nsteps)
-    fprintf(out, "chaos: FAIL round %u, step %ld: %s\n", p->round_of[st],
-            st + 1, p->what[st] ? p->what[st] : "?");
-  else
-    fprintf(out, "chaos: FAIL at the end (after round %lu): %s\n", a->rounds,
-            name);
-  fprintf(out, "  %s: %s\n", name, sum ? sum : "failed");
-  if (ev)
-    fprintf(out, "%s%s", ev, ev[strlen(ev) - 1] == '\n' ? "" : "\n");
-  fprintf(out, "reproduce: treeproof chaos %s --seed %" PRIu64 " --rounds %lu\n",
-          a->file, a->seed, a->rounds);
-}
-
-static int run_plan(const struct chaos_args *a, const struct chaos_plan *p,
-                    const struct scenario *cs, FILE *out, FILE *err) {
-  char msg[512];
-  char **argv_node = node_cmd_resolve(a->node_cmd, msg, sizeof msg);
-  if (!argv_node) {
-    fprintf(err, "treeproof: fatal: %s\n", msg);
-    return 2;
+  long st = r->failed_step;
+  if (st < 0 && f->evidence)
+    st = step_in(f->evidence);
+  f->step = -1;
+  if (st >= 0 && (size_t)st < p->nsteps) {
+    f->step = st;
+    f->round = p->round_of[st];
+    f->what = p->what[st];
   }
-  run_install_signal_handlers();
-  struct run_opts ro = {argv_node, NULL, NULL};
-  struct scenario_result r;
-  int rc = run_scenario(cs, &ro, &r);
-  int status;
-  if (run_interrupted()) {
-    fprintf(err, "treeproof: chaos interrupted: the tree was killed\n");
-    status = 128 + run_interrupted();
-  } else if (rc < 0) {
-    fprintf(err, "treeproof: fatal: chaos: %s\n",
-            r.steps.summary ? r.steps.summary : "cannot run");
-    status = 2;
-  } else if (!scenario_result_passed(&r)) {
-    print_failure(out, a, p, &r);
-    status = 1;
-  } else {
-    fprintf(out, "chaos: %s seed %" PRIu64 ": %lu rounds held: %zu actions, "
-            "%zu requests, 0 orphans, 0 zombies, 0 lost replies (%.0f ms)\n",
-            cs->name, a->seed, a->rounds, p->actions, p->requests, r.ms);
-    status = 0;
-  }
-  scenario_result_free(&r);
-  node_cmd_free(argv_node);
-  return status;
-}
-
-int chaos_cmd(int argc, char **argv, FILE *out, FILE *err) {
-  struct chaos_args a;
-  if (parse_args(argc, argv, &a, err) != 0)
-    return 2;
-  struct scenario_error se;
-  struct scenario *s = scenario_load(a.file, &se);
-  if (!s) {
-    fprintf(err, "%s:%d:%d: error: %s\n", se.file, se.pos.line, se.pos.column,
-            se.message);
-    return 2;
-  }
-  struct chaos_plan p;
-  int status = 2;
-  struct scenario *cs = NULL;
-  if (chaos_plan_make(s, a.seed, (unsigned)a.rounds, &p) < 0) {
-    fprintf(err, "treeproof: fatal: chaos: out of memory\n");
-    goto done;
-  }
-  if (a.dry_run || a.verbose) {
-    fputs(p.yaml.ptr, out);
-    fflush(out);
-  }
-  if (a.dry_run) {
-    status = 0;
-    goto done_plan;
-  }
-  cs = scenario_load_mem(a.file, p.yaml.ptr, p.yaml.len - 1, &se);
-  if (!cs) {
-    fprintf(err, "treeproof: fatal: chaos: the generated plan does not load "
-            "(a harness bug): %d:%d: %s\n", se.pos.line, se.pos.column,
-            se.message);
-    goto done_plan;
-  }
-  status = run_plan(&a, &p, cs, out, err);
-done_plan:
-  chaos_plan_free(&p);
-done:
-  scenario_free(cs);
-  scenario_free(s);
-  return status;
 }

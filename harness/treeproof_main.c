@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "chaos.h"
+#include "cli_chaos.h"
 #include "cli_replay.h"
 #include "cli_shrink.h"
 #include "graph.h"
