@@ -2,7 +2,8 @@
  *
  * After the audits, every node of the tree gets one outcome: FAILED when a
  * failed check's evidence names it, else KILLED or CRASHED when the
- * scenario did that to it, else PASSED. Evidence lines name nodes by path
+ * scenario did that to it (a node whose policy escalates a child's crash
+ * or kill crashes too), else PASSED. Evidence lines name nodes by path
  * ("L2b/L3c"), so a node is "named" when its path appears as a whole token:
  * not inside a longer name ("L2" is not named by "L2-1" nor by "L2/L3"). */
 #define _GNU_SOURCE
@@ -45,27 +46,33 @@ static unsigned failed_bits(const struct engine *e, const char *path) {
   return bits;
 }
 
-static void add_node(struct engine *e, struct tree_node *t) {
+/* Fill the result of t and its subtree (depth-first). Returns whether t
+ * died of a crash: the scenario panicked or killed it, or it escalated a
+ * child's crash (on_child_exit: escalate), which makes it crash too. */
+static bool add_node(struct engine *e, struct tree_node *t) {
   struct scenario_result *r = e->r;
   struct node_result *nr = &r->nodes[r->nnodes];
   struct live_node *ln = engine_live(e, t);
   nr->path = strdup(t->path);
   if (!nr->path)
-    return;
+    return false;
   r->nnodes++;
   nr->pid = ln ? ln->pid : 0;
   nr->signal = ln ? ln->kill_signal : 0;
   nr->failed = failed_bits(e, t->path);
+  bool child_died = false;
+  for (size_t i = 0; i < t->nchildren; i++)
+    child_died |= add_node(e, t->children[i]);
+  bool escalated = child_died && t->on_child_exit == POLICY_ESCALATE;
   if (nr->failed)
     nr->outcome = OUTCOME_FAILED;
   else if (ln && ln->kill_signal)
     nr->outcome = OUTCOME_KILLED;
-  else if (ln && ln->panicked)
+  else if ((ln && ln->panicked) || escalated)
     nr->outcome = OUTCOME_CRASHED;
   else
     nr->outcome = OUTCOME_PASSED;
-  for (size_t i = 0; i < t->nchildren; i++)
-    add_node(e, t->children[i]);
+  return (ln && (ln->kill_signal || ln->panicked)) || escalated;
 }
 
 static size_t count(const struct tree_node *t) {

@@ -24,7 +24,8 @@ static const char *const outcome_names[] = {"passed", "crashed", "killed",
                                             "failed"};
 static const char *const outcome_meaning[] = {
     "served to the end",
-    "crashed (the scenario sent it a :panic)",
+    "crashed: the scenario sent it a :panic, or it escalated a child's "
+    "crash",
     "killed by a kill step",
     "named by a failed check's evidence"};
 
