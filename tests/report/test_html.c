@@ -308,3 +308,27 @@ Test(report_cli, trace_dir_given_is_used, .init = setup, .fini = teardown,
   free(rep);
   free(tr);
 }
+
+Test(report_cli, escalated_parent_is_drawn_crashed, .init = setup,
+     .fini = teardown, .timeout = 280) {
+  char *tree = NULL, *rep = in_tmp("rep");
+  cr_assert(asprintf(&tree, "%s/trees/crash-escalate.yaml",
+                     getenv("TREEPROOF_SOURCE_DIR")) > 0);
+  char *args[] = {"--report", rep, tree, NULL};
+  cr_expect_eq(treeproof(args, NULL), 0);
+  char *path = NULL;
+  cr_assert(asprintf(&path, "%s/crash-escalate.html", rep) > 0);
+  char *html = proc_slurp(path);
+  cr_assert(html, "%s written", path);
+  static const char *const want[] = {
+      "<g id=\"node&#45;L2a.L3a\" class=\"node node&#45;crashed\">",
+      "<g id=\"node&#45;L2a\" class=\"node node&#45;crashed\">",
+      "<g id=\"node&#45;L1\" class=\"node node&#45;passed\">",
+      "<g id=\"node&#45;L2b\" class=\"node node&#45;passed\">"};
+  for (size_t i = 0; i < 4; i++)
+    cr_expect(strstr(html, want[i]), "drawn: %s", want[i]);
+  free(html);
+  free(path);
+  free(tree);
+  free(rep);
+}
