@@ -200,6 +200,20 @@ Test(hostile, flooding_child_costs_bounded_memory) {
   r = tree_ask(&t, "{:id 2 :op :stats}", 5000);
   cr_assert(r);
   cr_expect_eq(get_int(r, "children-alive"), 2, "%s", edn_to_string(r));
+  /* amid the flood, H's panic line is still read whole: not noise */
+  cr_assert_eq(tree_send(&t, route_line(line, sizeof line, 3, "H",
+                                        "{:op :panic :reason \"after the flood\"}"),
+                         5000), 0);
+  const char *reason = NULL;
+  for (int64_t id = 4, end = now_ms() + 10000; !reason && now_ms() < end; id++) {
+    snprintf(line, sizeof line, "{:id %lld :op :stats}", (long long)id);
+    r = tree_ask(&t, line, 5000);
+    edn_value *ex = r ? edn_map_getk(r, "exits") : NULL;
+    edn_value *panic = ex && ex->u.seq.len ? edn_map_getk(ex->u.seq.items[0], "panic") : NULL;
+    reason = panic ? get_str(panic, "reason") : NULL;
+  }
+  cr_expect(reason && !strcmp(reason, "after the flood"),
+            "H's report reached L1 intact: %s", reason ? reason : "(none)");
   /* a 32 MiB line and hundreds of MB of lines went through: the root holds
    * at most one line's limit (1 MiB) and a read chunk */
   cr_expect(peak - base < 8192, "the root's RSS grew by %ld kB (from %ld kB)",
@@ -219,5 +233,31 @@ Test(hostile, flooding_child_costs_bounded_memory) {
   /* 64 KiB a second, plus the first line of each window and the notes */
   cr_expect(passed < (size_t)secs * (65536 + 8192), "the root passed on %zu "
             "bytes of H's stderr in about %ld s", passed, secs);
+  free(err);
+}
+
+/* Two levels: M's notes about H are lines on M's stderr, which L1 passes on
+ * like any other line; H's real replies still travel up through M. */
+Test(hostile, notes_travel_up_the_tree) {
+  fds0 = fd_count();
+  cr_assert_eq(setenv("WATVM_FAULT_NODE", "H", 1), 0);
+  struct tree t;
+  cr_assert_eq(tree_start(&t, "{:name \"L1\" :children [{:name \"M\" "
+                              ":children [{:name \"H\"}]}]}", false, "babble"),
+               0);
+  char line[256];
+  for (int i = 1; i <= 5; i++) {
+    edn_value *r = tree_ask(&t, route_line(line, sizeof line, i, "M/H",
+                                           "{:op :echo :body [1 \"two\"]}"),
+                            5000);
+    cr_assert(r, "H answers through M");
+    cr_expect_str_eq(get_str(r, "node"), "H");
+    cr_expect(edn_map_getk(r, "body"), "%s", edn_to_string(r));
+  }
+  char *err = expect_clean_end(&t);
+  cr_expect(strstr(err, "{:wat/child-noise {:node \"M\" :child \"H\""),
+            "M's notes reach the root's stderr:\n%.2000s", err);
+  cr_expect(!strstr(err, ":node \"L1\" :child \"M\""),
+            "M itself keeps to the wire:\n%.2000s", err);
   free(err);
 }
