@@ -24,7 +24,7 @@ static const char *const outcome_names[] = {"passed", "crashed", "killed",
                                             "failed"};
 static const char *const outcome_meaning[] = {
     "served to the end",
-    "crashed: the scenario sent it a :panic, or it escalated a child's "
+    "the scenario sent it a :panic, or it escalated a child's "
     "crash",
     "killed by a kill step",
     "named by a failed check's evidence"};
@@ -73,7 +73,8 @@ static const char css[] =
     "pre{background:#f6f6f6;border:1px solid #ddd;padding:.5em;overflow-x:"
     "auto;white-space:pre-wrap;margin:.3em 0}\n"
     ".layout{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}\n"
-    "#tree{margin:0;flex:0 1 auto;max-width:100%;overflow:auto}\n"
+    "#tree{margin:0;flex:0 1 auto;max-width:100%}\n"
+    ".picture{max-height:85vh;max-width:100%;overflow:auto}\n"
     "#evidence{flex:1 1 26em;min-width:22em}#evidence h2{margin-top:0}\n"
     ".legend{list-style:none;padding:0;margin:.5em 0}.legend li{margin:"
     ".15em 0}\n"
@@ -215,6 +216,8 @@ static void put_evidence_aside(FILE *out, const struct scenario_result *r) {
 
 static void put_tree(FILE *out, const struct scenario_result *r) {
   fputs("<div class=\"layout\">\n<figure id=\"tree\">\n", out);
+  put_legend(out);
+  fputs("<div class=\"picture\">\n", out);
   char msg[512];
   if (!r->scenario || !r->nodes) {
     fputs("<p class=\"note\">No picture: the run produced no node "
@@ -224,8 +227,7 @@ static void put_tree(FILE *out, const struct scenario_result *r) {
     html_put_text(out, msg);
     fputs("</p>\n", out);
   }
-  put_legend(out);
-  fputs("</figure>\n", out);
+  fputs("</div>\n</figure>\n", out);
   put_evidence_aside(out, r);
   fputs("</div>\n", out);
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -104,10 +105,11 @@ static void put_dot(FILE *out, const struct scenario_result *r) {
   fputs("digraph ", out);
   put_dot_string(out, s->name);
   /* wide trees lie on their side: a page scrolls down better than across */
-  fprintf(out, " {\n  rankdir=%s;\n  bgcolor=transparent;\n"
+  bool big = count(s->root) > 40;
+  fprintf(out, " {\n  rankdir=%s;\n  bgcolor=transparent;\n%s"
           "  node [shape=box, style=filled, fontname=\"DejaVu Sans\", "
-          "fontsize=12, margin=\"0.15,0.08\"];\n",
-          count(s->root) > 40 ? "LR" : "TB");
+          "fontsize=%d, margin=\"0.15,0.08\"];\n", big ? "LR" : "TB",
+          big ? "  nodesep=0.08;\n  ranksep=0.6;\n" : "", big ? 10 : 12);
   size_t k = 0;
   put_node(out, r, s->root, &k);
   fputs("}\n", out);
