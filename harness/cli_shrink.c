@@ -105,8 +105,8 @@ static void find_seed(const char *path, char *seed, size_t len) {
     unsigned long long s;
     unsigned long rounds;
     if (p && sscanf(p, "# treeproof chaos --seed %llu --rounds %lu", &s, &rounds) == 2) {
-      snprintf(seed, len, "%llu (a plan of treeproof chaos --seed %llu --rounds %lu)",
-               s, s, rounds);
+      snprintf(seed, len, "%llu (the plan of treeproof chaos SCENARIO --seed %llu "
+               "--rounds %lu --dry-run)", s, s, rounds);
       break;
     }
     if (line[0] != '#')
@@ -183,7 +183,8 @@ static char *header_comment(const struct shrink_result *r, const struct input *i
   char *c = NULL, *seed = NULL;
   const char *fault = fault_now();
   const char *check = replay_check_name((unsigned)r->check);
-  if (in->seed[0] && asprintf(&seed, "seed: %s\n", in->seed) < 0)
+  if (in->seed[0] && asprintf(&seed, "seed: %s, SCENARIO being the file of "
+                              "%s\n", in->seed, in->s->name) < 0)
     seed = NULL;
   int n = asprintf(
       &c,

@@ -2,7 +2,8 @@
  *
  * The current scenario is always one the loader produced from emitted YAML,
  * so every kept candidate is exactly what the reproducer file will say.
- * Passes, each repeated until it changes nothing: ddmin over the steps
+ * Passes, each repeated until it changes nothing, and the round of them
+ * until a whole round keeps nothing: ddmin over the steps
  * (chunks removed, then chunks kept alone, granularity doubling as in
  * Zeller's ddmin), an expect dropped from a send, a subtree removed (the
  * largest first: breadth-first order), a long string halved, a property
@@ -26,6 +27,7 @@ struct shrinker {
   unsigned max_runs;
   bool use_control;
   bool stop;             /* interrupted, or the node cannot be started */
+  unsigned kept;         /* candidates kept so far */
   char *err;
   size_t errlen;
 };
@@ -124,6 +126,7 @@ static int try_yaml(struct shrinker *sh, const struct edn_buf *y,
   if (v == 1) {
     scenario_free(sh->cur);
     sh->cur = c;
+    sh->kept++;
     report_size(sh, what);
     return 1;
   }
@@ -458,9 +461,14 @@ static int search(struct shrinker *sh) {
       progress(sh, "shrink: it fails with the control command too: "
                "candidates are not checked against it");
   }
-  if (ddmin_steps(sh) < 0 || drop_expects(sh) < 0 || drop_subtrees(sh) < 0 ||
-      ddmin_steps(sh) < 0 || shorten_strings(sh) < 0 || drop_properties(sh) < 0)
-    return -1;
+  /* Again until a whole round keeps nothing: a later pass can unlock an
+   * earlier one (without containment listed, the last crash step can go). */
+  for (unsigned kept = ~0u; kept != sh->kept && !out_of_runs(sh);) {
+    kept = sh->kept;
+    if (ddmin_steps(sh) < 0 || drop_expects(sh) < 0 || drop_subtrees(sh) < 0 ||
+        shorten_strings(sh) < 0 || drop_properties(sh) < 0)
+      return -1;
+  }
   if (out_of_runs(sh))
     progress(sh, "shrink: stopped at the bound of %u runs", sh->max_runs);
   return 0;
