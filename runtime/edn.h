@@ -110,6 +110,10 @@ int edn_push(edn_arena *a, edn_value *seq, edn_value *item);
 /* Put key → val in a map, replacing the value of an equal key if present.
  * Returns 0, or -1 when out of memory. */
 int edn_map_put(edn_arena *a, edn_value *map, edn_value *key, edn_value *val);
+/* Append key → val to a map without looking for an equal key: for building
+ * a map from keys known to be distinct (another map's, say). Returns 0, or
+ * -1 when out of memory. */
+int edn_map_push(edn_arena *a, edn_value *map, edn_value *key, edn_value *val);
 /* Shorthand for edn_map_put with a keyword key, e.g. "id". */
 int edn_map_putk(edn_arena *a, edn_value *map, const char *kw, edn_value *val);
 /* Deep copy of `v` into `dst`; NULL when out of memory. */

@@ -5,6 +5,8 @@
 #ifndef TREEPROOF_EDN_INTERNAL_H
 #define TREEPROOF_EDN_INTERNAL_H
 
+#include <string.h>
+
 #include "edn.h"
 
 /* ---- Arena internals (edn_arena.c) --------------------------------------- */
@@ -75,5 +77,29 @@ int edn__fail(struct edn_error *err, size_t offset, const char *fmt, ...)
 /* Decimal text compared and hashed by value: 1.0M equals 1.00M. */
 bool edn__decimal_equal(const struct edn_text *x, const struct edn_text *y);
 uint64_t edn__decimal_hash(const struct edn_text *t);
+
+/* ---- Eight bytes at a time ---------------------------------------------- */
+/* The string scans of the reader and the printer test a word of 8 bytes
+ * per step for the few bytes that stop them, and only then look at single
+ * bytes: long strings (a 64 KiB :body) go several times faster. */
+
+#define EDN__ONES 0x0101010101010101ULL
+#define EDN__HIGHS 0x8080808080808080ULL
+
+static inline uint64_t edn__load8(const unsigned char *s) {
+  uint64_t w;
+  memcpy(&w, s, 8);
+  return w;
+}
+
+/* Nonzero when some byte of w is below c (c <= 0x80). */
+static inline uint64_t edn__has_below(uint64_t w, unsigned c) {
+  return (w - EDN__ONES * c) & ~w & EDN__HIGHS;
+}
+
+/* Nonzero when some byte of w is c. */
+static inline uint64_t edn__has_byte(uint64_t w, unsigned c) {
+  return edn__has_below(w ^ (EDN__ONES * c), 1);
+}
 
 #endif

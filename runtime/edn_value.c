@@ -119,14 +119,18 @@ int edn_push(edn_arena *a, edn_value *seq, edn_value *item) {
   return 0;
 }
 
-int edn_map_put(edn_arena *a, edn_value *map, edn_value *key, edn_value *val) {
+/* Equal as map keys: the keyword case (nearly every key on the wire) by
+ * its text alone, anything else by edn_equal. */
+static bool key_equal(const edn_value *k, const edn_value *key) {
+  if (k->type == EDN_KEYWORD || key->type == EDN_KEYWORD)
+    return k->type == key->type && k->u.text.len == key->u.text.len &&
+           memcmp(k->u.text.ptr, key->u.text.ptr, k->u.text.len) == 0;
+  return edn_equal(k, key);
+}
+
+int edn_map_push(edn_arena *a, edn_value *map, edn_value *key, edn_value *val) {
   void *entries = map->u.map.entries;
   assert(map->type == EDN_MAP);
-  for (size_t i = 0; i < map->u.map.len; i++)
-    if (edn_equal(map->u.map.entries[i].key, key)) {
-      map->u.map.entries[i].val = val;
-      return 0;
-    }
   if (grow(a, &entries, map->u.map.len, &map->u.map.cap,
            sizeof(struct edn_entry)))
     return -1;
@@ -137,9 +141,31 @@ int edn_map_put(edn_arena *a, edn_value *map, edn_value *key, edn_value *val) {
   return 0;
 }
 
+int edn_map_put(edn_arena *a, edn_value *map, edn_value *key, edn_value *val) {
+  assert(map->type == EDN_MAP);
+  for (size_t i = 0; i < map->u.map.len; i++)
+    if (key_equal(map->u.map.entries[i].key, key)) {
+      map->u.map.entries[i].val = val;
+      return 0;
+    }
+  return edn_map_push(a, map, key, val);
+}
+
+/* No key value is made unless the key is new: replacing :id on a message
+ * that already has one allocates nothing. */
 int edn_map_putk(edn_arena *a, edn_value *map, const char *kw, edn_value *val) {
-  edn_value *k = edn_keyword(a, kw);
-  return k ? edn_map_put(a, map, k, val) : -1;
+  size_t n = strlen(kw);
+  assert(map->type == EDN_MAP);
+  for (size_t i = 0; i < map->u.map.len; i++) {
+    const edn_value *k = map->u.map.entries[i].key;
+    if (k->type == EDN_KEYWORD && k->u.text.len == n &&
+        memcmp(k->u.text.ptr, kw, n) == 0) {
+      map->u.map.entries[i].val = val;
+      return 0;
+    }
+  }
+  edn_value *k = text_value(a, EDN_KEYWORD, kw, n);
+  return k ? edn_map_push(a, map, k, val) : -1;
 }
 
 edn_value *edn_copy(edn_arena *dst, const edn_value *v) {

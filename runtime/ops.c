@@ -122,12 +122,13 @@ static void op_fan(struct req *r, edn_value *msg) {
   r->nslots = 1 + n->nkids;
   r->remaining = r->nslots;
   r->slots = calloc(r->nslots, sizeof *r->slots);
-  edn_value *fwd = request(r->a, "fan");
-  if (!r->slots || !fwd) {
+  /* A leaf (most of a tree's nodes) forwards nothing: build no request. */
+  edn_value *fwd = n->nkids ? request(r->a, "fan") : NULL;
+  if (!r->slots || (n->nkids && !fwd)) {
     req_fail(r, "bad-request", "out of memory");
     return;
   }
-  edn_map_putk(r->a, fwd, "req", inner);
+  if (fwd) edn_map_putk(r->a, fwd, "req", inner);
   for (size_t i = 0; i < n->nkids; i++) {
     struct child *c = n->kids[i];
     if (c->alive && child_send(c, fwd, r, (int)i + 1, r->a) == 0) continue;

@@ -98,8 +98,9 @@ edn_value *map_without_id(edn_arena *a, const edn_value *m) {
   for (size_t i = 0; i < m->u.map.len; i++) {
     const struct edn_entry *e = &m->u.map.entries[i];
     if (edn_is_keyword(e->key, "id")) continue;
-    if (edn_map_put(a, out, edn_copy(a, e->key), edn_copy(a, e->val)) < 0)
-      return NULL;
+    /* m's keys are distinct already: no search for an equal one */
+    edn_value *k = edn_copy(a, e->key), *v = edn_copy(a, e->val);
+    if (!k || !v || edn_map_push(a, out, k, v) < 0) return NULL;
   }
   return out;
 }
@@ -111,7 +112,7 @@ static edn_value *with_id(edn_arena *a, edn_value *id, const edn_value *m) {
   for (size_t i = 0; i < m->u.map.len; i++) {
     const struct edn_entry *e = &m->u.map.entries[i];
     if (edn_is_keyword(e->key, "id")) continue;
-    if (edn_map_put(a, out, e->key, e->val) < 0) return NULL;
+    if (edn_map_push(a, out, e->key, e->val) < 0) return NULL;
   }
   return out;
 }

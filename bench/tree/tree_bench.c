@@ -8,7 +8,11 @@
  * watvm's rate, so higher is better there). `--json` prints one JSON object.
  *
  *   tree_bench [--json] [--reps N] [--quick] [--notrace WATVM_NOTRACE]
- *              WATVM RAW_NODE */
+ *              WATVM RAW_NODE
+ *   tree_bench --only hop1|hop3|hop10|echo|echo64k|routed|fan|build [--raw]
+ *              [--count N] [--shape FANOUT DEPTH] WATVM RAW_NODE
+ * The --only form runs one figure once (watvm's, or raw's with --raw) and
+ * prints its value: a workload to run under perf, strace or callgrind. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -234,7 +238,9 @@ static double bench_echo_at(int watvm, long count, size_t body, int routed) {
     if (p[0].revents & (POLLIN | POLLHUP)) {
       ssize_t k = read(r.out, r.buf, sizeof r.buf);
       if (k == 0) { errno = EPIPE; die("leaf closed its stdout"); }
-      for (ssize_t i = 0; i < k; i++) got += r.buf[i] == '\n';
+      for (char *q = r.buf, *end = r.buf + (k > 0 ? k : 0);
+           (q = memchr(q, '\n', (size_t)(end - q))); q++)
+        got++;
     }
   }
   double t = now_us() - t0;
@@ -441,14 +447,44 @@ static void print_json(struct figure *f, int nf, int reps, struct shape *sh,
   printf("}}\n");
 }
 
+/* One figure, once: for profilers. count 0 → the full run's count. */
+static int only_fanout = 10, only_depth = 3; /* --shape, for fan and build */
+
+static int run_only(const char *what, int w, long count) {
+  double v, spare;
+  if (!strcmp(what, "hop1")) v = bench_hop(w, 1, count ? (int)count : 100000);
+  else if (!strcmp(what, "hop3")) v = bench_hop(w, 3, count ? (int)count : 100000);
+  else if (!strcmp(what, "hop10")) v = bench_hop(w, 10, count ? (int)count : 100000);
+  else if (!strcmp(what, "echo")) v = bench_echo(w, count ? count : 1000000, 100);
+  else if (!strcmp(what, "echo64k")) v = bench_echo(w, count ? count : 2000, 65536) * 65536 / 1e6;
+  else if (!strcmp(what, "routed")) v = bench_echo_at(w, count ? count : 100000, 100, 1);
+  else if (!strcmp(what, "fan")) v = bench_fan(w, only_fanout, only_depth, count ? (int)count : 100);
+  else if (!strcmp(what, "build")) bench_build(w, only_fanout, only_depth, &v, &spare);
+  else {
+    fprintf(stderr, "tree_bench: unknown figure %s\n", what);
+    return 2;
+  }
+  printf("%s %s: %.4f\n", w ? "watvm" : "raw", what, v);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   int json = 0, reps = 3, quick = 0, i = 1;
-  const char *notrace = NULL;
+  const char *notrace = NULL, *only = NULL;
+  long count = 0;
+  int raw_only = 0;
   for (; i < argc && argv[i][0] == '-'; i++) {
     if (!strcmp(argv[i], "--json")) json = 1;
     else if (!strcmp(argv[i], "--quick")) quick = 1;
     else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--notrace") && i + 1 < argc) notrace = argv[++i];
+    else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = argv[++i];
+    else if (!strcmp(argv[i], "--count") && i + 1 < argc) count = atol(argv[++i]);
+    else if (!strcmp(argv[i], "--raw")) raw_only = 1;
+    else if (!strcmp(argv[i], "--shape") && i + 2 < argc) {
+      only_fanout = atoi(argv[++i]);
+      only_depth = atoi(argv[++i]);
+    }
     else break;
   }
   if (argc - i != 2 || reps < 1 || reps > 16) {
@@ -460,6 +496,7 @@ int main(int argc, char **argv) {
   raw_path = argv[i + 1];
   signal(SIGPIPE, SIG_IGN);
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) die("prctl");
+  if (only) return run_only(only, !raw_only, count);
   unsetenv("WATVM_TRACE"); /* "off" means off */
 
   int fan = quick ? 3 : 10, bin = quick ? 4 : 10;
