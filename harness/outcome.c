@@ -64,11 +64,12 @@ static bool add_node(struct engine *e, struct tree_node *t) {
   for (size_t i = 0; i < t->nchildren; i++)
     child_died |= add_node(e, t->children[i]);
   bool escalated = child_died && t->on_child_exit == POLICY_ESCALATE;
+  nr->crashed = (ln && ln->panicked) || escalated;
   if (nr->failed)
     nr->outcome = OUTCOME_FAILED;
   else if (ln && ln->kill_signal)
     nr->outcome = OUTCOME_KILLED;
-  else if ((ln && ln->panicked) || escalated)
+  else if (nr->crashed)
     nr->outcome = OUTCOME_CRASHED;
   else
     nr->outcome = OUTCOME_PASSED;

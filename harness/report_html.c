@@ -182,6 +182,8 @@ static void put_node_card(FILE *out, const struct scenario_result *r,
   fprintf(out, "</a> — %s", outcome_names[n->outcome]);
   if (n->pid)
     fprintf(out, ", pid %ld", n->pid);
+  if (n->outcome != OUTCOME_CRASHED && n->crashed)
+    fputs(", crashed too", out);
   if (n->signal)
     fprintf(out, ", killed by signal %d", n->signal);
   fprintf(out, "</h3>\n<p class=\"note\">%s</p>\n",

@@ -50,6 +50,9 @@ static void put_tooltip(FILE *out, const struct tree_node *t,
                    nr ? report_outcome_name(nr->outcome) : "not run");
   if (nr && nr->pid && n > 0 && (size_t)n < sizeof tip)
     n += snprintf(tip + n, sizeof tip - (size_t)n, ", pid %ld", nr->pid);
+  if (nr && nr->crashed && nr->outcome != OUTCOME_CRASHED && n > 0 &&
+      (size_t)n < sizeof tip)
+    n += snprintf(tip + n, sizeof tip - (size_t)n, ", crashed too");
   if (nr && nr->outcome == OUTCOME_KILLED && n > 0 && (size_t)n < sizeof tip)
     snprintf(tip + n, sizeof tip - (size_t)n, ", signal %d", nr->signal);
   put_dot_string(out, tip);

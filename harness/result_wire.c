@@ -3,7 +3,7 @@
  *   {:ms 412.0 :failed-step -1
  *    :checks [{:verdict :pass :summary "..." :evidence "..." :ms 1.0} ...]
  *    :nodes [{:path "L2a/L3a" :pid 4242 :outcome :crashed :signal 0
- *             :failed 8} ...]}
+ *             :failed 8 :crashed true} ...]}
  * with :checks holding the steps first, then each property in enum order,
  * and :nodes each node's outcome in depth-first order (absent when the run
  * produced none). */
@@ -59,7 +59,8 @@ static edn_value *node_edn(edn_arena *a, const struct node_result *n) {
       edn_map_putk(a, m, "pid", edn_int(a, n->pid)) < 0 ||
       edn_map_putk(a, m, "outcome", edn_keyword(a, outcomes[n->outcome])) < 0 ||
       edn_map_putk(a, m, "signal", edn_int(a, n->signal)) < 0 ||
-      edn_map_putk(a, m, "failed", edn_int(a, n->failed)) < 0)
+      edn_map_putk(a, m, "failed", edn_int(a, n->failed)) < 0 ||
+      edn_map_putk(a, m, "crashed", edn_bool(a, n->crashed)) < 0)
     return NULL;
   return m;
 }
@@ -144,6 +145,8 @@ static int node_from(const edn_value *m, struct node_result *n) {
   n->outcome = (enum node_outcome)outcome;
   n->signal = (int)sig->u.integer;
   n->failed = (unsigned)failed->u.integer;
+  const edn_value *crashed = edn_map_getk(m, "crashed");
+  n->crashed = crashed && crashed->type == EDN_BOOL && crashed->u.boolean;
   return 0;
 }
 

@@ -39,6 +39,8 @@ struct node_result {
   int signal;        /* killed: the signal of the last kill step */
   unsigned failed;   /* bit p set: property p's evidence names this node;
                         bit PROP_COUNT: the failed step's evidence does */
+  bool crashed;      /* it crashed (a :panic, or an escalated child's
+                        crash), whatever its outcome says */
 };
 
 struct scenario_result {

@@ -226,10 +226,10 @@ Test(report, junit_unwritable) {
 
 Test(report, result_wire_round_trip, .init = setup) {
   struct node_result nodes[] = {
-      {"L1", 100, OUTCOME_PASSED, 0, 0},
-      {"L2a/L3a", 4242, OUTCOME_FAILED, 0, (1u << PROP_CONTAINMENT) | (1u << PROP_COUNT)},
-      {"L2b", 4243, OUTCOME_KILLED, 9, 0},
-      {"L2b/L3\"c\xff", 0, OUTCOME_CRASHED, 0, 0}};
+      {"L1", 100, OUTCOME_PASSED, 0, 0, false},
+      {"L2a/L3a", 4242, OUTCOME_FAILED, 0, (1u << PROP_CONTAINMENT) | (1u << PROP_COUNT), true},
+      {"L2b", 4243, OUTCOME_KILLED, 9, 0, false},
+      {"L2b/L3\"c\xff", 0, OUTCOME_CRASHED, 0, 0, true}};
   rs[1].nodes = nodes;
   rs[1].nnodes = 4;
   char *text = result_to_edn(&rs[1]);
@@ -257,6 +257,7 @@ Test(report, result_wire_round_trip, .init = setup) {
     cr_expect_eq(back.nodes[i].outcome, nodes[i].outcome, "node %zu", i);
     cr_expect_eq(back.nodes[i].signal, nodes[i].signal);
     cr_expect_eq(back.nodes[i].failed, nodes[i].failed);
+    cr_expect_eq(back.nodes[i].crashed, nodes[i].crashed, "node %zu", i);
   }
   cr_expect_str_eq(back.nodes[3].path, "L2b/L3\"c?", "quote kept, bad byte as '?'");
   cr_expect_eq(back.nodes[3].outcome, OUTCOME_CRASHED);

@@ -67,11 +67,11 @@ static void setup(void) {
       "a line naming nobody\n"
       "control \x01 and invalid \xff bytes",
       2};
-  nodes[0] = (struct node_result){"L1", 10, OUTCOME_PASSED, 0, 0};
+  nodes[0] = (struct node_result){"L1", 10, OUTCOME_PASSED, 0, 0, false};
   nodes[1] = (struct node_result){"L2a", 11, OUTCOME_FAILED, 0,
-                                  1u << PROP_CONTAINMENT};
-  nodes[2] = (struct node_result){"L2a/L3a", 12, OUTCOME_CRASHED, 0, 0};
-  nodes[3] = (struct node_result){"L2b", 13, OUTCOME_KILLED, 9, 0};
+                                  1u << PROP_CONTAINMENT, true};
+  nodes[2] = (struct node_result){"L2a/L3a", 12, OUTCOME_CRASHED, 0, 0, true};
+  nodes[3] = (struct node_result){"L2b", 13, OUTCOME_KILLED, 9, 0, false};
   res.nodes = nodes;
   res.nnodes = 4;
 }
@@ -189,6 +189,8 @@ Test(report_html, no_dot_still_writes_the_page, .init = setup, .fini = teardown)
   char *html = page(NULL, 100);
   cr_expect(strstr(html, "No picture: cannot run dot"), "says why");
   cr_expect(strstr(html, "id=\"ev-node-L2a\""), "the evidence is still there");
+  cr_expect(strstr(html, "— failed, pid 11, crashed too</h3>"),
+            "a failed node that crashed says so");
   free(html);
 }
 
