@@ -395,6 +395,11 @@ static int load_scenario(struct reader *rd) {
   if (!rd->r->s)
     return fail(rd, trace_line_of(rd, tree_end, se.pos.line),
                 "the recorded scenario does not load: %s", se.message);
+  /* evidence names a step by its place: its :step event in the trace */
+  for (size_t i = 0; i < rd->r->s->nsteps && i < rd->nsteps; i++) {
+    rd->r->s->steps[i].pos.line = (int)rd->step_line[i];
+    rd->r->s->steps[i].pos.column = 1;
+  }
   return 0;
 }
 

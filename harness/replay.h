@@ -17,7 +17,8 @@
 
 struct replay {
   char *trace;            /* the harness trace file read */
-  struct scenario *s;     /* the rebuilt scenario (s->file is the trace) */
+  struct scenario *s;     /* the rebuilt scenario: s->file is the trace,
+                             each step's position its :step line there */
   struct edn_buf yaml;    /* its YAML, NUL-terminated */
   char *file;             /* the scenario file the run came from, or NULL */
   char *fault;            /* WATVM_FAULT when it was recorded, or NULL */

@@ -470,7 +470,8 @@ static int search(struct shrinker *sh) {
       return -1;
   }
   if (out_of_runs(sh))
-    progress(sh, "shrink: stopped at the bound of %u runs", sh->max_runs);
+    progress(sh, "shrink: stopped at the bound of %u runs",
+             sh->o->max_runs ? sh->o->max_runs : 200);
   return 0;
 }
 
