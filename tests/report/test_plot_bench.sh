@@ -1,9 +1,10 @@
 #!/bin/sh
 # test_plot_bench.sh — scripts/plot-bench on fixed benchmark JSON: the
 # figures-only shape (fallback to build/build_2x10 and hop_1/hop_3/hop) and
-# the shape with build_curve/hop_curve (read from stdin). Each SVG must be
+# the shape with build_curve/hop_curve and trace (read from stdin). Each SVG must be
 # written and hold both series — gnuplot's plot groups titled watvm and raw
-# — with one marker per data point (plus one in the key). Bad input must
+# — with one marker per data point (plus one in the key); the trace-cost
+# bars appear only with "trace", each ratio as time per request. Bad input must
 # fail with a message and write nothing. Without gnuplot the test fails and
 # says to run scripts/setup. Its temporary directory is removed on exit.
 set -u
@@ -56,6 +57,14 @@ out=$(python3 "$plot" --out "$tmp/curves" < "$fix/bench-curves.json" 2>&1) ||
 check "$tmp/curves/build-cost.svg" 4
 check "$tmp/curves/hop-latency.svg" 3
 grep -q '> 11</tspan>' "$tmp/curves/build-cost.svg" || fail "the curve's 11-node point is not plotted"
+[ ! -e "$tmp/figures/trace-cost.svg" ] || fail "a trace plot without \"trace\" figures"
+tc=$tmp/curves/trace-cost.svg
+[ -s "$tc" ] || fail "trace-cost.svg not written"
+for label in 'hop: on / off' 'hop: off / compiled out' 'echo: on / off' \
+             'echo: off / compiled out' 'routed echo: on / off' \
+             '>1.165<' '>1.006<' '>1.400<'; do
+  grep -q "$label" "$tc" || fail "trace-cost.svg lacks $label"
+done
 
 # 3. bad input: an error that says why, no file
 for bad in 'not json' '[1, 2]' '{"build_curve": [{"nodes": 1, "watvm": "x", "raw": 1}]}' \
