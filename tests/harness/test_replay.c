@@ -308,3 +308,56 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
   free(path);
   rm_dir(dir);
 }
+
+/* Every shipped tree, traced in one `run -j 2`, replays to the same
+ * outcome: the trace alone rebuilds spawn steps, kills, holds, generated
+ * trees and backpressure settings. */
+Test(replay, every_shipped_tree, .timeout = 240.) {
+  tp_subreaper();
+  char *dir = temp_dir(), *trees = tp_source("trees");
+  DIR *d = opendir(trees);
+  cr_assert(d);
+  const char *args[64] = {"run", "-j", "2", "--trace", dir};
+  size_t n = 5;
+  struct dirent *e;
+  char *paths[48];
+  size_t np = 0;
+  while ((e = readdir(d)) && np < 48) {
+    size_t len = strlen(e->d_name);
+    if (len < 6 || strcmp(e->d_name + len - 5, ".yaml"))
+      continue;
+    cr_assert(asprintf(&paths[np], "%s/%s", trees, e->d_name) > 0);
+    args[n++] = paths[np++];
+  }
+  closedir(d);
+  args[n] = NULL;
+  cr_assert_geq(np, 9);
+  struct tp_run r;
+  cr_assert(tp_run_args(&r, NULL, 200., args) == 0);
+  cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+  tp_run_free(&r);
+  d = opendir(dir);
+  cr_assert(d);
+  size_t replayed = 0;
+  while ((e = readdir(d))) {
+    if (e->d_name[0] == '.')
+      continue;
+    char *sub = NULL;
+    cr_assert(asprintf(&sub, "%s/%s", dir, e->d_name) > 0);
+    const char *rargs[] = {"replay", sub, NULL};
+    cr_assert(tp_run_args(&r, NULL, 60., rargs) == 0);
+    cr_expect_eq(r.status, 0, "%s: %s%s", e->d_name, r.out, r.err);
+    cr_expect(strstr(r.out, "replay: same outcome: every check held"), "%s: %s",
+              e->d_name, r.out);
+    tp_run_free(&r);
+    free(sub);
+    replayed++;
+  }
+  closedir(d);
+  cr_expect_eq(replayed, np, "one trace directory per scenario");
+  for (size_t i = 0; i < np; i++)
+    free(paths[i]);
+  free(trees);
+  rm_dir(dir);
+  cr_expect_eq(tp_leftovers(), 0);
+}
