@@ -78,8 +78,16 @@ static void setup(void) {
 
 static void teardown(void) {
   scenario_free(sc);
+  sc = NULL;
   proc_rmtree(tmp);
   free(tmp);
+  tmp = NULL;
+}
+
+/* Criterion runs no .fini after a skip: clean up first. */
+static void skip(const char *why) {
+  teardown();
+  cr_skip_test("%s", why);
 }
 
 static char *in_tmp(const char *name) {
@@ -153,7 +161,7 @@ Test(report_html, evidence_is_escaped, .init = setup, .fini = teardown) {
 Test(report_html, nodes_drawn_by_outcome_and_linked, .init = setup,
      .fini = teardown) {
   if (under_valgrind())
-    cr_skip_test("dot is hidden under memcheck");
+    skip("dot is hidden under memcheck");
   char *dot = proc_which("dot");
   cr_assert(dot, "dot not found: run scripts/setup (graphviz is required)");
   free(dot);
@@ -262,7 +270,7 @@ Test(report_html, index_lists_runs, .init = setup, .fini = teardown) {
  * its own fds break isolation: treeproof runs belong to plain builds. */
 static int treeproof(char **args, const char *out) {
   if (under_valgrind())
-    cr_skip_test("the tree's nodes would run under memcheck");
+    skip("the tree's nodes would run under memcheck");
   char *argv[12] = {getenv("TREEPROOF"), "run"};
   int k = 2;
   for (; args[k - 2]; k++)
