@@ -361,6 +361,10 @@ static int halve_string(struct shrinker *sh, size_t i, size_t k) {
     return 0;
   seen = 0;
   const edn_value *s = long_string(c->steps[i].send, k, &seen);
+  if (!s) {
+    scenario_free(c);
+    return 0;
+  }
   struct edn_text from = s->u.text;
   edn_value *to = edn_string(c->arena, from.ptr, from.len / 2);
   edn_value *send = to ? subst(c->arena, c->steps[i].send, &from, to) : NULL;
