@@ -112,8 +112,8 @@ static void child(const struct cmd *c) {
   if (fd < 0 || null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 ||
       dup2(null, 2) < 0)
     _exit(126);
-  if (c->env)
-    putenv((char *)c->env);
+  for (char *const *e = c->env; e && *e; e++)
+    putenv(*e);
   execvp(c->argv[0], c->argv);
   _exit(127);
 }

@@ -11,7 +11,7 @@
 
 struct cmd {
   char *const *argv;        /* argv[0] is looked up on PATH */
-  const char *env;          /* one extra "NAME=VALUE", or NULL */
+  char *const *env;         /* extra "NAME=VALUE"s, NULL-terminated; or NULL */
   const char *out;          /* stdout into this file, or NULL for /dev/null */
   bool own_group;           /* setpgid(0, 0): the whole group is killed at
                                the end (chromium's helpers) */

@@ -10,7 +10,8 @@
  * only the legend's swatch in the passing one.
  *
  * Chromium runs in its own process group with a private --user-data-dir
- * under the test's temporary directory, each run bounded; the test is a
+ * (and HOME, XDG_CONFIG_HOME, XDG_CACHE_HOME) under the test's temporary
+ * directory, each run bounded; the test is a
  * subreaper, so the helpers Chromium daemonises come back to it and are
  * killed and reaped. Without Chromium the test fails and says to run
  * scripts/setup. */
@@ -64,7 +65,8 @@ static void run_report(struct page *pg, const char *fault, int want_exit) {
   char *rep = path_in(pg->tmp, "rep");
   char *argv[] = {(char *)env_or_fail("TREEPROOF"), "run", "--report", rep,
                   tree, NULL};
-  struct cmd c = {argv, fault, NULL, false, 120000};
+  char *env[] = {(char *)fault, NULL};
+  struct cmd c = {argv, fault ? env : NULL, NULL, false, 120000};
   int rc = proc_run(&c);
   cr_assert_eq(rc, want_exit, "treeproof run --report with %s: exit %d, "
                "wanted %d", fault ? fault : "no fault", rc, want_exit);
@@ -103,8 +105,15 @@ static int chromium(const char *chrome, struct page *pg, const char *what,
   full[k++] = userflag;
   full[k++] = url;
   full[k] = NULL;
-  struct cmd c = {full, NULL, out, true, 90000};
+  /* its crash database and dconf cache go under TMP too, not into $HOME */
+  char *env[4] = {NULL};
+  cr_assert(asprintf(&env[0], "HOME=%s", pg->tmp) > 0 &&
+            asprintf(&env[1], "XDG_CONFIG_HOME=%s/config", pg->tmp) > 0 &&
+            asprintf(&env[2], "XDG_CACHE_HOME=%s/cache", pg->tmp) > 0);
+  struct cmd c = {full, env, out, true, 90000};
   int rc = proc_run(&c);
+  for (int i = 0; i < 3; i++)
+    free(env[i]);
   free(userflag);
   free(url);
   free(user);
