@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_TRACE_BYTES ((size_t)256 << 20) /* read no more than this */
+#define MAX_TRACE_BYTES ((size_t)64 << 20) /* read no more than this */
 #define MAX_LANES 150                        /* lanes drawn in the strip */
 #define MAX_MSG_CHARS 300                    /* of a message in the table */
 #define STRIP_W 900                          /* px of the time axis */
@@ -116,7 +116,6 @@ static void strmap_free(struct strmap *m) {
 }
 
 struct timeline {
-  const struct scenario_result *r;
   edn_arena *arena;
   struct event *ev;
   size_t nev, capev;
@@ -474,7 +473,6 @@ static void put_timeline(FILE *out, struct timeline *tl, size_t max) {
 void html_timeline(FILE *out, const struct scenario_result *r,
                    const char *trace_dir, size_t max_events) {
   struct timeline tl = {0};
-  tl.r = r;
   fputs("<h2 id=\"timeline\">Timeline</h2>\n<p class=\"note\">Trace: ", out);
   html_put_text(out, trace_dir);
   fputs(" — <span class=\"dir-down\">down</span> (a request to the child), "
