@@ -49,7 +49,10 @@ static size_t lingering(struct engine *e, const struct proc_table *pt,
 }
 
 void audit_leftovers(struct engine *e, size_t step) {
-  if (!engine_listed(e, PROP_CASCADE) || e->root_reaped)
+  /* once cascade failed, the first failure is the one to report: later
+   * scans would only wait again for the same leftovers */
+  if (!engine_listed(e, PROP_CASCADE) || e->fail[PROP_CASCADE] ||
+      e->root_reaped)
     return;
   double t0 = engine_now_ms();
   double deadline = t0 + CASCADE_GRACE_MS + CASCADE_SLACK_MS;

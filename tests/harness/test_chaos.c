@@ -223,7 +223,7 @@ Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
   fclose(f);
   chmod(script, 0700);
   char *file = tp_source(FRACTAL);
-  const char *args[] = {"chaos", file, "--seed", "5", "--rounds", "3",
+  const char *args[] = {"chaos", file, "--seed", "5", "--rounds", "2",
                         "--node-cmd", script, NULL};
   struct tp_run r;
   cr_assert_eq(tp_run_args(&r, NULL, 50., args), 0);
@@ -233,7 +233,7 @@ Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
   cr_expect(strstr(r.out, "chaos: FAIL round 1,") &&
                 strstr(r.out, "an orphan adopted by the harness"),
             "%s", r.out);
-  cr_expect(strstr(r.out, "--seed 5 --rounds 3\n"), "%s", r.out);
+  cr_expect(strstr(r.out, "--seed 5 --rounds 2\n"), "%s", r.out);
   cr_expect_eq(tp_leftovers(), 0, "the sleep was killed at the end");
   tp_kill_leftovers();
   tp_run_free(&r);
