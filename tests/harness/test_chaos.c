@@ -4,8 +4,9 @@
  * counts must agree) and :escalate and never takes the root down; a run on
  * the seed tree and one with every policy in play hold and leave nothing
  * behind; a node that ignores stdin EOF, and a root that leaves an orphan
- * behind, make it fail with exit 1 and the command that reproduces it; bad
- * arguments exit 2. */
+ * behind, make it fail with exit 1 and the command that reproduces it;
+ * hostile children (babble, stderr-flood) inside the tree change nothing;
+ * bad arguments exit 2. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -235,6 +236,24 @@ Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
             "%s", r.out);
   cr_expect(strstr(r.out, "--seed 5 --rounds 2\n"), "%s", r.out);
   cr_expect_eq(tp_leftovers(), 0, "the sleep was killed at the end");
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  free(file);
+}
+
+/* Hostile children inside the tree (runtime/noise.c): E and R1 write
+ * garbage among their replies and flood their stderr, and are crashed and
+ * restarted with it; the rounds hold all the same. */
+Test(chaos, hostile_children_change_nothing, .timeout = 90) {
+  tp_subreaper();
+  cr_assert_eq(setenv("WATVM_FAULT_NODE", "E,R1", 1), 0);
+  struct tp_run r;
+  char *file = tp_source(POLICIES);
+  const char *args[] = {"chaos", file, "--seed", "3", "--rounds", "30", NULL};
+  cr_assert_eq(tp_run_args(&r, "babble,stderr-flood", 80., args), 0);
+  cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(strstr(r.out, "30 rounds held") != NULL, "%s", r.out);
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
   tp_kill_leftovers();
   tp_run_free(&r);
   free(file);
