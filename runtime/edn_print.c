@@ -167,12 +167,7 @@ static int print_string(struct edn_buf *b, const struct edn_text *t) {
     char esc[8];
     const char *e = esc;
     size_t elen = 2;
-    for (; i + 8 <= n; i += 8) { /* 8 plain bytes at a time */
-      uint64_t w = edn__load8(s + i);
-      if (edn__has_below(w, 0x20) | edn__has_byte(w, '"') |
-          edn__has_byte(w, '\\') | edn__has_byte(w, 0x7f))
-        break;
-    }
+    i = edn__skip_str_printable(s, i, n);
     while (i < n && plain(s[i]))
       i++;
     if (append(b, (const char *)s + run, i - run))

@@ -726,12 +726,7 @@ static edn_value *read_string(struct parser *p) {
   edn_value *v;
   char *t;
   for (;;) {
-    for (; i + 8 <= n; i += 8) { /* no " \ NUL or non-ASCII in 8 bytes */
-      uint64_t w = edn__load8(s + i);
-      if ((w & EDN__HIGHS) | edn__has_below(w, 1) | edn__has_byte(w, '"') |
-          edn__has_byte(w, '\\'))
-        break;
-    }
+    i = edn__skip_str_plain(s, i, n);
     while (i < n && !(edn__class[s[i]] & EDN_C_STR))
       i++;
     if (i >= n) {
