@@ -41,3 +41,14 @@ Test(containment, control_swallow_panic_escalated, .timeout = 120.) {
   tp_assert_control("conformance/trees/escalate-root.yaml", "escalate-root",
                     "swallow-panic", "containment", "never showed", 60.);
 }
+
+/* The harness counts restarts as the runtime does: a crash escalated into a
+ * node counts toward that node's restart limit, and counts start again
+ * below a restarted node. (Before this was so, the harness expected M to
+ * restart E a second time and Q1's second kill to take Q down.) */
+Test(containment, restart_counts_follow_the_runtime, .timeout = 60.) {
+  tp_assert_holds("conformance/trees/restart-counts.yaml", "restart-counts",
+                  "containment", 50.);
+  tp_assert_holds("conformance/trees/restart-counts.yaml", "restart-counts",
+                  "cascade", 50.);
+}

@@ -827,12 +827,45 @@ bool engine_restart_limit(struct engine *e, const struct tree_node *child) {
   return n > max;
 }
 
+/* A restarted node's subtree is new: the runtime's restart counts for the
+ * children below it start again. */
+static void forget_crashes_below(struct engine *e, const struct tree_node *t) {
+  for (size_t i = 0; i < t->nchildren; i++) {
+    struct live_node *ln = engine_live(e, t->children[i]);
+    if (ln)
+      ln->ncrash = 0;
+    forget_crashes_below(e, t->children[i]);
+  }
+}
+
+/* Count a crash of `n` as the runtime counts exits: every node the crash
+ * takes down with it (an :escalate parent, a :restart parent past its
+ * limit) has crashed too. Returns the node its parent restarts (it comes
+ * back with fresh children: forget_crashes_below() once the auditors have
+ * judged this crash), or NULL. */
+static const struct tree_node *count_crash(struct engine *e,
+                                           const struct tree_node *n,
+                                           double t0) {
+  for (;;) {
+    struct live_node *ln = engine_live(e, n);
+    if (ln)
+      ln->crash_ms[ln->ncrash++ % 16] = t0;
+    const struct tree_node *p = n->parent;
+    enum policy pol = p ? node_policy(p) : POLICY_ISOLATE;
+    if (pol == POLICY_RESTART && !engine_restart_limit(e, n))
+      return n;
+    if (pol == POLICY_ISOLATE)
+      return NULL;
+    n = p;
+  }
+}
+
 void engine_crash(struct engine *e, struct crash *k) {
   struct live_node *ln = engine_live(e, k->node);
+  const struct tree_node *restarted = NULL;
   if (!k->closing) {
     e->ncrashes++;
-    if (ln)
-      ln->crash_ms[ln->ncrash++ % 16] = k->t0;
+    restarted = count_crash(e, k->node, k->t0);
     if (ln && k->signal)
       ln->kill_signal = k->signal;
     else if (ln)
@@ -848,6 +881,8 @@ void engine_crash(struct engine *e, struct crash *k) {
     audit_containment_crash(e, k);
     e->ms[PROP_CONTAINMENT] += engine_now_ms() - t;
   }
+  if (restarted)
+    forget_crashes_below(e, restarted);
   e->map_dirty = true;
   free(k->before);
   k->before = NULL;
