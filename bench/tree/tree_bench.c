@@ -306,6 +306,70 @@ static void trace_done(void) {
   if (trace_dir[0]) rmdir(trace_dir);
 }
 
+/* What tracing costs: the 10-deep hop, the 100 B echo to a leaf (which has
+ * no child edge to trace: this is tracing enabled with nothing to write) and
+ * the 100 B echo routed over one traced edge, with WATVM_TRACE unset (off),
+ * set (on), and on a watvm built with tracing compiled out (notrace),
+ * measured close together (trace_pair) with hops/10 routes and echoes/10
+ * routed echoes; no raw side. */
+struct trace_fig {
+  double hop_off[16], hop_on[16], hop_nt[16];
+  double echo_off[16], echo_on[16], echo_nt[16];
+  double routed_off[16], routed_on[16];
+  double bytes_per_hop_req, bytes_per_routed_req;
+  int have_nt;
+};
+
+/* One hop and one echo figure run with tracing off, on, and compiled out
+ * (watvm_notrace) in the order off, on, out, out, on, off: each is the mean
+ * of its two runs, which cancels a load that drifts during the six. */
+static void trace_pair(double *off, double *on, double *nt, const char *notrace,
+                       double (*run)(void), double *bytes) {
+  double o[2] = {0}, n[2] = {0}, x[2] = {0};
+  for (int half = 0; half < 2; half++) {
+    for (int step = 0; step < 3; step++) {
+      int which = half ? 2 - step : step; /* 0 off, 1 on, 2 compiled out */
+      if (which == 0) {
+        o[half] = run();
+      } else if (which == 1) {
+        trace_on();
+        n[half] = run();
+        double b = trace_off();
+        if (bytes) *bytes = b;
+      } else if (notrace) {
+        const char *keep = watvm_path;
+        watvm_path = notrace;
+        x[half] = run();
+        watvm_path = keep;
+      }
+    }
+  }
+  *off = (o[0] + o[1]) / 2;
+  *on = (n[0] + n[1]) / 2;
+  if (nt) *nt = (x[0] + x[1]) / 2;
+}
+
+static int trace_hops;
+static long trace_echoes, trace_routed;
+static double run_trace_hop(void) { return bench_hop(1, 10, trace_hops); }
+static double run_trace_echo(void) { return bench_echo(1, trace_echoes, 100); }
+static double run_trace_routed(void) { return bench_echo_at(1, trace_routed, 100, 1); }
+
+static void trace_rep(struct trace_fig *t, int rep, const char *notrace, int hops,
+                      long echoes, long routed) {
+  double b = 0;
+  trace_hops = hops;
+  trace_echoes = echoes;
+  trace_routed = routed;
+  trace_pair(&t->hop_off[rep], &t->hop_on[rep], &t->hop_nt[rep], notrace,
+             run_trace_hop, &b);
+  t->bytes_per_hop_req = b / (hops + 1);
+  trace_pair(&t->echo_off[rep], &t->echo_on[rep], &t->echo_nt[rep], notrace,
+             run_trace_echo, NULL);
+  trace_pair(&t->routed_off[rep], &t->routed_on[rep], NULL, NULL, run_trace_routed, &b);
+  t->bytes_per_routed_req = b / (double)routed;
+}
+
 /* ---- statistics and output ---- */
 
 struct figure {
@@ -336,17 +400,6 @@ struct shape {
   double watvm[16], raw[16];
 };
 
-/* What tracing costs: the 10-deep hop, the 100 B echo to a leaf (which has
- * no child edge to trace: this is tracing enabled with nothing to write) and
- * the 100 B echo routed over one traced edge, with WATVM_TRACE unset (off),
- * set (on), and on a watvm built with tracing compiled out (notrace). */
-struct trace_fig {
-  double hop_off[16], hop_on[16], hop_nt[16];
-  double echo_off[16], echo_on[16], echo_nt[16];
-  double routed_off[16], routed_on[16];
-  double bytes_per_hop_req, bytes_per_routed_req;
-  int have_nt;
-};
 
 static void print_text(struct figure *f, int nf, int reps) {
   printf("%-36s %28s %28s %6s %s\n", "benchmark (median [min..max])", "watvm", "raw",
@@ -524,41 +577,36 @@ int main(int argc, char **argv) {
   static struct trace_fig tf;
   tf.have_nt = notrace != NULL;
   for (int rep = 0; rep < reps; rep++) {
+    /* Each figure runs raw then watvm back to back, so a change in the
+     * machine's load mostly hits both sides of a ratio. */
     for (int w = 0; w <= 1; w++) {
-      double *v[NF], spare;
-      for (int k = 0; k < NF; k++) v[k] = w ? &f[k].watvm[rep] : &f[k].raw[rep];
-      bench_build(w, fan, 3, v[BUILD], v[TEARDOWN]);
-      bench_build(w, 2, bin, v[BUILD_BIN], &spare);
-      for (int k = 0; k < 4; k++)
+      double *v = w ? &f[BUILD].watvm[rep] : &f[BUILD].raw[rep];
+      bench_build(w, fan, 3, v, w ? &f[TEARDOWN].watvm[rep] : &f[TEARDOWN].raw[rep]);
+    }
+    for (int w = 0; w <= 1; w++) {
+      double spare;
+      bench_build(w, 2, bin, w ? &f[BUILD_BIN].watvm[rep] : &f[BUILD_BIN].raw[rep], &spare);
+    }
+    for (int k = 0; k < 4; k++)
+      for (int w = 0; w <= 1; w++) {
+        double spare;
         bench_build(w, sh[k].fanout, sh[k].depth, w ? &sh[k].watvm[rep] : &sh[k].raw[rep],
                     &spare);
-      *v[HOP1] = bench_hop(w, 1, hops);
-      *v[HOP3] = bench_hop(w, 3, hops);
-      *v[HOP10] = bench_hop(w, 10, hops);
-      *v[ECHO] = bench_echo(w, echoes, 100);
-      *v[ECHO64K] = bench_echo(w, bigs, 65536) * 65536 / 1e6;
-      *v[FAN] = bench_fan(w, fan, 3, fans);
-    }
-    /* Tracing: off (unset), on, and compiled out, back to back. */
-    tf.hop_off[rep] = f[HOP10].watvm[rep];
-    tf.echo_off[rep] = f[ECHO].watvm[rep];
-    tf.routed_off[rep] = bench_echo_at(1, routed, 100, 1);
-    trace_on();
-    tf.hop_on[rep] = bench_hop(1, 10, traced_hops);
-    tf.bytes_per_hop_req = trace_off() / (traced_hops + 1);
-    trace_on();
-    tf.echo_on[rep] = bench_echo(1, echoes, 100);
-    trace_off();
-    trace_on();
-    tf.routed_on[rep] = bench_echo_at(1, routed, 100, 1);
-    tf.bytes_per_routed_req = trace_off() / (double)routed;
-    if (notrace) {
-      const char *keep = watvm_path;
-      watvm_path = notrace;
-      tf.hop_nt[rep] = bench_hop(1, 10, hops);
-      tf.echo_nt[rep] = bench_echo(1, echoes, 100);
-      watvm_path = keep;
-    }
+      }
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[HOP1].watvm[rep] : &f[HOP1].raw[rep]) = bench_hop(w, 1, hops);
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[HOP3].watvm[rep] : &f[HOP3].raw[rep]) = bench_hop(w, 3, hops);
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[HOP10].watvm[rep] : &f[HOP10].raw[rep]) = bench_hop(w, 10, hops);
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[ECHO].watvm[rep] : &f[ECHO].raw[rep]) = bench_echo(w, echoes, 100);
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[ECHO64K].watvm[rep] : &f[ECHO64K].raw[rep]) =
+          bench_echo(w, bigs, 65536) * 65536 / 1e6;
+    for (int w = 0; w <= 1; w++)
+      *(w ? &f[FAN].watvm[rep] : &f[FAN].raw[rep]) = bench_fan(w, fan, 3, fans);
+    trace_rep(&tf, rep, notrace, traced_hops, echoes, routed);
   }
   trace_done();
   for (int k = 0; k < reps; k++) {
