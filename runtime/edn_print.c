@@ -167,7 +167,8 @@ static int print_string(struct edn_buf *b, const struct edn_text *t) {
     char esc[8];
     const char *e = esc;
     size_t elen = 2;
-    i = edn__skip_str_printable(s, i, n);
+    if (n - i >= 16) /* short strings: the byte loop alone is faster */
+      i = edn__skip_str_printable(s, i, n);
     while (i < n && plain(s[i]))
       i++;
     if (append(b, (const char *)s + run, i - run))
