@@ -335,6 +335,33 @@ struct trace_fig {
   int have_nt;
 };
 
+/* The build curve: per-node build + first fan over several tree sizes. */
+struct shape {
+  int fanout, depth;
+  double watvm[16], raw[16];
+};
+
+/* A point of the build curve: a small tree builds in a few ms, where one
+ * scheduling hiccup is the whole figure, so small trees are built several
+ * times (up to 20, about curve_budget nodes in all: 1,000, or 100 with
+ * --quick), raw and watvm alternating, and the point is the mean per node. */
+static long curve_budget = 1000;
+
+static void build_curve_point(struct shape *p, int rep) {
+  long nodes = count_nodes(p->fanout, p->depth);
+  int times = nodes < curve_budget ? (int)(curve_budget / nodes) : 1;
+  if (times > 20) times = 20;
+  double sum[2] = {0, 0};
+  for (int t = 0; t < times; t++)
+    for (int w = 0; w <= 1; w++) {
+      double v, spare;
+      bench_build(w, p->fanout, p->depth, &v, &spare);
+      sum[w] += v;
+    }
+  p->raw[rep] = sum[0] / times;
+  p->watvm[rep] = sum[1] / times;
+}
+
 /* One hop and one echo figure run with tracing off, on, and compiled out
  * (watvm_notrace) in the order off, on, out, out, on, off: each is the mean
  * of its two runs, which cancels a load that drifts during the six. */
@@ -409,11 +436,6 @@ static double ratio(struct figure *f, int reps) {
   return median(f->watvm, reps) / median(f->raw, reps);
 }
 
-/* The build curve: per-node build + first fan over several tree sizes. */
-struct shape {
-  int fanout, depth;
-  double watvm[16], raw[16];
-};
 
 
 static void print_text(struct figure *f, int nf, int reps) {
@@ -571,6 +593,7 @@ int main(int argc, char **argv) {
   long echoes = quick ? 20000 : 1000000;
   int hops = quick ? 2000 : 100000, bigs = quick ? 200 : 2000, fans = quick ? 20 : 100;
   int traced_hops = hops / 10;
+  if (quick) curve_budget = 100;
   long routed = echoes / 10;
   enum { BUILD, TEARDOWN, BUILD_BIN, HOP1, HOP3, HOP10, ECHO, ECHO64K, FAN, NF };
   struct figure f[NF] = {
@@ -603,11 +626,7 @@ int main(int argc, char **argv) {
       bench_build(w, 2, bin, w ? &f[BUILD_BIN].watvm[rep] : &f[BUILD_BIN].raw[rep], &spare);
     }
     for (int k = 0; k < 4; k++)
-      for (int w = 0; w <= 1; w++) {
-        double spare;
-        bench_build(w, sh[k].fanout, sh[k].depth, w ? &sh[k].watvm[rep] : &sh[k].raw[rep],
-                    &spare);
-      }
+      build_curve_point(&sh[k], rep);
     hop_pair(1, hops, &f[HOP1].raw[rep], &f[HOP1].watvm[rep]);
     hop_pair(3, hops, &f[HOP3].raw[rep], &f[HOP3].watvm[rep]);
     hop_pair(10, hops, &f[HOP10].raw[rep], &f[HOP10].watvm[rep]);
