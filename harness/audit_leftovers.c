@@ -27,11 +27,7 @@ static size_t lingering(struct engine *e, const struct proc_table *pt,
   bool alone = run_active_scenarios() <= 1;
   for (size_t i = 0; i < pt->n && n < max; i++) {
     const struct proc_info *pi = &pt->v[i];
-    if (pi->ppid != e->self || pi->pid == e->root_pid)
-      continue;
-    bool mine = alone && !run_other_root(pi->pid, e->root_pid);
-    for (size_t j = 0; j < e->nseen && !mine; j++)
-      mine = e->seen[j] == pi->pid && e->seen_start[j] == pi->start;
+    bool mine = engine_orphan_is_ours(e, pi, alone);
     if (mine && pi->state == 'Z') /* gone already: ours to reap */
       waitpid(pi->pid, NULL, WNOHANG);
     else if (mine)

@@ -244,6 +244,12 @@ bool engine_reap_root(struct engine *e);
  * (orphans of a killed node end up ours: we are their subreaper). */
 void engine_reap_orphans(struct engine *e, const struct proc_table *pt);
 void engine_seen(struct engine *e, pid_t pid, unsigned long long start);
+/* True when `pi`, a process the harness adopted (its parent is us), came
+ * from this scenario's tree: a pid it saw, or — when this is the only
+ * scenario running (`alone`: run_active_scenarios() <= 1) — any adopted
+ * process that is not another run's root. */
+bool engine_orphan_is_ours(const struct engine *e, const struct proc_info *pi,
+                           bool alone);
 /* Default per-node values (DESIGN.md "A node's spec"). */
 long node_queue_bytes(const struct tree_node *t);
 enum policy node_policy(const struct tree_node *t);

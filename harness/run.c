@@ -612,6 +612,18 @@ void engine_seen(struct engine *e, pid_t pid, unsigned long long start) {
   e->seen_start[e->nseen++] = start;
 }
 
+bool engine_orphan_is_ours(const struct engine *e, const struct proc_info *pi,
+                           bool alone) {
+  if (pi->ppid != e->self || pi->pid == e->root_pid)
+    return false;
+  if (alone && !run_other_root(pi->pid, e->root_pid))
+    return true;
+  for (size_t j = 0; j < e->nseen; j++)
+    if (e->seen[j] == pi->pid && e->seen_start[j] == pi->start)
+      return true;
+  return false;
+}
+
 /* Walk one node's :fan reply (and its children's, recursively). */
 static void walk_fan(struct engine *e, struct tree_node *t, const edn_value *r) {
   struct live_node *ln = engine_live(e, t);
