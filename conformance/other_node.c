@@ -140,9 +140,9 @@ ParameterizedTestParameters(other_node, holds) {
   static struct held_case c[] = {
       {"trees/seed-fractal.yaml", "seed-fractal",
        "replies isolation backpressure containment cascade", 0},
-      /* 256 interpreters start one after the other before the chain can
-       * answer: ~3 s on a quiet 2-core machine, but over the shipped 10 s
-       * step timeout once seen at load 70, so 60 s per step here. */
+      /* 64 interpreters start one after the other before the chain can
+       * answer: ~3 s on a quiet 2-core machine, but over 10 s once seen
+       * at load 70, so 60 s per step here. */
       {"trees/deep-chain.yaml", "deep-chain", "replies isolation cascade",
        60000},
       {"trees/wide.yaml", "wide", "replies isolation cascade", 0},
