@@ -153,3 +153,128 @@ Test(trace, off_writes_nothing) {
   closedir(d);
   cr_expect_eq(files, 0, "tracing off wrote %d files", files);
 }
+
+/* ---- exact event lines ---- */
+
+/* Node `pid`'s trace file, each line with its :t-us value replaced by "T"
+ * and each " :pid N" of the pids in `pids` by " :pid P<i>" (i its index),
+ * as one malloc'ed string of '\n'-ended lines. */
+static char *normalized(pid_t pid, const pid_t *pids, size_t npids) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%d.ednl", dir, (int)pid);
+  FILE *f = fopen(path, "re");
+  cr_assert(f, "no trace file %s", path);
+  char *out = NULL;
+  size_t outlen = 0;
+  FILE *o = open_memstream(&out, &outlen);
+  cr_assert(o);
+  int c, prev = '\n';
+  const char *tus = "{:t-us ";
+  while ((c = fgetc(f)) != EOF) {
+    fputc(c, o);
+    if (prev == '\n' && c == '{') {
+      /* a line starts: expect "{:t-us DIGITS" */
+      char head[8] = {'{'};
+      for (size_t i = 1; i < 7; i++) head[i] = (char)fgetc(f);
+      cr_assert(!memcmp(head, tus, 7), "line does not start with {:t-us");
+      fputs(tus + 1, o);
+      while ((c = fgetc(f)) != EOF && c >= '0' && c <= '9') {}
+      fputc('T', o);
+      if (c != EOF) fputc(c, o);
+    }
+    prev = c;
+  }
+  fclose(f);
+  fclose(o);
+  for (size_t i = 0; i < npids; i++) {
+    char from[32], to[32];
+    int fl = snprintf(from, sizeof from, " :pid %d", (int)pids[i]);
+    int tl = snprintf(to, sizeof to, " :pid P%zu", i);
+    char *p;
+    while ((p = strstr(out, from))) { /* the replacement is never longer */
+      memcpy(p, to, (size_t)tl);
+      memmove(p + tl, p + fl, strlen(p + fl) + 1);
+    }
+  }
+  return out;
+}
+
+/* The lines of `text` that are not part of an :inspect exchange (whose
+ * replies hold ppids, pgids and inodes), in a new malloc'ed string. */
+static char *without_inspects(const char *text) {
+  char *out = malloc(strlen(text) + 1), *o = out;
+  cr_assert(out);
+  for (const char *p = text; *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+    if (!memmem(p, len, ":msg {:op :inspect ", 19) && !memmem(p, len, " :fds [", 7)) {
+      memcpy(o, p, len);
+      o += len;
+    }
+    p += len;
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The messages on an edge and the lifecycle events come out exactly as
+ * the EDN printer prints them: node names and strings holding quotes,
+ * backslashes, control characters and non-ASCII text are escaped the
+ * printer's way, every kind of value is printed as it is, one event per
+ * line, in the order they happened. */
+Test(trace, exact_lines) {
+  /* the root "Ré" has two children, the first named so that it needs
+   * escaping */
+  const char *spec = "{:name \"R\u00e9\" :children [{:name \"q\\\"b\\\\s \u2603\\tx\"} "
+                     "{:name \"B\"}]}";
+  const char *child = "q\\\"b\\\\s \u2603\\tx"; /* as EDN string text */
+  struct tree t;
+  cr_assert(tree_start(&t, spec, false, NULL) == 0);
+  pid_t root = tree_node_pid(&t, "", 5000), kid = tree_node_pid(&t, child, 5000);
+  pid_t b = tree_node_pid(&t, "B", 5000);
+  cr_assert(root > 0 && kid > 0 && b > 0);
+  const char *body =
+      "{\"k\\\"ey\" [1 -2 3.5 ##Inf \\a \\newline \\u00e9 nil true :kw ns/sym "
+      "#{1} (1 2) #inst \"2020-01-01T00:00:00Z\" #my/tag {:a 1} "
+      "12345678901234567890 1.5M] :s \"quote\\\" back\\\\ nl\\n cr\\r tab\\t "
+      "bell\\u0007 del\\u007f \u00e9 \u2603 \U0001F600 end\" :short \"a\\\"\"}";
+  char req[1024], line[2048];
+  snprintf(req, sizeof req, "{:op :echo :body %s}", body);
+  route_line(line, sizeof line, 9, child, req);
+  edn_value *r = tree_ask(&t, line, 5000);
+  char *rs = r ? edn_to_string(r) : NULL;
+  cr_assert(r && edn_map_getk(r, "body"), "the echo is answered: %s", rs);
+  free(rs);
+  route_line(line, sizeof line, 10, child,
+             "{:op :panic :reason \"bo\\\"om\\\\ \u00e9\\n\"}");
+  r = tree_ask(&t, line, 5000);
+  cr_assert(r && edn_map_getk(r, "error"), "the request waiting on the child fails");
+  cr_assert(kill(root, SIGTERM) == 0);
+  int st = tree_wait(&t, 10000);
+  cr_assert(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  tree_free(&t);
+
+  pid_t pids[] = {root, kid, b};
+  char *all = normalized(root, pids, 3), *got = without_inspects(all);
+#define EDGE "{:t-us T :edge [\"R\u00e9\" \"q\\\"b\\\\s \u2603\\tx\"] "
+#define BODY "{\"k\\\"ey\" [1 -2 3.5 ##Inf \\a \\newline \\\u00e9 nil true :kw " \
+  "ns/sym #{1} (1 2) #inst \"2020-01-01T00:00:00Z\" #my/tag {:a 1} " \
+  "12345678901234567890N 1.5M] :s \"quote\\\" back\\\\ nl\\n cr\\r tab\\t " \
+  "bell\\u0007 del\\u007F \u00e9 \u2603 \U0001F600 end\" :short \"a\\\"\"}"
+  const char *want =
+      EDGE ":event :spawned :pid P1}\n"
+      "{:t-us T :edge [\"R\u00e9\" \"B\"] :event :spawned :pid P2}\n"
+      EDGE ":dir :down :msg {:op :echo :body " BODY " :id 2}}\n"
+      EDGE ":dir :up :msg {:id 2 :node \"q\\\"b\\\\s \u2603\\tx\" :body " BODY "}}\n"
+      EDGE ":dir :down :msg {:op :panic :reason \"bo\\\"om\\\\ \u00e9\\n\" :id 3}}\n"
+      EDGE ":dir :err :msg {:wat/panic {:node \"q\\\"b\\\\s \u2603\\tx\" :pid P1 "
+      ":reason \"bo\\\"om\\\\ \u00e9\\n\" :cause nil}}}\n"
+      EDGE ":event :exited :pid P1 :status {:exit 70}}\n"
+      "{:t-us T :edge [\"R\u00e9\" \"B\"] :event :signal :pid P2 :signal 15}\n"
+      "{:t-us T :edge [\"R\u00e9\" \"B\"] :event :exited :pid P2 :status {:exit 0}}\n";
+#undef EDGE
+#undef BODY
+  cr_expect_str_eq(got, want);
+  free(got);
+  free(all);
+}
