@@ -3,7 +3,14 @@
  * signalled), appended as one EDN event per line to DIR/PID.ednl.
  * The file is opened O_APPEND|O_CLOEXEC; it is the one regular file the
  * isolation auditor allows a node, and only while tracing. Every entry
- * returns at once when tracing is off. */
+ * returns at once when tracing is off.
+ *
+ * An event is printed straight into one reused buffer: its fixed part by
+ * hand, names and numbers through the EDN printer (values on the stack),
+ * and the message in place — no arena and no copy per event. The bytes
+ * are those of the event map {:t-us :edge :dir :msg} printed by
+ * edn_print (tests/runtime/test_trace.c holds them to it). Each line is
+ * still one write(): a node that panics or is killed has lost nothing. */
 #define _GNU_SOURCE /* pipe2, close_range, signalfd */
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,81 +28,73 @@ int trace_open(const char *dir) {
   return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 }
 
-/* A new event map {:t-us N :edge [OURS CHILD]} in `a`, or NULL. */
-static edn_value *event_new(edn_arena *a, const struct node *n,
-                            const char *child) {
-  edn_value *ev = edn_coll(a, EDN_MAP), *edge = edn_coll(a, EDN_VECTOR);
-  if (!ev || !edge) return NULL;
-  edn_push(a, edge, edn_string(a, n->spec.name, strlen(n->spec.name)));
-  edn_push(a, edge, edn_string(a, child, strlen(child)));
-  edn_map_putk(a, ev, "t-us", edn_int(a, loop_now_us()));
-  edn_map_putk(a, ev, "edge", edge);
-  return ev;
+/* The event being printed. One per process, and a node is one process;
+ * a buffer grown past TRACE_KEEP by a large message is given back after
+ * its line is written. */
+static struct edn_buf line;
+enum { TRACE_KEEP = 64 * 1024 };
+
+static int put(const char *s) { return edn_buf_append(&line, s, strlen(s)); }
+
+static int put_int(int64_t i) {
+  edn_value v = {.type = EDN_INT, .u.integer = i};
+  return edn_print(&line, &v);
 }
 
-/* Print `ev` as one line and append it with one write (atomic append). */
-static void event_write(const struct node *n, const edn_value *ev) {
-  struct edn_buf b = {0};
-  if (ev && edn_print(&b, ev) == 0 && edn_buf_append(&b, "\n", 1) == 0) {
-    ssize_t w = write(n->trace_fd, b.ptr, b.len);
+static int put_string(const char *s) {
+  edn_value v = {.type = EDN_STRING, .u.text = {s, strlen(s)}};
+  return edn_print(&line, &v);
+}
+
+/* "{:t-us N :edge [OURS CHILD]" into the empty buffer. */
+static int event_begin(const struct node *n, const char *child) {
+  line.len = 0;
+  return put("{:t-us ") || put_int(loop_now_us()) || put(" :edge [") ||
+         put_string(n->spec.name) || put(" ") || put_string(child) ||
+         put("]");
+}
+
+/* Close the map, end the line and append it with one write (atomic
+ * append); `ok` false (out of memory on the way) drops the event. */
+static void event_end(const struct node *n, int ok) {
+  if (ok && put("}\n") == 0) {
+    ssize_t w = write(n->trace_fd, line.ptr, line.len);
     (void)w;
   }
-  edn_buf_free(&b);
+  line.len = 0;
+  if (line.cap > TRACE_KEEP) edn_buf_free(&line);
 }
 
 void trace_event(struct node *n, const char *child, const char *dir,
                  const edn_value *msg) {
   if (n->trace_fd < 0 || !msg) return;
-  edn_arena *a = edn_arena_new();
-  if (!a) return;
-  edn_value *ev = event_new(a, n, child);
-  if (ev) {
-    edn_map_putk(a, ev, "dir", edn_keyword(a, dir));
-    edn_map_putk(a, ev, "msg", edn_copy(a, msg));
-  }
-  event_write(n, ev);
-  edn_arena_free(a);
+  int fail = event_begin(n, child) || put(" :dir :") || put(dir) ||
+             put(" :msg ") || edn_print(&line, msg);
+  event_end(n, !fail);
 }
 
-/* The lifecycle events: :event KIND :pid PID, then `k` = `v` when k is
- * not NULL. */
-static void lifecycle(const struct child *c, const char *kind, const char *k,
-                      edn_value *(*make)(edn_arena *, int), int arg) {
-  edn_arena *a = edn_arena_new();
-  if (!a) return;
-  edn_value *ev = event_new(a, c->n, c->name);
-  if (ev) {
-    edn_map_putk(a, ev, "event", edn_keyword(a, kind));
-    edn_map_putk(a, ev, "pid", edn_int(a, c->pid));
-    if (k) edn_map_putk(a, ev, k, make(a, arg));
-  }
-  event_write(c->n, ev);
-  edn_arena_free(a);
-}
-
-static edn_value *make_int(edn_arena *a, int v) { return edn_int(a, v); }
-
-static edn_value *make_status(edn_arena *a, int status) {
-  edn_value *st = edn_coll(a, EDN_MAP);
-  if (!st) return NULL;
-  if (WIFSIGNALED(status))
-    edn_map_putk(a, st, "signal", edn_int(a, WTERMSIG(status)));
-  else
-    edn_map_putk(a, st, "exit", edn_int(a, WEXITSTATUS(status)));
-  return st;
+/* The lifecycle events: "{... :event :KIND :pid PID", the caller adds
+ * what follows. */
+static int lifecycle(const struct child *c, const char *kind) {
+  return event_begin(c->n, c->name) || put(" :event :") || put(kind) ||
+         put(" :pid ") || put_int(c->pid);
 }
 
 void trace_spawned(const struct child *c) {
   if (c->n->trace_fd < 0) return;
-  lifecycle(c, "spawned", NULL, NULL, 0);
+  event_end(c->n, !lifecycle(c, "spawned"));
 }
 
 void trace_exited(const struct child *c, int status) {
   if (c->n->trace_fd < 0) return;
-  lifecycle(c, "exited", "status", make_status, status);
+  int sig = WIFSIGNALED(status);
+  int fail = lifecycle(c, "exited") ||
+             put(sig ? " :status {:signal " : " :status {:exit ") ||
+             put_int(sig ? WTERMSIG(status) : WEXITSTATUS(status)) || put("}");
+  event_end(c->n, !fail);
 }
 
 void trace_signal(const struct child *c, int sig) {
   if (c->n->trace_fd < 0) return;
-  lifecycle(c, "signal", "signal", make_int, sig);
+  event_end(c->n, !(lifecycle(c, "signal") || put(" :signal ") || put_int(sig)));
 }

@@ -13,7 +13,7 @@ void trace_spawned(const struct child *c);
 /* {... :event :exited :pid PID :status {:exit N}|{:signal N}}; `status` as
  * waitpid gives it. */
 void trace_exited(const struct child *c, int status);
-/* {... :event :signal :signal N :pid PID}: `sig` sent to the child's group. */
+/* {... :event :signal :pid PID :signal N}: `sig` sent to the child's group. */
 void trace_signal(const struct child *c, int sig);
 
 #endif
