@@ -7,12 +7,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -305,6 +307,28 @@ static int each_child(void (*fn)(pid_t)) {
 }
 
 /* ---- assertions --------------------------------------------------------- */
+
+static int rm_one(const char *p, const struct stat *sb, int flag,
+                  struct FTW *f) {
+  (void)sb;
+  (void)flag;
+  (void)f;
+  return remove(p);
+}
+
+char *tp_temp_dir(const char *tag) {
+  char *d = NULL;
+  if (asprintf(&d, "/tmp/treeproof-%s-XXXXXX", tag) < 0 || !mkdtemp(d)) {
+    fprintf(stderr, "tp_temp_dir: cannot make a temporary directory\n");
+    abort();
+  }
+  return d;
+}
+
+void tp_rm_dir(char *dir) {
+  nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+  free(dir);
+}
 
 #include <criterion/criterion.h>
 

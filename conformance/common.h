@@ -50,6 +50,11 @@ void tp_kill_leftovers(void);
 /* Make this process a child subreaper, so leftovers of a run land here. */
 void tp_subreaper(void);
 
+/* A new directory /tmp/treeproof-TAG-XXXXXX (malloc'ed path), and its
+ * removal with everything in it (frees the path). */
+char *tp_temp_dir(const char *tag);
+void tp_rm_dir(char *dir);
+
 #endif
 
 /* ---- assertions shared by the suites (Criterion) ---- */

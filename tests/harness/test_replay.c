@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +17,6 @@
 #include "edn.h"
 #include "replay.h"
 #include "scenario.h"
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f) {
-  (void)sb; (void)flag; (void)f;
-  return remove(p);
-}
-
-static char *temp_dir(void) {
-  char *d = strdup("/tmp/treeproof-replay-XXXXXX");
-  cr_assert(d && mkdtemp(d), "mkdtemp");
-  return d;
-}
-
-static void rm_dir(char *d) {
-  nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-  free(d);
-}
 
 /* treeproof run --trace DIR SCENARIO (under `fault`); its exit status. */
 static int traced_run(const char *dir, const char *rel, const char *fault) {
@@ -95,7 +78,7 @@ static size_t count_event(edn_value **v, size_t n, const char *kind) {
 
 Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   tp_subreaper();
-  char *dir = temp_dir();
+  char *dir = tp_temp_dir("replay");
   cr_assert_eq(traced_run(dir, "trees/kill-middle.yaml", NULL), 0);
   char *hf = harness_file(dir);
   edn_arena *a = edn_arena_new();
@@ -158,13 +141,13 @@ Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   free(v);
   edn_arena_free(a);
   free(hf);
-  rm_dir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
 }
 
 Test(replay, passing_trace_same_outcome, .timeout = 60.) {
   tp_subreaper();
-  char *dir = temp_dir();
+  char *dir = tp_temp_dir("replay");
   cr_assert_eq(traced_run(dir, "trees/crash-isolate.yaml", NULL), 0);
   const char *args[] = {"replay", dir, NULL};
   struct tp_run r;
@@ -185,13 +168,13 @@ Test(replay, passing_trace_same_outcome, .timeout = 60.) {
   cr_expect_eq(rp.failed, 0);
   cr_expect_null(rp.fault);
   replay_free(&rp);
-  rm_dir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
 }
 
 Test(replay, fault_trace_reproduces_with_the_fault_only, .timeout = 90.) {
   tp_subreaper();
-  char *dir = temp_dir();
+  char *dir = tp_temp_dir("replay");
   cr_assert_eq(traced_run(dir, "trees/crash-isolate.yaml", "swallow-panic"), 1);
   char *hf = harness_file(dir);
   const char *args[] = {"replay", hf, NULL};
@@ -216,7 +199,7 @@ Test(replay, fault_trace_reproduces_with_the_fault_only, .timeout = 90.) {
   cr_expect_str_eq(rp.fault, "swallow-panic");
   replay_free(&rp);
   free(hf);
-  rm_dir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
 }
 
@@ -271,7 +254,7 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
            "{:t-us 2 :edge [] :event :step :index 1 :kind :fly}\n", verdict);
   cases[5].line = 2;
   snprintf(cases[5].words, sizeof cases[5].words, "unknown step :kind :fly");
-  char *dir = temp_dir();
+  char *dir = tp_temp_dir("replay");
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/harness-1-t.ednl", dir) > 0);
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -306,7 +289,7 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
   tp_run_free(&r);
   free(second);
   free(path);
-  rm_dir(dir);
+  tp_rm_dir(dir);
 }
 
 /* Every shipped tree, traced in one `run -j 2`, replays to the same
@@ -314,7 +297,7 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
  * trees and backpressure settings. */
 Test(replay, every_shipped_tree, .timeout = 240.) {
   tp_subreaper();
-  char *dir = temp_dir(), *trees = tp_source("trees");
+  char *dir = tp_temp_dir("replay"), *trees = tp_source("trees");
   DIR *d = opendir(trees);
   cr_assert(d);
   const char *args[64] = {"run", "-j", "2", "--trace", dir};
@@ -358,6 +341,6 @@ Test(replay, every_shipped_tree, .timeout = 240.) {
   for (size_t i = 0; i < np; i++)
     free(paths[i]);
   free(trees);
-  rm_dir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
 }

@@ -8,7 +8,6 @@
  * written), the --max-runs bound, and bad input (exit 2). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +17,6 @@
 #include "../../conformance/common.h"
 #include "scenario.h"
 #include "shrink.h"
-
-static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f) {
-  (void)sb; (void)flag; (void)f;
-  return remove(p);
-}
-
-static char *temp_dir(void) {
-  char *d = strdup("/tmp/treeproof-shrink-XXXXXX");
-  cr_assert(d && mkdtemp(d), "mkdtemp");
-  return d;
-}
-
-static void rm_dir(char *d) {
-  nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-  free(d);
-}
 
 static char *slurp(const char *path) {
   FILE *f = fopen(path, "re");
@@ -165,7 +148,7 @@ static void check_reproducer(const char *out, const char *name) {
 
 Test(shrink, command_swallow_panic, .timeout = 120.) {
   tp_subreaper();
-  char *dir = temp_dir(), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
+  char *dir = tp_temp_dir("shrink"), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
   cr_assert(asprintf(&out, "%s/min.yaml", dir) > 0);
   const char *args[] = {"shrink", "--out", out, sc, NULL};
   struct tp_run r;
@@ -178,12 +161,12 @@ Test(shrink, command_swallow_panic, .timeout = 120.) {
   check_reproducer(out, "crash-isolate-swallow-panic");
   free(sc);
   free(out);
-  rm_dir(dir);
+  tp_rm_dir(dir);
 }
 
 Test(shrink, command_from_a_trace, .timeout = 120.) {
   tp_subreaper();
-  char *dir = temp_dir(), *out = NULL, *tr = NULL;
+  char *dir = tp_temp_dir("shrink"), *out = NULL, *tr = NULL;
   char *sc = tp_source("trees/crash-isolate.yaml");
   cr_assert(asprintf(&out, "%s/min.yaml", dir) > 0);
   cr_assert(asprintf(&tr, "%s/trace", dir) > 0);
@@ -204,12 +187,12 @@ Test(shrink, command_from_a_trace, .timeout = 120.) {
   free(sc);
   free(tr);
   free(out);
-  rm_dir(dir);
+  tp_rm_dir(dir);
 }
 
 Test(shrink, command_holds_writes_nothing, .timeout = 60.) {
   tp_subreaper();
-  char *dir = temp_dir(), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
+  char *dir = tp_temp_dir("shrink"), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
   cr_assert(asprintf(&out, "%s/min.yaml", dir) > 0);
   const char *args[] = {"shrink", "--out", out, sc, NULL};
   struct tp_run r;
@@ -220,13 +203,13 @@ Test(shrink, command_holds_writes_nothing, .timeout = 60.) {
   tp_run_free(&r);
   free(sc);
   free(out);
-  rm_dir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
 }
 
 Test(shrink, command_max_runs_bounds_the_search, .timeout = 60.) {
   tp_subreaper();
-  char *dir = temp_dir(), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
+  char *dir = tp_temp_dir("shrink"), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
   cr_assert(asprintf(&out, "%s/min.yaml", dir) > 0);
   const char *args[] = {"shrink", "--max-runs", "3", "--out", out, sc, NULL};
   struct tp_run r;
@@ -240,7 +223,7 @@ Test(shrink, command_max_runs_bounds_the_search, .timeout = 60.) {
   tp_run_free(&r);
   free(sc);
   free(out);
-  rm_dir(dir);
+  tp_rm_dir(dir);
 }
 
 Test(shrink, command_bad_input, .timeout = 30.) {
