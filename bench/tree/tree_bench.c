@@ -173,6 +173,20 @@ static void bench_build(int watvm, int fanout, int depth, double *build,
   *down = (t2 - t1) / (double)nodes;
 }
 
+/* One request and its reply to warm up (the tree is built once it
+ * returns), then `count` sequential round trips: their time in µs. */
+static double round_trips_us(struct root *r, const char *req, size_t n,
+                             int count) {
+  write_all(r->in, req, n);
+  read_line(r);
+  double t0 = now_us();
+  for (int i = 0; i < count; i++) {
+    write_all(r->in, req, n);
+    read_line(r);
+  }
+  return now_us() - t0;
+}
+
 /* Mean round trip of `count` sequential requests to the bottom of a chain
  * `depth` edges deep, per hop (harness edge included), in µs. */
 static double bench_hop(int watvm, int depth, int count) {
@@ -192,14 +206,7 @@ static double bench_hop(int watvm, int depth, int count) {
   } else {
     n = (size_t)snprintf(req, sizeof req, "ping\n");
   }
-  write_all(r.in, req, n); /* warm-up: the tree is built once this returns */
-  read_line(&r);
-  double t0 = now_us();
-  for (int i = 0; i < count; i++) {
-    write_all(r.in, req, n);
-    read_line(&r);
-  }
-  double t = now_us() - t0;
+  double t = round_trips_us(&r, req, n, count);
   teardown(&r);
   return t / count / (depth + 1);
 }
@@ -274,14 +281,7 @@ static double bench_fan(int watvm, int fanout, int depth, int count) {
   launch_shape(&r, watvm, fanout, depth);
   const char *req = watvm ? "{:id 1 :op :fan :req {:op :ping}}\n" : "ping\n";
   size_t n = strlen(req);
-  write_all(r.in, req, n); /* warm-up: the tree is built once this returns */
-  read_line(&r);
-  double t0 = now_us();
-  for (int i = 0; i < count; i++) {
-    write_all(r.in, req, n);
-    read_line(&r);
-  }
-  double t = now_us() - t0;
+  double t = round_trips_us(&r, req, n, count);
   teardown(&r);
   return (double)count / (t / 1e6);
 }
