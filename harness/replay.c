@@ -13,13 +13,17 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "scenario_emit.h"
+#include "read_all.h"
 
 struct reader {
   struct replay *r;
@@ -99,26 +103,17 @@ static char *trace_path(const char *path, struct replay_error *err) {
 }
 
 static char *slurp(const char *path, size_t *len, struct replay_error *err) {
-  FILE *f = fopen(path, "re");
-  if (!f) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     snprintf(err->message, sizeof err->message, "%s", strerror(errno));
     return NULL;
   }
-  struct edn_buf b = {0};
-  char chunk[65536];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-    if (edn_buf_append(&b, chunk, n) < 0)
-      break;
-  bool bad = ferror(f) || edn_buf_append(&b, "", 1) < 0;
-  fclose(f);
-  if (bad) {
+  int e;
+  char *text = read_all(fd, SIZE_MAX - 1, len, &e);
+  close(fd);
+  if (!text)
     snprintf(err->message, sizeof err->message, "cannot read it");
-    edn_buf_free(&b);
-    return NULL;
-  }
-  *len = b.len - 1;
-  return b.ptr;
+  return text;
 }
 
 /* ---- typed fields -------------------------------------------------------- */

@@ -7,6 +7,7 @@
  * were left out, and how many lines could not be read. */
 #define _GNU_SOURCE
 #include "report_html.h"
+#include "read_all.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -224,19 +225,11 @@ static char *read_file(int dfd, const char *name, size_t budget, size_t *len) {
   int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
   struct stat st;
   char *buf = NULL;
+  int err;
   *len = 0;
-  if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-      (size_t)st.st_size > budget || !(buf = malloc((size_t)st.st_size + 1)))
-    goto out;
-  while (*len < (size_t)st.st_size) {
-    ssize_t n = read(fd, buf + *len, (size_t)st.st_size - *len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    *len += (size_t)n;
-  }
-out:
+  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      (size_t)st.st_size <= budget)
+    buf = read_all(fd, budget, len, &err);
   if (fd >= 0)
     close(fd);
   return buf;

@@ -5,12 +5,14 @@
  * killed and reaped, never waited for. */
 #define _GNU_SOURCE
 #include "report_html.h"
+#include "read_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -154,23 +156,10 @@ static int wait_bounded(pid_t pid) {
 
 /* The whole of memfd `fd` as a malloc'ed NUL-terminated string. */
 static char *slurp(int fd, size_t *len) {
-  off_t end = lseek(fd, 0, SEEK_END);
-  if (end < 0 || lseek(fd, 0, SEEK_SET) < 0)
+  int err;
+  if (lseek(fd, 0, SEEK_SET) < 0)
     return NULL;
-  char *buf = malloc((size_t)end + 1);
-  size_t got = 0;
-  while (buf && got < (size_t)end) {
-    ssize_t n = read(fd, buf + got, (size_t)end - got);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    got += (size_t)n;
-  }
-  if (buf)
-    buf[got] = '\0';
-  *len = got;
-  return buf;
+  return read_all(fd, SIZE_MAX - 1, len, &err);
 }
 
 /* Run dot on `dot`; the SVG text (malloc'ed) or NULL with msg. */

@@ -3,6 +3,7 @@
  * steps, properties, backpressure) and keep the first error. Also the
  * scenario's public helpers: find a node by path, a node's spec as EDN. */
 #include "scenario_load.h"
+#include "read_all.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -264,39 +265,9 @@ static char *slurp(const char *path, size_t *len, int *err) {
     *err = errno;
     return NULL;
   }
-  size_t cap = 65536, used = 0;
-  char *buf = malloc(cap);
-  while (buf) {
-    if (used == cap) {
-      if (cap > YTREE_MAX_BYTES) {
-        *err = EFBIG;
-        break;
-      }
-      char *b = realloc(buf, cap * 2);
-      if (!b)
-        break;
-      buf = b;
-      cap *= 2;
-    }
-    ssize_t n = read(fd, buf + used, cap - used);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      *err = errno;
-      break;
-    }
-    if (n == 0) {
-      close(fd);
-      *len = used;
-      return buf;
-    }
-    used += (size_t)n;
-  }
-  if (!buf)
-    *err = ENOMEM;
-  free(buf);
+  char *buf = read_all(fd, YTREE_MAX_BYTES, len, err);
   close(fd);
-  return NULL;
+  return buf;
 }
 
 struct scenario *scenario_load(const char *path, struct scenario_error *err) {
