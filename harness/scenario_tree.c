@@ -164,6 +164,16 @@ int load_tree(struct loader *L, const struct ynode *y) {
   return 0;
 }
 
+/* The node keys given beside fanout and depth hold for every generated
+ * node: read once into `like`, copied into each node as it is made. */
+static void copy_options(struct tree_node *n, const struct tree_node *like) {
+  n->on_child_exit = like->on_child_exit;
+  n->max_restarts = like->max_restarts;
+  n->restart_period_ms = like->restart_period_ms;
+  n->queue_bytes = like->queue_bytes;
+  n->grace_ms = like->grace_ms;
+}
+
 /* Children of `n` down to `levels` more levels, named L{depth}-i-j-... */
 static int grow(struct loader *L, const struct ynode *y, struct tree_node *n,
                 long fanout, long levels) {
@@ -181,22 +191,11 @@ static int grow(struct loader *L, const struct ynode *y, struct tree_node *n,
     if (!c)
       return load_fail(L, y, "out of memory");
     c->pos = y->pos;
+    copy_options(c, n);
     n->children[n->nchildren++] = c;
     if (grow(L, y, c, fanout, levels - 1) < 0)
       return -1;
   }
-  return 0;
-}
-
-/* generate: the node keys given beside fanout and depth hold for every
- * generated node. */
-static int apply_options(struct loader *L, const struct ynode *y,
-                         struct tree_node *n) {
-  if (load_options(L, y, n) < 0)
-    return -1;
-  for (size_t i = 0; i < n->nchildren; i++)
-    if (apply_options(L, y, n->children[i]) < 0)
-      return -1;
   return 0;
 }
 
@@ -228,7 +227,7 @@ int load_generate(struct loader *L, const struct ynode *y) {
   root->pos = y->pos;
   L->s->root = root;
   L->nodes = L->s->nnodes = (size_t)total;
-  if (grow(L, y, root, fanout, depth) < 0)
+  if (load_options(L, y, root) < 0)
     return -1;
-  return apply_options(L, y, root);
+  return grow(L, y, root, fanout, depth);
 }
