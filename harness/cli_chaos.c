@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "chaos.h"
+#include "cli_opt.h"
 #include "node_cmd.h"
 #include "run.h"
 
@@ -43,29 +44,25 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
 static int parse_args(int argc, char **argv, struct chaos_args *a, FILE *err) {
   memset(a, 0, sizeof *a);
   for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    const char *s = argv[i], *v;
     uint64_t x;
     if (!strcmp(s, "--dry-run")) {
       a->dry_run = true;
     } else if (!strcmp(s, "--verbose") || !strcmp(s, "-v")) {
       a->verbose = true;
-    } else if (!strcmp(s, "--seed")) {
+    } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
       if (parse_u64(v, UINT64_MAX, &a->seed) < 0)
-        return bad_usage(err, "--seed needs a non-negative integer, not", v ? v : "nothing");
+        return bad_usage(err, "--seed needs a non-negative integer, not", *v ? v : "nothing");
       a->have_seed = true;
-      i++;
-    } else if (!strcmp(s, "--rounds")) {
+    } else if ((v = cli_opt_value(argc, argv, &i, "--rounds"))) {
       if (parse_u64(v, 100000, &x) < 0 || x == 0)
-        return bad_usage(err, "--rounds needs an integer from 1 to 100000, not", v ? v : "nothing");
+        return bad_usage(err, "--rounds needs an integer from 1 to 100000, not", *v ? v : "nothing");
       a->rounds = (unsigned long)x;
       a->have_rounds = true;
-      i++;
-    } else if (!strcmp(s, "--node-cmd")) {
-      if (!v || !*v)
+    } else if ((v = cli_opt_value(argc, argv, &i, "--node-cmd"))) {
+      if (!*v)
         return bad_usage(err, "--node-cmd needs a value", NULL);
       a->node_cmd = v;
-      i++;
     } else if (s[0] == '-' && s[1]) {
       return bad_usage(err, "unknown option", s);
     } else if (a->file) {

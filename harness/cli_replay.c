@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_opt.h"
 #include "node_cmd.h"
 #include "replay.h"
 #include "report.h"
@@ -29,13 +30,14 @@ static int usage(const char *what, const char *arg) {
 static int parse(int argc, char **argv, struct replay_args *a) {
   memset(a, 0, sizeof *a);
   for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
+    const char *s = argv[i], *v;
     if (!strcmp(s, "--dry-run")) {
       a->dry_run = true;
-    } else if (!strcmp(s, "--node-cmd") || !strcmp(s, "--trace")) {
-      if (i + 1 >= argc || !argv[i + 1][0])
+    } else if ((v = cli_opt_value(argc, argv, &i, "--node-cmd")) ||
+               (v = cli_opt_value(argc, argv, &i, "--trace"))) {
+      if (!*v)
         return usage("option needs a value:", s);
-      *(s[2] == 'n' ? &a->node_cmd : &a->trace_dir) = argv[++i];
+      *(s[2] == 'n' ? &a->node_cmd : &a->trace_dir) = v;
     } else if (s[0] == '-' && s[1]) {
       return usage("unknown option", s);
     } else if (a->trace) {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli_opt.h"
 #include "node_cmd.h"
 #include "replay.h"
 #include "run.h"
@@ -37,14 +38,13 @@ static int parse(int argc, char **argv, struct shrink_args *a) {
                                      "--max-runs"};
   const char **slots[] = {&a->out, &a->name, &a->node_cmd, &a->check, NULL};
   for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
+    const char *s = argv[i], *v = NULL;
     size_t k = 0;
-    while (k < 5 && strcmp(s, opts[k]))
+    while (k < 5 && !(v = cli_opt_value(argc, argv, &i, opts[k])))
       k++;
     if (k < 5) {
-      if (i + 1 >= argc || !argv[i + 1][0])
+      if (!*v)
         return usage("option needs a value:", s);
-      const char *v = argv[++i];
       if (slots[k]) {
         *slots[k] = v;
         continue;

@@ -17,6 +17,7 @@
 
 #include "chaos.h"
 #include "cli_chaos.h"
+#include "cli_opt.h"
 #include "cli_replay.h"
 #include "cli_shrink.h"
 #include "graph.h"
@@ -76,6 +77,8 @@ static const char usage_text[] =
     "        containment cascade isolation backpressure replies steps),\n"
     "        --max-runs bounds the search (default 200)\n"
     "\n"
+    "Every option with a value takes it as --opt VALUE or --opt=VALUE.\n"
+    "\n"
     "exit status: 0 every scenario held, 1 a step or property failed,\n"
     "             2 a scenario or the command line was invalid\n";
 
@@ -105,19 +108,13 @@ static int parse_jobs(const char *s, int *out) {
   return 0;
 }
 
-/* An option that takes a value: `--opt V`, `--opt=V`; -j also `-jN`. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name) {
-  size_t len = strlen(name);
+/* -j N, -jN, -j=N, --jobs N, --jobs=N. */
+static const char *jobs_value(int argc, char **argv, int *i) {
   const char *a = argv[*i];
-  if (strncmp(a, name, len) != 0)
-    return NULL;
-  if (a[len] == '=')
-    return a + len + 1;
-  if (a[len] == '\0')
-    return *i + 1 < argc ? argv[++*i] : "";
-  if (strcmp(name, "-j") == 0)
-    return a + len;
-  return NULL;
+  if (strncmp(a, "-j", 2) == 0 && a[2] && a[2] != '=')
+    return a + 2;
+  const char *v = cli_opt_value(argc, argv, i, "-j");
+  return v ? v : cli_opt_value(argc, argv, i, "--jobs");
 }
 
 static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
@@ -131,19 +128,18 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
       break;
     } else if (run && strcmp(a, "--tap") == 0) {
       c->tap = true;
-    } else if (run && (v = opt_value(argc, argv, &i, "--junit"))) {
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--junit"))) {
       c->junit = v;
-    } else if (run && (v = opt_value(argc, argv, &i, "--trace"))) {
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--trace"))) {
       c->trace = v;
-    } else if (run && (v = opt_value(argc, argv, &i, "--report"))) {
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--report"))) {
       c->report = v;
-    } else if (run && (v = opt_value(argc, argv, &i, "--node-cmd"))) {
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--node-cmd"))) {
       c->node_cmd = v;
-    } else if (run && ((v = opt_value(argc, argv, &i, "-j")) ||
-                       (v = opt_value(argc, argv, &i, "--jobs")))) {
+    } else if (run && (v = jobs_value(argc, argv, &i))) {
       if (parse_jobs(v, &c->jobs) < 0)
         return usage_error("-j: '%s' is not a number from 1 to 256", v);
-    } else if (graph && (v = opt_value(argc, argv, &i, "--svg"))) {
+    } else if (graph && (v = cli_opt_value(argc, argv, &i, "--svg"))) {
       c->svg = v;
     } else {
       return usage_error("unknown option '%s'", a);

@@ -62,10 +62,19 @@ Test(chaos, same_seed_same_schedule, .timeout = 20) {
   cr_expect(strstr(a.out, "# round 31\n") == NULL);
   cr_expect_str_eq(a.out, b.out);
   cr_expect_str_neq(a.out, c.out);
+  /* --opt=value is the same option */
+  struct tp_run d;
+  char *file = tp_source(FRACTAL);
+  const char *args[] = {"chaos", "--dry-run", "--seed=42", file, "--rounds=30", NULL};
+  cr_assert_eq(tp_run_args(&d, NULL, 30., args), 0);
+  cr_expect_eq(d.status, 0, "%s", d.err);
+  cr_expect_str_eq(a.out, d.out);
+  free(file);
   cr_expect_eq(tp_leftovers(), 0, "a dry run launched something");
   tp_run_free(&a);
   tp_run_free(&b);
   tp_run_free(&c);
+  tp_run_free(&d);
 }
 
 Test(chaos, rounds_hold_and_leave_nothing, .timeout = 30) {

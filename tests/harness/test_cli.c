@@ -157,6 +157,41 @@ Test(cli, usage_errors_exit_2) {
   assert_nothing_left();
 }
 
+/* Every subcommand reads `--opt=value` as `--opt value`: the value gets
+ * checked (so the option was recognised), and an empty one is refused. */
+Test(cli, options_take_equals_in_every_subcommand) {
+  struct {
+    const char *const *args;
+    const char *says;
+  } cases[] = {
+      {(const char *[]){"run", "-j=0", "trees/wide.yaml", NULL}, "-j: '0' is not"},
+      {(const char *[]){"run", "--jobs=300", "trees/wide.yaml", NULL}, "-j: '300' is not"},
+      {(const char *[]){"run", "--junit=", "trees/wide.yaml", NULL}, "needs a value"},
+      {(const char *[]){"chaos", "trees/wide.yaml", "--seed=1", "--rounds=0", NULL},
+       "--rounds needs an integer"},
+      {(const char *[]){"chaos", "trees/wide.yaml", "--seed=x", "--rounds=1", NULL},
+       "--seed needs a non-negative integer, not x"},
+      {(const char *[]){"replay", "--trace=", "t.ednl", NULL}, "needs a value: --trace="},
+      {(const char *[]){"shrink", "--max-runs=0", "trees/wide.yaml", NULL},
+       "--max-runs needs a number from 1 to 100000, not 0"},
+      {(const char *[]){"shrink", "--node-cmdx=y", "trees/wide.yaml", NULL},
+       "unknown option --node-cmdx=y"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    struct outcome o = tp(10, cases[i].args);
+    cr_expect_eq(o.status, 2, "case %zu: exit %d, stderr: %s", i, o.status, o.err);
+    cr_expect(strstr(o.err, cases[i].says) != NULL, "case %zu: %s", i, o.err);
+    done(&o);
+  }
+  struct outcome o = tp(60, (const char *[]){"run", "--jobs=2", "--tap",
+                                             "trees/wide.yaml", "trees/crash-isolate.yaml",
+                                             NULL});
+  cr_expect_eq(o.status, 0, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strncmp(o.out, "TAP version 13\n", 15) == 0, "%s", o.out);
+  done(&o);
+  assert_nothing_left();
+}
+
 Test(cli, check_shipped_trees) {
   struct outcome o = tp(30, (const char *[]){
       "check", "trees/seed-fractal.yaml", "trees/deep-chain.yaml", "trees/wide.yaml",

@@ -211,7 +211,9 @@ Test(shrink, command_max_runs_bounds_the_search, .timeout = 60.) {
   tp_subreaper();
   char *dir = tp_temp_dir("shrink"), *out = NULL, *sc = tp_source("trees/crash-isolate.yaml");
   cr_assert(asprintf(&out, "%s/min.yaml", dir) > 0);
-  const char *args[] = {"shrink", "--max-runs", "3", "--out", out, sc, NULL};
+  char *out_opt = NULL; /* --opt=value, as `run` takes it */
+  cr_assert(asprintf(&out_opt, "--out=%s", out) > 0);
+  const char *args[] = {"shrink", "--max-runs=3", out_opt, sc, NULL};
   struct tp_run r;
   cr_assert(tp_run_args(&r, "swallow-panic", 60., args) == 0);
   cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
@@ -220,9 +222,11 @@ Test(shrink, command_max_runs_bounds_the_search, .timeout = 60.) {
   cr_assert(p && sscanf(p, "; %u runs)", &runs) == 1, "%s", r.out);
   cr_expect_leq(runs, 1 + 3 + 3, "first run + 3 + 3 confirmations, not %u", runs);
   cr_expect(strstr(r.err, "stopped at the bound"), "%s", r.err);
+  cr_expect(access(out, F_OK) == 0, "--out=%s was not written", out);
   tp_run_free(&r);
   free(sc);
   free(out);
+  free(out_opt);
   tp_rm_dir(dir);
 }
 
