@@ -5,32 +5,13 @@
 
 #include <string.h>
 
+#include "edn.h"
+
 size_t report_utf8_len(const unsigned char *s, size_t len) {
-  if (s[0] < 0x80)
-    return 1;
-  size_t n;
-  unsigned min;
-  unsigned cp;
-  if ((s[0] & 0xe0) == 0xc0) {
-    n = 2, min = 0x80, cp = s[0] & 0x1f;
-  } else if ((s[0] & 0xf0) == 0xe0) {
-    n = 3, min = 0x800, cp = s[0] & 0x0f;
-  } else if ((s[0] & 0xf8) == 0xf0) {
-    n = 4, min = 0x10000, cp = s[0] & 0x07;
-  } else {
-    return 0;
-  }
-  if (n > len)
-    return 0;
-  for (size_t i = 1; i < n; i++) {
-    if ((s[i] & 0xc0) != 0x80)
-      return 0;
-    cp = (cp << 6) | (s[i] & 0x3f);
-  }
-  if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
-      cp == 0xfffe || cp == 0xffff)
-    return 0;
-  return n;
+  uint32_t cp;
+  size_t n = edn_utf8_decode(s, len, &cp);
+  /* XML 1.0 forbids the two noncharacters; YAML and TAP readers balk too */
+  return n && (cp == 0xfffe || cp == 0xffff) ? 0 : n;
 }
 
 /* Write s[0..len): each valid multi-byte UTF-8 sequence as it is, each

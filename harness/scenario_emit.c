@@ -69,18 +69,16 @@ static bool plain_safe(const char *s, size_t len) {
   return true;
 }
 
-/* The code point at s[i] (UTF-8, already valid: it comes from EDN or YAML)
- * and its byte length in *n. */
+/* The code point at s[i] and its byte length in *n. Text here comes from
+ * EDN or YAML, so it is valid UTF-8; a stray byte stands for itself. */
 static unsigned long utf8_at(const unsigned char *s, size_t len, size_t i,
                              size_t *n) {
-  unsigned char c = s[i];
-  size_t k = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-  if (i + k > len)
-    k = 1;
-  unsigned long cp = k == 1 ? c : k == 2 ? c & 0x1F : k == 3 ? c & 0x0F : c & 0x07;
-  for (size_t j = 1; j < k; j++)
-    cp = (cp << 6) | (s[i + j] & 0x3F);
-  *n = k;
+  uint32_t cp;
+  *n = edn_utf8_decode(s + i, len - i, &cp);
+  if (*n == 0) {
+    *n = 1;
+    cp = s[i];
+  }
   return cp;
 }
 

@@ -215,4 +215,12 @@ void edn_buf_free(struct edn_buf *out);
  * frees it), or NULL when out of memory. */
 char *edn_to_string(const edn_value *v);
 
+/* ---- Text ------------------------------------------------------------ */
+
+/* Length (1..4) of the well-formed UTF-8 sequence at s[0..n), n >= 1, with
+ * its code point in *cp; 0 when it is not well-formed (overlong, surrogate,
+ * past U+10FFFF, cut short). The reader's own test of string bytes, public
+ * so that other text in the project is judged the same way. */
+size_t edn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 #endif

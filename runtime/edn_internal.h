@@ -55,11 +55,6 @@ enum {
 };
 extern const unsigned char edn__class[256];
 
-/* Length (1..4) of the well-formed UTF-8 sequence at s[0..n), with its code
- * point in *cp; 0 when it is not well-formed (overlong, surrogate, past
- * U+10FFFF, truncated). */
-size_t edn__utf8(const unsigned char *s, size_t n, uint32_t *cp);
-
 /* ---- Reading one span (edn_read.c) --------------------------------------- */
 
 /* edn_read on buf[0..len), reporting offsets as base + index. */

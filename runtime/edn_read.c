@@ -58,7 +58,7 @@ int edn__fail(struct edn_error *err, size_t offset, const char *fmt, ...) {
   return EDN_ERROR;
 }
 
-size_t edn__utf8(const unsigned char *s, size_t n, uint32_t *cp) {
+size_t edn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
   uint32_t c = s[0];
   size_t len, i;
   if (c < 0x80) {
@@ -296,7 +296,7 @@ static bool symbol_ok(const unsigned char *s, size_t n) {
       colon |= c == ':';
       i++;
     } else {
-      size_t l = edn__utf8(s + i, n - i, &cp);
+      size_t l = edn_utf8_decode(s + i, n - i, &cp);
       if (!l)
         return false;
       i += l;
@@ -591,7 +591,7 @@ static edn_value *read_char(struct parser *p) {
   }
   if ((edn__class[s[i]] & EDN_C_WS && s[i] != ',') || s[i] == 0) /* \, is ',' */
     return fail_null(p, start, "backslash followed by whitespace or NUL");
-  if (!(l = edn__utf8(s + i, p->len - i, &cp)))
+  if (!(l = edn_utf8_decode(s + i, p->len - i, &cp)))
     return fail_null(p, i, "invalid UTF-8 in character");
   end = token_end(p, i + l);
   p->pos = end;
@@ -741,7 +741,7 @@ static edn_value *read_string(struct parser *p) {
     } else if (s[i] == 0) {
       return fail_null(p, i, "NUL byte in string");
     } else {
-      size_t l = edn__utf8(s + i, n - i, &cp);
+      size_t l = edn_utf8_decode(s + i, n - i, &cp);
       if (!l)
         return fail_null(p, i, "invalid UTF-8 in string");
       i += l;
