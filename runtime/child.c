@@ -19,6 +19,14 @@
 static const struct edn_limits child_lim = {.max_depth = 16384,
                                             .max_bytes = NODE_CHILD_LINE_MAX};
 
+/* A reply may be huge (a :fan :inspect of a big subtree), so a child we
+ * wait on may send a line up to NODE_CHILD_LINE_MAX. A child owed nothing
+ * has no reply to send: whatever line it writes is noise, and it may not
+ * make us hold more than a request line's worth of it. */
+static void set_reply_limit(struct child *c) {
+  c->out_lb.limit = c->pending.len ? NODE_CHILD_LINE_MAX : NODE_CHILD_IDLE_LINE_MAX;
+}
+
 struct child *child_find(struct node *n, const char *name) {
   for (size_t i = 0; i < n->nkids; i++)
     if (strcmp(n->kids[i]->name, name) == 0) return n->kids[i];
@@ -122,7 +130,8 @@ int child_spawn(struct child *c) {
   c->next_id = 1;
   free(c->panic);
   c->panic = NULL;
-  linebuf_init(&c->out_lb, NODE_CHILD_LINE_MAX);
+  linebuf_init(&c->out_lb, NODE_CHILD_IDLE_LINE_MAX);
+  set_reply_limit(c);
   linebuf_init(&c->err_lb, NODE_CHILD_ERR_LINE_MAX);
   memset(c->noise, 0, sizeof c->noise);
   n->nalive++;
@@ -148,6 +157,7 @@ int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
     idmap_take(&c->pending, id, &gone);
     return -1;
   }
+  set_reply_limit(c);
   trace_event(c->n, c->name, "down", msg);
   return 0;
 }
@@ -179,6 +189,7 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
     noise_drop(c, NOISE_STDOUT, len + 1, why, line, len);
     return;
   }
+  set_reply_limit(c);
   if (e.slot < 0) req_pass_up(e.req, v);
   else req_fill(e.req, e.slot, map_without_id(e.req->a, v));
 }

@@ -1,9 +1,10 @@
 /* fault.c — the WATVM_FAULT switches: each of the five contract switches
  * breaks exactly one property so the harness's negative controls can prove
- * it notices (DESIGN.md); two more make a hostile child for the runtime's
+ * it notices (DESIGN.md); three more make a hostile child for the runtime's
  * own tests (babble: garbage on stdout among the replies; stderr-flood:
- * megabytes on stderr). WATVM_FAULT_NODE=NAME[,NAME...] limits every switch
- * to the nodes so named, so the parent of a hostile child stays healthy. */
+ * megabytes on stderr; stdout-flood: one 64 MiB line on stdout owed to no
+ * one). WATVM_FAULT_NODE=NAME[,NAME...] limits every switch to the nodes so
+ * named, so the parent of a hostile child stays healthy. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +26,7 @@ unsigned fault_parse(const char *list) {
       {"swallow-panic", FAULT_SWALLOW_PANIC},
       {"babble", FAULT_BABBLE},
       {"stderr-flood", FAULT_STDERR_FLOOD},
+      {"stdout-flood", FAULT_STDOUT_FLOOD},
   };
   unsigned bits = 0;
   if (!list) return 0;
@@ -58,12 +60,12 @@ unsigned fault_select(const char *list, const char *only, const char *name) {
 /* ---- stderr-flood ------------------------------------------------------- */
 
 /* Blocking on purpose: the flood goes as fast as the parent reads it. */
-static int put_err(const char *p, size_t len) {
+static int put_fd(int fd, const char *p, size_t len) {
   while (len > 0) {
-    ssize_t w = write(STDERR_FILENO, p, len);
+    ssize_t w = write(fd, p, len);
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && errno == EAGAIN) {
-      struct pollfd pf = {.fd = STDERR_FILENO, .events = POLLOUT};
+      struct pollfd pf = {.fd = fd, .events = POLLOUT};
       poll(&pf, 1, 1000);
       continue;
     }
@@ -98,9 +100,23 @@ static void flood(struct node *n) {
   static char chunk[65536];
   memset(chunk, 'x', sizeof chunk);
   for (size_t k = 0; k < FLOOD_LONG_LINE / sizeof chunk; k++)
-    if (put_err(chunk, sizeof chunk) < 0) return;
-  if (put_err("\n", 1) < 0) return;
+    if (put_fd(STDERR_FILENO, chunk, sizeof chunk) < 0) return;
+  if (put_fd(STDERR_FILENO, "\n", 1) < 0) return;
   loop_want(n->loop, STDERR_FILENO, LOOP_WRITE, on_flood, n);
+}
+
+/* ---- stdout-flood ------------------------------------------------------- */
+
+#define FLOOD_STDOUT_LINE (64u << 20)
+
+/* One line of FLOOD_STDOUT_LINE bytes on stdout before the node serves: no
+ * request waits on it yet, so its parent owes it nothing. */
+static void flood_stdout(void) {
+  static char chunk[65536];
+  memset(chunk, 'y', sizeof chunk);
+  for (size_t k = 0; k < FLOOD_STDOUT_LINE / sizeof chunk; k++)
+    if (put_fd(STDOUT_FILENO, chunk, sizeof chunk) < 0) return;
+  put_fd(STDOUT_FILENO, "\n", 1);
 }
 
 /* ---- babble ------------------------------------------------------------- */
@@ -137,6 +153,7 @@ void fault_babble(struct node *n) {
 }
 
 void fault_start(struct node *n) {
+  if (n->faults & FAULT_STDOUT_FLOOD) flood_stdout();
   if (n->faults & FAULT_STDERR_FLOOD) flood(n);
   if (n->faults & FAULT_BABBLE)
     for (int i = 0; i < 7; i++) fault_babble(n);

@@ -50,6 +50,7 @@ enum {
   /* Test-only hostile children (not contract switches): */
   FAULT_BABBLE = 1u << 5,       /* garbage lines on stdout among replies */
   FAULT_STDERR_FLOOD = 1u << 6, /* megabytes on stderr before serving */
+  FAULT_STDOUT_FLOOD = 1u << 7, /* a 64 MiB line on stdout before serving */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
@@ -68,6 +69,7 @@ void fault_babble(struct node *n);
 
 #define NODE_LINE_MAX (1u << 20)        /* a request line */
 #define NODE_CHILD_LINE_MAX (256u << 20) /* a reply or report from a child */
+#define NODE_CHILD_IDLE_LINE_MAX (1u << 20) /* a stdout line of a child owed nothing */
 #define NODE_SPEC_LINE_MAX (64u << 20)  /* --spec-stdin's first line */
 #define NODE_CHILD_ERR_LINE_MAX (1u << 20) /* a line on a child's stderr */
 #define NODE_EXITS_KEPT 16

@@ -1,7 +1,8 @@
 /* test_hostile.c — a hostile child under a healthy parent: one that writes
- * garbage on stdout among its replies (WATVM_FAULT=babble) or floods its
+ * garbage on stdout among its replies (WATVM_FAULT=babble), floods its
  * stderr (WATVM_FAULT=stderr-flood: a 32 MiB line, then short lines for as
- * long as it lives), each limited to one node by WATVM_FAULT_NODE. The
+ * long as it lives) or writes a 64 MiB stdout line while owed nothing
+ * (WATVM_FAULT=stdout-flood), each limited to one node by WATVM_FAULT_NODE. The
  * parent drops what is no reply, passes stderr on only within a budget,
  * says so in {:wat/child-noise ...} notes on its stderr, keeps bounded
  * memory, keeps serving the sibling and its own parent, still relays the
@@ -233,6 +234,44 @@ Test(hostile, flooding_child_costs_bounded_memory) {
   /* 64 KiB a second, plus the first line of each window and the notes */
   cr_expect(passed < (size_t)secs * (65536 + 8192), "the root passed on %zu "
             "bytes of H's stderr in about %ld s", passed, secs);
+  free(err);
+}
+
+/* H writes one 64 MiB line on stdout before it serves, when L1 owes it
+ * nothing: L1 may hold no more of it than a request line (1 MiB), not the
+ * 256 MiB a reply may take. Run against the old limit, the root grows by
+ * the whole line (64 MB). */
+Test(hostile, stdout_flood_owed_nothing_costs_bounded_memory) {
+  struct tree t;
+  start(&t, "stdout-flood");
+  pid_t root = t.pid;
+  edn_value *r = tree_ask(&t, "{:id 1 :op :ping}", 5000);
+  cr_assert(r, "the root answers at once");
+  long base = rss_kb(root), peak = base;
+  char line[512];
+  /* only S is asked until L1 has told of H's line: L1 owes H nothing */
+  int64_t id = 10, end = now_ms() + 20000;
+  while (!(t.errbuf && strstr(t.errbuf, "a line over 1048576 bytes")) && now_ms() < end) {
+    r = tree_ask(&t, route_line(line, sizeof line, id++, "S", "{:op :ping}"), 5000);
+    cr_assert(r && edn_map_getk(r, "pong"), "S answers during the flood");
+    long now = rss_kb(root);
+    if (now > peak) peak = now;
+  }
+  cr_assert(t.errbuf && strstr(t.errbuf, "a line over 1048576 bytes"),
+            "L1 tells of H's overlong line within 20 s:\n%.2000s",
+            t.errbuf ? t.errbuf : "");
+  /* H is not punished: once its line is over, it answers */
+  r = tree_ask(&t, route_line(line, sizeof line, id++, "H", "{:op :ping}"), 10000);
+  cr_assert(r && edn_map_getk(r, "pong"), "H answers after its flood");
+  long now = rss_kb(root);
+  if (now > peak) peak = now;
+  cr_expect(peak - base < 8192, "the root's RSS grew by %ld kB (from %ld kB)",
+            peak - base, base);
+  char *err = expect_clean_end(&t);
+  static const char *const reasons[] = {"a line over 1048576 bytes", NULL};
+  struct notes nt;
+  read_notes(err, "stdout", reasons, &nt);
+  cr_expect(nt.reason[0] && nt.lines == 1, "one stdout line dropped: %lld", nt.lines);
   free(err);
 }
 
