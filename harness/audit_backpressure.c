@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "htrace.h"
 
 #define BODY_LEN 1000         /* each request carries this many bytes */
 #define READ_CHUNK 65536      /* the slack of one read per node */
@@ -240,6 +241,7 @@ void audit_backpressure(struct engine *e) {
       choose(e, f) < 0 || build_prefix(e, f) < 0)
     goto out;
   compute_bound(e, f);
+  htrace_signal(e, f->held, f->held_pid, SIGSTOP, "backpressure");
   kill(f->held_pid, SIGSTOP);
   engine_live(e, f->held)->held = true;
   /* far below the ids of the harness's requests and of any scenario: the
@@ -265,6 +267,7 @@ void audit_backpressure(struct engine *e) {
     engine_fail(e, PROP_BACKPRESSURE, "backpressure: the root's stdin closed "
                 "while filling (%ld bytes accepted)", f->accepted);
   check_rss(e, f);
+  htrace_signal(e, f->held, f->held_pid, SIGCONT, "backpressure");
   kill(f->held_pid, SIGCONT);
   engine_live(e, f->held)->held = false;
   double drain_until = engine_now_ms() + (double)budget + 20000.0 +

@@ -441,7 +441,7 @@ static int step_kill(struct engine *e, size_t i) {
     return rc;
   k.signal = st->signal;
   k.step = i;
-  htrace_signal(e, st->node, ln->pid, st->signal);
+  htrace_signal(e, st->node, ln->pid, st->signal, NULL);
   if (kill(ln->pid, st->signal) < 0) {
     char where[600];
     step_where(e, i, where, sizeof where);
@@ -475,7 +475,7 @@ static int step_hold(struct engine *e, size_t i, bool hold) {
   struct live_node *ln = alive_node(e, i, deadline, &rc);
   if (!ln)
     return rc;
-  htrace_signal(e, st->node, ln->pid, hold ? SIGSTOP : SIGCONT);
+  htrace_signal(e, st->node, ln->pid, hold ? SIGSTOP : SIGCONT, NULL);
   kill(ln->pid, hold ? SIGSTOP : SIGCONT);
   ln->held = hold;
   wait_state(e, ln->pid, hold, deadline);

@@ -168,7 +168,7 @@ void htrace_step(struct engine *e, size_t i) {
 }
 
 void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
-                   int sig) {
+                   int sig, const char *by) {
   if (e->trace_fd < 0)
     return;
   edn_arena *a = edn_arena_new();
@@ -177,6 +177,8 @@ void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
     edn_map_putk(a, ev, "node", str(a, n->path));
     edn_map_putk(a, ev, "pid", edn_int(a, pid));
     edn_map_putk(a, ev, "signal", edn_int(a, sig));
+    if (by)
+      edn_map_putk(a, ev, "by", edn_keyword(a, by));
     event_write(e, ev);
   }
   edn_arena_free(a);

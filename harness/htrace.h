@@ -29,9 +29,12 @@ void htrace_edge(struct engine *e, const char *dir, const char *line,
                  size_t len, bool raw);
 /* Step i, as it starts. */
 void htrace_step(struct engine *e, size_t i);
-/* The harness sent `sig` to node `n` (pid). */
+/* The harness sent `sig` to node `n` (pid): for a step when `by` is NULL,
+ * else on its own account (`by` names who: "backpressure" for the
+ * auditor's hold, "end" for resuming held nodes before the audits), which
+ * the event carries as :by so a replay can tell it from a step. */
 void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
-                   int sig);
+                   int sig, const char *by);
 /* The root was reaped (e->root_status). */
 void htrace_root_exited(struct engine *e); /* once per run */
 /* The verdict, from e->r once the results are filled. */

@@ -1037,6 +1037,7 @@ static void run_steps(struct engine *e) {
 static void release_all(struct engine *e) {
   for (size_t i = 0; i < e->nnodes; i++)
     if (e->nodes[i].held) {
+      htrace_signal(e, e->nodes[i].t, e->nodes[i].pid, SIGCONT, "end");
       kill(e->nodes[i].pid, SIGCONT);
       e->nodes[i].held = false;
     }

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,53 @@ Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   free(sc);
   free(v);
   edn_arena_free(a);
+  free(hf);
+  tp_rm_dir(dir);
+  cr_expect_eq(tp_leftovers(), 0);
+}
+
+/* The backpressure auditor's hold is in the trace too, marked :by so it
+ * is no step: a SIGSTOP then a SIGCONT of the held node, beside the
+ * scenario's own hold and release steps (no :by). */
+Test(trace, auditor_signals_say_who_sent_them, .timeout = 90.) {
+  tp_subreaper();
+  char *dir = tp_temp_dir("replay");
+  cr_assert_eq(traced_run(dir, "trees/backpressure.yaml", NULL), 0);
+  char *hf = harness_file(dir);
+  edn_arena *a = edn_arena_new();
+  size_t n;
+  edn_value **v = read_events(a, hf, &n);
+  int by_auditor[4], by_step[4], na = 0, ns = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (!edn_is_keyword(edn_map_getk(v[i], "event"), "signal"))
+      continue;
+    const edn_value *by = edn_map_getk(v[i], "by"), *sig = edn_map_getk(v[i], "signal");
+    const edn_value *node = edn_map_getk(v[i], "node");
+    cr_assert(sig && sig->type == EDN_INT);
+    cr_expect(node && node->type == EDN_STRING &&
+                  !strcmp(node->u.text.ptr, "L2a/L3a"), "the held node");
+    if (by) {
+      cr_expect(edn_is_keyword(by, "backpressure"), "only the auditor signals");
+      if (na < 4) by_auditor[na] = (int)sig->u.integer;
+      na++;
+    } else {
+      if (ns < 4) by_step[ns] = (int)sig->u.integer;
+      ns++;
+    }
+  }
+  cr_assert_eq(ns, 2, "the hold and release steps: %d :signal events", ns);
+  cr_expect(by_step[0] == SIGSTOP && by_step[1] == SIGCONT);
+  cr_assert_eq(na, 2, "the auditor's hold and release: %d :signal events", na);
+  cr_expect(by_auditor[0] == SIGSTOP && by_auditor[1] == SIGCONT);
+  /* and replay, which rebuilds steps only, still gives the same outcome */
+  const char *args[] = {"replay", hf, NULL};
+  struct tp_run r;
+  cr_assert(tp_run_args(&r, NULL, 60., args) == 0);
+  cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
+  cr_expect(strstr(r.out, "replay: same outcome"), "%s", r.out);
+  tp_run_free(&r);
+  edn_arena_free(a);
+  free(v);
   free(hf);
   tp_rm_dir(dir);
   cr_expect_eq(tp_leftovers(), 0);
