@@ -18,9 +18,7 @@ struct tree_node *tree_node_new(const char *name, struct tree_node *parent) {
   if (!n)
     return NULL;
   n->name = strdup(name);
-  if (!parent)
-    n->path = strdup(name);
-  else if (!parent->parent)
+  if (!parent || !parent->parent) /* the root, or a node right below it */
     n->path = strdup(name);
   else if (asprintf(&n->path, "%s/%s", parent->path, name) < 0)
     n->path = NULL;
