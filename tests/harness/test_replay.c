@@ -77,14 +77,38 @@ static size_t count_event(edn_value **v, size_t n, const char *kind) {
   return k;
 }
 
-Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
-  tp_subreaper();
-  char *dir = tp_temp_dir("replay");
-  cr_assert_eq(traced_run(dir, "trees/kill-middle.yaml", NULL), 0);
-  char *hf = harness_file(dir);
-  edn_arena *a = edn_arena_new();
+/* A passing traced run of `rel` in a fresh directory, its harness file read. */
+struct traced {
+  char *dir, *hf;
+  edn_arena *a;
+  edn_value **v;
   size_t n;
-  edn_value **v = read_events(a, hf, &n);
+};
+
+static void traced_open(struct traced *t, const char *rel) {
+  tp_subreaper();
+  t->dir = tp_temp_dir("replay");
+  cr_assert_eq(traced_run(t->dir, rel, NULL), 0, "%s held", rel);
+  t->hf = harness_file(t->dir);
+  t->a = edn_arena_new();
+  t->v = read_events(t->a, t->hf, &t->n);
+}
+
+static void traced_close(struct traced *t) {
+  free(t->v);
+  edn_arena_free(t->a);
+  free(t->hf);
+  tp_rm_dir(t->dir);
+  cr_expect_eq(tp_leftovers(), 0);
+}
+
+Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
+  struct traced t;
+  traced_open(&t, "trees/kill-middle.yaml");
+  const char *dir = t.dir;
+  edn_arena *a = t.a;
+  edn_value **v = t.v;
+  size_t n = t.n;
   cr_assert_gt(n, 3);
   cr_expect(edn_is_keyword(edn_map_getk(v[0], "event"), "scenario"),
             "the first line is the :scenario header");
@@ -139,26 +163,18 @@ Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   cr_expect_geq(signals, 1, "L2b's SIGTERM reaches its child: a :signal");
   scenario_free(s);
   free(sc);
-  free(v);
-  edn_arena_free(a);
-  free(hf);
-  tp_rm_dir(dir);
-  cr_expect_eq(tp_leftovers(), 0);
+  traced_close(&t);
 }
 
 /* The backpressure auditor's hold is in the trace too, marked :by so it
  * is no step: a SIGSTOP then a SIGCONT of the held node, beside the
  * scenario's own hold and release steps (no :by). */
 Test(trace, auditor_signals_say_who_sent_them, .timeout = 90.) {
-  tp_subreaper();
-  char *dir = tp_temp_dir("replay");
-  cr_assert_eq(traced_run(dir, "trees/backpressure.yaml", NULL), 0);
-  char *hf = harness_file(dir);
-  edn_arena *a = edn_arena_new();
-  size_t n;
-  edn_value **v = read_events(a, hf, &n);
+  struct traced t;
+  traced_open(&t, "trees/backpressure.yaml");
+  edn_value **v = t.v;
   int by_auditor[4], by_step[4], na = 0, ns = 0;
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < t.n; i++) {
     if (!edn_is_keyword(edn_map_getk(v[i], "event"), "signal"))
       continue;
     const edn_value *by = edn_map_getk(v[i], "by"), *sig = edn_map_getk(v[i], "signal");
@@ -180,17 +196,13 @@ Test(trace, auditor_signals_say_who_sent_them, .timeout = 90.) {
   cr_assert_eq(na, 2, "the auditor's hold and release: %d :signal events", na);
   cr_expect(by_auditor[0] == SIGSTOP && by_auditor[1] == SIGCONT);
   /* and replay, which rebuilds steps only, still gives the same outcome */
-  const char *args[] = {"replay", hf, NULL};
+  const char *args[] = {"replay", t.hf, NULL};
   struct tp_run r;
   cr_assert(tp_run_args(&r, NULL, 60., args) == 0);
   cr_expect_eq(r.status, 0, "%s%s", r.out, r.err);
   cr_expect(strstr(r.out, "replay: same outcome"), "%s", r.out);
   tp_run_free(&r);
-  edn_arena_free(a);
-  free(v);
-  free(hf);
-  tp_rm_dir(dir);
-  cr_expect_eq(tp_leftovers(), 0);
+  traced_close(&t);
 }
 
 Test(replay, passing_trace_same_outcome, .timeout = 60.) {
