@@ -138,6 +138,8 @@ struct engine {
   unsigned long long in_ino, out_ino, err_ino;
   bool out_eof, err_eof;
   struct edn_buf outline; /* stdout bytes not yet a whole line */
+  size_t outscan;         /* bytes of outline known to hold no '\n' */
+  bool out_overlong;      /* dropping the rest of a line over REPLY_LINE_MAX */
   struct edn_buf errtext; /* the root's stderr (first 1 MiB) */
 
   edn_arena *arena;   /* replies kept, requests built, specs */

@@ -300,17 +300,43 @@ static void on_line(struct engine *e, const char *p, size_t n) {
   keep_reply(e, id, v);
 }
 
+/* The longest reply line the harness reads: a node's own limit for a
+ * child's reply (a :fan :inspect of a big tree is tens of MB). */
+#define REPLY_LINE_MAX (256u << 20)
+
+static void drop_overlong(struct engine *e) {
+  if (!e->out_overlong)
+    engine_fail(e, PROP_REPLIES, "replies: the root wrote a line over %u MiB "
+                "without a newline (dropped as it streams): %.*s",
+                REPLY_LINE_MAX >> 20, 300, e->outline.ptr);
+  e->out_overlong = true;
+  e->outline.len = e->outscan = 0;
+}
+
+/* Hand every whole line in outline to on_line. Each byte is looked at
+ * once: a long line arrives in many reads, and rescanning it from its
+ * start on each would be quadratic. */
 static void split_lines(struct engine *e) {
   size_t start = 0;
-  for (size_t i = 0; i < e->outline.len; i++)
-    if (e->outline.ptr[i] == '\n') {
-      on_line(e, e->outline.ptr + start, i - start);
-      start = i + 1;
-    }
+  char *nl;
+  while (e->outscan < e->outline.len &&
+         (nl = memchr(e->outline.ptr + e->outscan, '\n',
+                      e->outline.len - e->outscan))) {
+    size_t end = (size_t)(nl - e->outline.ptr);
+    if (e->out_overlong) /* the tail of the dropped line */
+      e->out_overlong = false;
+    else
+      on_line(e, e->outline.ptr + start, end - start);
+    start = e->outscan = end + 1;
+  }
+  e->outscan = e->outline.len;
   if (start) {
     memmove(e->outline.ptr, e->outline.ptr + start, e->outline.len - start);
     e->outline.len -= start;
+    e->outscan -= start;
   }
+  if (e->outline.len > REPLY_LINE_MAX || (e->out_overlong && e->outline.len))
+    drop_overlong(e);
 }
 
 static void read_out(struct engine *e) {
@@ -323,10 +349,9 @@ static void read_out(struct engine *e) {
       continue;
     }
     if (n == 0) {
-      if (e->outline.len) { /* a last line without its newline */
+      if (e->outline.len && !e->out_overlong) /* a last line, no newline */
         on_line(e, e->outline.ptr, e->outline.len);
-        e->outline.len = 0;
-      }
+      e->outline.len = e->outscan = 0;
       e->out_eof = true;
     } else if (errno == EINTR) {
       continue;

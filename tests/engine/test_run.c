@@ -74,6 +74,10 @@ static const char *fake_node =
     "     mute) : ;;\n"
     "     garbage) echo 'this is not edn {' ;;\n"
     "     stray) echo '{:id 99 :pong true}'; echo \"{:id $id :pong true}\" ;;\n"
+    "     long) printf '{:id %s :pong true :junk \"' \"$id\";\n"
+    "           head -c 134217728 /dev/zero | tr '\\000' x; echo '\"}' ;;\n"
+    "     endless) head -c 301989888 /dev/zero | tr '\\000' x; echo;\n"
+    "              echo \"{:id $id :pong true}\" ;;\n"
     "     *) echo \"{:id $id :pong true}\" ;;\n"
     "     esac ;;\n"
     "  esac\n"
@@ -131,6 +135,29 @@ Test(run, a_reply_that_is_not_edn_fails_replies, .timeout = 90.) {
 
 Test(run, a_reply_for_an_id_never_sent_fails_replies, .timeout = 90.) {
   expect_replies_fail("stray", "never sent");
+}
+
+/* A 128 MiB reply line is read once, not rescanned from its start on
+ * each 64 KiB read (which took minutes: the step timed out). */
+Test(run, a_128_mib_reply_line_is_read_in_one_pass, .timeout = 90.) {
+  struct scenario_result r;
+  run_fake("long", &r);
+  cr_expect(scenario_result_passed(&r), "steps: %s / replies: %s",
+            r.steps.summary, r.props[PROP_REPLIES].summary);
+  scenario_result_free(&r);
+}
+
+/* A line over 256 MiB fails replies and is dropped as it streams; the
+ * reply after it still counts. */
+Test(run, a_line_over_256_mib_fails_replies, .timeout = 90.) {
+  struct scenario_result r;
+  run_fake("endless", &r);
+  cr_expect_eq(r.steps.verdict, VERDICT_PASS, "steps: %s", r.steps.summary);
+  const char *why = r.props[PROP_REPLIES].summary;
+  cr_expect_eq(r.props[PROP_REPLIES].verdict, VERDICT_FAIL);
+  cr_expect(why && strstr(why, "a line over 256 MiB"), "replies: %s", why);
+  cr_expect(why && !strstr(why, "lost"), "the reply after it counts: %s", why);
+  scenario_result_free(&r);
 }
 
 /* A root that outlives its stdin (and ignores SIGTERM) fails cascade, and
