@@ -52,7 +52,7 @@ static void reap_if_ours(struct engine *e, pid_t pid) {
   }
   struct proc_info pi;
   if (proc_read(pid, &pi) == 0 && pi.ppid == e->self && pi.state == 'Z')
-    waitpid(pid, NULL, WNOHANG);
+    engine_reap_adopted(e, pid);
 }
 
 /* Gone: no /proc entry, or a zombie of ours (reaped here). A zombie whose

@@ -29,7 +29,7 @@ static size_t lingering(struct engine *e, const struct proc_table *pt,
     const struct proc_info *pi = &pt->v[i];
     bool mine = engine_orphan_is_ours(e, pi, alone);
     if (mine && pi->state == 'Z') /* gone already: ours to reap */
-      waitpid(pi->pid, NULL, WNOHANG);
+      engine_reap_adopted(e, pi->pid);
     else if (mine)
       out[n++] = (struct leftover){pi->pid, pi->ppid, pi->state, true};
   }

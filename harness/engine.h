@@ -245,6 +245,9 @@ bool engine_reap_root(struct engine *e);
 /* Reap zombies among our own children that were nodes of this scenario
  * (orphans of a killed node end up ours: we are their subreaper). */
 void engine_reap_orphans(struct engine *e, const struct proc_table *pt);
+/* Reap `pid`, a zombie the harness adopted, and trace its exit (a node
+ * whose parent was SIGKILLed is reaped by no node, so only we can). */
+void engine_reap_adopted(struct engine *e, pid_t pid);
 void engine_seen(struct engine *e, pid_t pid, unsigned long long start);
 /* True when `pi`, a process the harness adopted (its parent is us), came
  * from this scenario's tree: a pid it saw, or — when this is the only

@@ -184,6 +184,27 @@ void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
   edn_arena_free(a);
 }
 
+void htrace_adopted_exited(struct engine *e, pid_t pid, int st) {
+  if (e->trace_fd < 0)
+    return;
+  edn_arena *a = edn_arena_new();
+  edn_value *ev = a ? event_new(e, a, "exited") : NULL;
+  if (ev) {
+    for (size_t i = 0; i < e->nnodes; i++)
+      if (e->nodes[i].pid == pid && e->nodes[i].t) {
+        edn_map_putk(a, ev, "node", str(a, e->nodes[i].t->path));
+        break;
+      }
+    edn_map_putk(a, ev, "pid", edn_int(a, pid));
+    edn_map_putk(a, ev, "status",
+                 status_map(a, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+                            WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+    edn_map_putk(a, ev, "by", edn_keyword(a, "harness"));
+    event_write(e, ev);
+  }
+  edn_arena_free(a);
+}
+
 void htrace_root_exited(struct engine *e) {
   if (e->trace_fd < 0 || !e->root_reaped || e->root_exit_traced)
     return;

@@ -35,6 +35,9 @@ void htrace_step(struct engine *e, size_t i);
  * the event carries as :by so a replay can tell it from a step. */
 void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
                    int sig, const char *by);
+/* The harness reaped `pid`, a process it adopted, with wait status `st`:
+ * an :exited event with :by :harness (and :node when a node had that pid). */
+void htrace_adopted_exited(struct engine *e, pid_t pid, int st);
 /* The root was reaped (e->root_status). */
 void htrace_root_exited(struct engine *e); /* once per run */
 /* The verdict, from e->r once the results are filled. */

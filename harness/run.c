@@ -820,10 +820,16 @@ void engine_reap_orphans(struct engine *e, const struct proc_table *pt) {
       continue;
     for (size_t j = 0; j < e->nseen; j++)
       if (e->seen[j] == pi->pid) {
-        waitpid(pi->pid, NULL, WNOHANG);
+        engine_reap_adopted(e, pi->pid);
         break;
       }
   }
+}
+
+void engine_reap_adopted(struct engine *e, pid_t pid) {
+  int st;
+  if (waitpid(pid, &st, WNOHANG) == pid)
+    htrace_adopted_exited(e, pid, st);
 }
 
 /* ---- crashes ------------------------------------------------------------ */

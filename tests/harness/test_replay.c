@@ -123,7 +123,21 @@ Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   cr_assert(s);
   cr_expect_eq(count_event(v, n, "step"), s->nsteps, "one :step per step");
   cr_expect_eq(count_event(v, n, "spawned"), 1, "the root's :spawned");
-  cr_expect_eq(count_event(v, n, "exited"), 1, "the root's :exited");
+  /* :exited: the root's, and L2a's two children's, whom the harness
+   * reaped (SIGKILL took their parent) */
+  cr_expect_eq(count_event(v, n, "exited"), 3, "the root's :exited and two :by :harness");
+  size_t adopted = 0;
+  for (size_t i = 0; i < n; i++)
+    if (edn_is_keyword(edn_map_getk(v[i], "event"), "exited") &&
+        edn_is_keyword(edn_map_getk(v[i], "by"), "harness")) {
+      const edn_value *node = edn_map_getk(v[i], "node");
+      cr_expect(node && node->type == EDN_STRING &&
+                    (!strcmp(node->u.text.ptr, "L2a/L3a") ||
+                     !strcmp(node->u.text.ptr, "L2a/L3b")),
+                "an orphan of L2a: %s", node ? node->u.text.ptr : "(no :node)");
+      adopted++;
+    }
+  cr_expect_eq(adopted, 2, "L3a and L3b reaped by the harness, traced");
   cr_expect_eq(count_event(v, n, "signal"), 2, "two kill steps, two :signal");
   for (size_t i = 0; i < n; i++)
     if (edn_is_keyword(edn_map_getk(v[i], "event"), "signal")) {
@@ -157,7 +171,8 @@ Test(trace, lifecycle_and_replay_events, .timeout = 60.) {
   cr_expect_eq(spawned, s->nnodes - 1, "every node below the root :spawned "
                "once (%zu of %zu)", spawned, s->nnodes - 1);
   /* every child is reaped by its parent but L3a and L3b: SIGKILL took
-   * their parent L2a, so the harness (subreaper) reaps them */
+   * their parent L2a, so the harness (subreaper) reaps them; their
+   * :exited is in the harness file (above) */
   cr_expect_eq(exited, spawned - 2, ":exited for every :spawned but L2a's "
                "two children (%zu of %zu)", exited, spawned);
   cr_expect_geq(signals, 1, "L2b's SIGTERM reaches its child: a :signal");
