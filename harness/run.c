@@ -285,17 +285,21 @@ static void on_line(struct engine *e, const char *p, size_t n) {
     bulk_reply(e, id, v);
     return;
   }
-  struct idcount *c = engine_idcount(e, id, true);
-  if (c) {
-    c->got++;
-    if (c->got > c->sent && !c->sent)
-      engine_fail(e, PROP_REPLIES, "replies: a reply for :id %" PRId64
-                  ", which was never sent: %.*s", id, show, p);
-    else if (c->got > c->sent)
-      engine_fail(e, PROP_REPLIES,
-                  "replies: :id %" PRId64 " answered %d time(s) but sent %d "
-                  "time(s): %.*s",
-                  id, c->got, c->sent, show, p);
+  /* Only answers to what was sent are kept: a stray or a surplus reply is
+   * evidence, not a reply to wait for, so what a broken root floods us
+   * with costs no memory. */
+  struct idcount *c = engine_idcount(e, id, false);
+  if (!c || !c->sent) {
+    engine_fail(e, PROP_REPLIES, "replies: a reply for :id %" PRId64
+                ", which was never sent: %.*s", id, show, p);
+    return;
+  }
+  if (++c->got > c->sent) {
+    engine_fail(e, PROP_REPLIES,
+                "replies: :id %" PRId64 " answered %d time(s) but sent %d "
+                "time(s): %.*s",
+                id, c->got, c->sent, show, p);
+    return;
   }
   keep_reply(e, id, v);
 }

@@ -76,6 +76,8 @@ static const char *fake_node =
     "     stray) echo '{:id 99 :pong true}'; echo \"{:id $id :pong true}\" ;;\n"
     "     long) printf '{:id %s :pong true :junk \"' \"$id\";\n"
     "           head -c 134217728 /dev/zero | tr '\\000' x; echo '\"}' ;;\n"
+    "     flood) yes '{:id 99 :pong true}' | head -n 1000000;\n"
+    "            echo \"{:id $id :pong true}\" ;;\n"
     "     endless) head -c 301989888 /dev/zero | tr '\\000' x; echo;\n"
     "              echo \"{:id $id :pong true}\" ;;\n"
     "     *) echo \"{:id $id :pong true}\" ;;\n"
@@ -135,6 +137,36 @@ Test(run, a_reply_that_is_not_edn_fails_replies, .timeout = 90.) {
 
 Test(run, a_reply_for_an_id_never_sent_fails_replies, .timeout = 90.) {
   expect_replies_fail("stray", "never sent");
+}
+
+/* The peak RSS of this test process in kB (Criterion runs each test in
+ * a process of its own), or -1. */
+static long peak_rss_kb(void) {
+  FILE *f = fopen("/proc/self/status", "re");
+  char line[256];
+  long kb = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+      break;
+  if (f)
+    fclose(f);
+  return kb;
+}
+
+/* A million stray replies (an :id never sent) fail replies and are not
+ * kept: the harness's memory does not grow with what a broken root writes
+ * (it kept every one, some 300 MB). The real reply still counts. */
+Test(run, a_flood_of_stray_replies_costs_no_memory, .timeout = 90.) {
+  long before = peak_rss_kb();
+  struct scenario_result r;
+  run_fake("flood", &r);
+  long grew = peak_rss_kb() - before;
+  const char *why = r.props[PROP_REPLIES].summary;
+  cr_expect_eq(r.props[PROP_REPLIES].verdict, VERDICT_FAIL);
+  cr_expect(why && strstr(why, "never sent"), "replies: %s", why);
+  cr_expect(why && !strstr(why, "lost"), "the real reply counts: %s", why);
+  cr_expect(grew < 32 * 1024, "the harness grew by %ld kB", grew);
+  scenario_result_free(&r);
 }
 
 /* A 128 MiB reply line is read once, not rescanned from its start on
