@@ -316,16 +316,43 @@ static int rm_one(const char *p, const struct stat *sb, int flag,
   return remove(p);
 }
 
+/* The directories made and not yet removed: a failed assertion ends a test
+ * before its tp_rm_dir, so what is left goes when the test's process
+ * exits (Criterion runs each test in a process of its own). */
+static char *made[16];
+
+static void rm_made(void) {
+  for (size_t i = 0; i < sizeof made / sizeof *made; i++)
+    if (made[i]) {
+      nftw(made[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+      free(made[i]);
+      made[i] = NULL;
+    }
+}
+
 char *tp_temp_dir(const char *tag) {
+  static bool armed;
   char *d = NULL;
   if (asprintf(&d, "/tmp/treeproof-%s-XXXXXX", tag) < 0 || !mkdtemp(d)) {
     fprintf(stderr, "tp_temp_dir: cannot make a temporary directory\n");
     abort();
   }
+  if (!armed)
+    armed = atexit(rm_made) == 0;
+  for (size_t i = 0; i < sizeof made / sizeof *made; i++)
+    if (!made[i]) {
+      made[i] = strdup(d);
+      break;
+    }
   return d;
 }
 
 void tp_rm_dir(char *dir) {
+  for (size_t i = 0; i < sizeof made / sizeof *made; i++)
+    if (made[i] && !strcmp(made[i], dir)) {
+      free(made[i]);
+      made[i] = NULL;
+    }
   nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
   free(dir);
 }
