@@ -419,6 +419,22 @@ static int read_lines(struct reader *rd, const char *text, size_t len) {
   return 0;
 }
 
+/* Rebuild r from the trace text (r->trace already names it). */
+static int parse(struct replay *r, const char *text, size_t len,
+                 struct replay_error *err) {
+  struct reader rd = {.r = r, .err = err, .a = edn_arena_new()};
+  int rc = rd.a ? read_lines(&rd, text, len) : fail(&rd, 0, "out of memory");
+  if (rc == 0)
+    rc = load_scenario(&rd);
+  free(rd.step_line);
+  free(rd.step_yaml);
+  edn_buf_free(&rd.steps);
+  edn_arena_free(rd.a);
+  if (rc < 0)
+    replay_free(r);
+  return rc;
+}
+
 int replay_load(const char *path, struct replay *r, struct replay_error *err) {
   memset(r, 0, sizeof *r);
   memset(err, 0, sizeof *err);
@@ -431,18 +447,21 @@ int replay_load(const char *path, struct replay *r, struct replay_error *err) {
     replay_free(r);
     return -1;
   }
-  struct reader rd = {.r = r, .err = err, .a = edn_arena_new()};
-  int rc = rd.a ? read_lines(&rd, text, len) : fail(&rd, 0, "out of memory");
-  if (rc == 0)
-    rc = load_scenario(&rd);
+  int rc = parse(r, text, len, err);
   free(text);
-  free(rd.step_line);
-  free(rd.step_yaml);
-  edn_buf_free(&rd.steps);
-  edn_arena_free(rd.a);
-  if (rc < 0)
-    replay_free(r);
   return rc;
+}
+
+int replay_load_mem(const char *name, const char *text, size_t len,
+                    struct replay *r, struct replay_error *err) {
+  memset(r, 0, sizeof *r);
+  memset(err, 0, sizeof *err);
+  snprintf(err->file, sizeof err->file, "%s", name);
+  if (!(r->trace = strdup(name))) {
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return -1;
+  }
+  return parse(r, text, len, err);
 }
 
 void replay_free(struct replay *r) {

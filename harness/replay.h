@@ -37,6 +37,10 @@ struct replay_error {
  * exactly one. 0 with *r filled (free with replay_free), or -1 with *err
  * naming the line at fault. */
 int replay_load(const char *path, struct replay *r, struct replay_error *err);
+/* The same from the trace's bytes in memory, `name` standing for its file
+ * in messages and in r->trace (the fuzz target's entry). */
+int replay_load_mem(const char *name, const char *text, size_t len,
+                    struct replay *r, struct replay_error *err);
 void replay_free(struct replay *r);
 
 /* The failed checks of a result, as a set. */

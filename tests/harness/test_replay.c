@@ -220,6 +220,38 @@ Test(trace, auditor_signals_say_who_sent_them, .timeout = 90.) {
   traced_close(&t);
 }
 
+/* Traces saved by this version keep loading: each fixture rebuilds its
+ * scenario, with the verdict it recorded. */
+Test(replay, saved_trace_fixtures_load) {
+  static const struct {
+    const char *name;
+    unsigned failed;
+  } fx[] = {
+      {"crash-isolate", 0},
+      {"kill-middle", 0},
+      {"spawn-runtime", 0},
+      {"crash-escalate-swallow-panic", 1u << REPLAY_STEPS | 1u << PROP_REPLIES |
+                                           1u << PROP_CONTAINMENT},
+  };
+  for (size_t i = 0; i < sizeof fx / sizeof *fx; i++) {
+    char *path = NULL, *rel = NULL;
+    cr_assert(asprintf(&rel, "fixtures/traces/%s.ednl", fx[i].name) > 0);
+    path = tp_source(rel);
+    struct replay r;
+    struct replay_error err;
+    cr_assert_eq(replay_load(path, &r, &err), 0, "%s:%ld: %s", err.file,
+                 err.line, err.message);
+    cr_expect(r.s->nsteps > 0 && r.s->nnodes > 1, "%s", fx[i].name);
+    cr_expect_eq(r.failed, fx[i].failed, "%s: the recorded verdict", fx[i].name);
+    if (fx[i].failed)
+      cr_expect(r.summary[PROP_CONTAINMENT] && *r.summary[PROP_CONTAINMENT],
+                "%s: the recorded summary", fx[i].name);
+    replay_free(&r);
+    free(path);
+    free(rel);
+  }
+}
+
 Test(replay, passing_trace_same_outcome, .timeout = 60.) {
   tp_subreaper();
   char *dir = tp_temp_dir("replay");
