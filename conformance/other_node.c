@@ -53,10 +53,9 @@ static char *copy_with_timeout(const char *rel, long ms) {
   char *src = tp_source(rel);
   FILE *in = fopen(src, "r");
   cr_assert_not_null(in, "cannot read %s", src);
-  char dir[] = "/tmp/treeproof-other-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-  char *path;
+  char *dir = tp_temp_dir("other"), *path;
   cr_assert_geq(asprintf(&path, "%s/scenario.yaml", dir), 0);
+  free(dir); /* drop_copy finds it again from the path */
   FILE *out = fopen(path, "w");
   cr_assert_not_null(out, "cannot write %s", path);
   char line[4096];
@@ -73,11 +72,8 @@ static char *copy_with_timeout(const char *rel, long ms) {
 }
 
 static void drop_copy(char *path) {
-  unlink(path);
-  char *slash = strrchr(path, '/');
-  *slash = '\0';
-  rmdir(path);
-  free(path);
+  *strrchr(path, '/') = '\0';
+  tp_rm_dir(path);
 }
 
 /* Criterion runs tests side by side (--jobs 2): the small trees may share

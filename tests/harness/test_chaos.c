@@ -223,9 +223,8 @@ Test(chaos, every_policy_in_play_holds, .timeout = 60) {
  * wrapper's background sleep, adopted by the harness) fails round 1. */
 Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
   tp_subreaper();
-  char dir[] = "/tmp/treeproof-chaos-XXXXXX";
-  cr_assert(mkdtemp(dir));
-  char script[sizeof dir + 16];
+  char *dir = tp_temp_dir("chaos");
+  char script[300];
   snprintf(script, sizeof script, "%s/node.sh", dir);
   FILE *f = fopen(script, "w");
   cr_assert(f);
@@ -237,8 +236,7 @@ Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
                         "--node-cmd", script, NULL};
   struct tp_run r;
   cr_assert_eq(tp_run_args(&r, NULL, 50., args), 0);
-  unlink(script);
-  rmdir(dir);
+  tp_rm_dir(dir);
   cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
   cr_expect(strstr(r.out, "chaos: FAIL round 1,") &&
                 strstr(r.out, "an orphan adopted by the harness"),

@@ -6,7 +6,6 @@
  * on names that repeat or need escaping. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,18 +169,11 @@ Test(cov_run, unwritable_outputs_exit_2) {
   cr_expect_eq(tp_leftovers(), 0);
 }
 
-static int rm_one(const char *p, const struct stat *sb, int flag,
-                  struct FTW *f) {
-  (void)sb, (void)flag, (void)f;
-  return remove(p);
-}
-
 /* Two scenarios with the same name traced into one directory get their own
  * subdirectories: NAME and NAME.2. */
 Test(cov_run, trace_dirs_of_scenarios_with_one_name) {
   tp_subreaper();
-  char dir[] = "/tmp/treeproof-cov-trace-XXXXXX";
-  cr_assert_not_null(mkdtemp(dir));
+  char *dir = tp_temp_dir("cov-trace");
   char *path = tp_source(TREES "cov-multiline-send.yaml");
   const char *args[] = {"run", "--trace", dir, path, path, NULL};
   struct tp_run r;
@@ -193,7 +185,7 @@ Test(cov_run, trace_dirs_of_scenarios_with_one_name) {
   struct stat a, b;
   bool have_one = stat(one, &a) == 0 && S_ISDIR(a.st_mode),
        have_two = stat(two, &b) == 0 && S_ISDIR(b.st_mode);
-  nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+  tp_rm_dir(dir);
   cr_expect_eq(rc, 0);
   cr_expect_eq(r.status, 0, "exit %d\n%s%s", r.status, r.out, r.err);
   cr_expect(have_one, "no %s", one);
