@@ -18,15 +18,8 @@
 
 #include "edn.h"
 
-#define CHECK(cond, ...)                                 \
-  do {                                                   \
-    if (!(cond)) {                                       \
-      fprintf(stderr, "fuzz_edn: check failed: %s: ", #cond); \
-      fprintf(stderr, __VA_ARGS__);                      \
-      fputc('\n', stderr);                               \
-      abort();                                           \
-    }                                                    \
-  } while (0)
+#define FUZZ_NAME "fuzz_edn"
+#include "fuzz_check.h"
 
 /* A print may be longer than the input (escapes): read it back without the
  * 1 MiB bound, but with the same depth bound as the first read. */

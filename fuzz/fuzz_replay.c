@@ -16,15 +16,8 @@
 #include "replay.h"
 #include "scenario.h"
 
-#define CHECK(cond, ...)                                           \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      fprintf(stderr, "fuzz_replay: check failed: %s: ", #cond);   \
-      fprintf(stderr, __VA_ARGS__);                                \
-      fputc('\n', stderr);                                         \
-      abort();                                                     \
-    }                                                              \
-  } while (0)
+#define FUZZ_NAME "fuzz_replay"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   struct replay r;

@@ -39,15 +39,8 @@
 #include "node.h"
 #include "spawn_process.h"
 
-#define CHECK(cond, ...)                                     \
-  do {                                                       \
-    if (!(cond)) {                                           \
-      fprintf(stderr, "fuzz_request: check failed: %s: ", #cond); \
-      fprintf(stderr, __VA_ARGS__);                          \
-      fputc('\n', stderr);                                   \
-      abort();                                               \
-    }                                                        \
-  } while (0)
+#define FUZZ_NAME "fuzz_request"
+#include "fuzz_check.h"
 
 enum { MAX_LINES = 64, MAX_SIMS = 24, MAX_ROUNDS = 64 };
 /* Above PID_MAX_LIMIT (4194304): kill(-pid) can never reach anyone. */

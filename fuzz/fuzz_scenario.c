@@ -17,15 +17,8 @@
 #include "edn.h"
 #include "scenario.h"
 
-#define CHECK(cond, ...)                                      \
-  do {                                                        \
-    if (!(cond)) {                                            \
-      fprintf(stderr, "fuzz_scenario: check failed: %s: ", #cond); \
-      fprintf(stderr, __VA_ARGS__);                           \
-      fputc('\n', stderr);                                    \
-      abort();                                                \
-    }                                                         \
-  } while (0)
+#define FUZZ_NAME "fuzz_scenario"
+#include "fuzz_check.h"
 
 static const struct edn_limits big = {.max_depth = 1u << 20,
                                       .max_bytes = 1u << 30};

@@ -24,8 +24,8 @@ static const char *const outcome_names[] = {"passed", "crashed", "killed",
                                             "failed"};
 static const char *const outcome_meaning[] = {
     "served to the end",
-    "the scenario sent it a :panic, or it escalated a child's "
-    "crash",
+    ("the scenario sent it a :panic, or it escalated a child's "
+     "crash"),
     "killed by a kill step",
     "named by a failed check's evidence"};
 
