@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "edn.h"
 #include "scenario.h"
 
 /* Every case is this frame with one step (or one top-level key) changed. */
@@ -101,4 +102,35 @@ Test(cov_load, a_send_spawn_with_a_nested_spec) {
                      err.message);
   cr_expect_eq(s->nsteps, 2);
   scenario_free(s);
+}
+
+/* A generated tree just under the node cap (1 + 46 + 46^2 + 46^3 = 99,499)
+ * loads, with its options on every node, and its root spec — every node —
+ * prints and reads back equal (what the scenario fuzz target checks; its
+ * 40 bytes were a fuzzer's slow unit, not a bug). One level more is
+ * refused. */
+Test(cov_load, a_generated_tree_at_the_node_cap) {
+  const char *y = "generate: {fanout: 46, depth: 3, grace_ms: 7}\n"
+                  "steps:\n  - send: '{:id 1 :op :fan :req {:op :ping}}'\n";
+  struct scenario_error err;
+  struct scenario *s = scenario_load_mem("cap.yaml", y, strlen(y), &err);
+  cr_assert_not_null(s, "%d:%d: %s", err.pos.line, err.pos.column, err.message);
+  cr_expect_eq(s->nnodes, 99499);
+  struct tree_node *leaf = scenario_find(s, "L2-46/L3-46-46/L4-46-46-46");
+  cr_assert_not_null(leaf, "the last leaf by its path");
+  cr_expect_eq(leaf->grace_ms, 7);
+  edn_arena *a = edn_arena_new();
+  edn_value *spec = scenario_node_spec(a, s->root), *back = NULL;
+  struct edn_buf b = {0};
+  cr_assert(spec && edn_print(&b, spec) == 0);
+  struct edn_limits lim = {.max_depth = 1024, .max_bytes = 1u << 30};
+  struct edn_error ee;
+  cr_assert_eq(edn_read(a, b.ptr, b.len, &lim, &back, &ee), EDN_OK, "%s", ee.message);
+  cr_expect(edn_equal(spec, back), "the spec reads back equal");
+  edn_buf_free(&b);
+  edn_arena_free(a);
+  scenario_free(s);
+  const char *over = "generate: {fanout: 47, depth: 3}\nsteps: []\n";
+  cr_expect_null(scenario_load_mem("over.yaml", over, strlen(over), &err));
+  cr_expect(strstr(err.message, "more than 100000 nodes"), "%s", err.message);
 }
