@@ -184,42 +184,40 @@ void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
   edn_arena_free(a);
 }
 
-void htrace_adopted_exited(struct engine *e, pid_t pid, int st) {
-  if (e->trace_fd < 0)
-    return;
+/* {:event :exited [:node PATH] :pid P :status {...} [:by BY]}. */
+static void exited_event(struct engine *e, pid_t pid, int st,
+                         const char *path, const char *by) {
   edn_arena *a = edn_arena_new();
   edn_value *ev = a ? event_new(e, a, "exited") : NULL;
   if (ev) {
-    for (size_t i = 0; i < e->nnodes; i++)
-      if (e->nodes[i].pid == pid && e->nodes[i].t) {
-        edn_map_putk(a, ev, "node", str(a, e->nodes[i].t->path));
-        break;
-      }
+    if (path)
+      edn_map_putk(a, ev, "node", str(a, path));
     edn_map_putk(a, ev, "pid", edn_int(a, pid));
     edn_map_putk(a, ev, "status",
                  status_map(a, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
                             WIFSIGNALED(st) ? WTERMSIG(st) : 0));
-    edn_map_putk(a, ev, "by", edn_keyword(a, "harness"));
+    if (by)
+      edn_map_putk(a, ev, "by", edn_keyword(a, by));
     event_write(e, ev);
   }
   edn_arena_free(a);
+}
+
+void htrace_adopted_exited(struct engine *e, pid_t pid, int st) {
+  if (e->trace_fd < 0)
+    return;
+  const char *path = NULL;
+  for (size_t i = 0; i < e->nnodes && !path; i++)
+    if (e->nodes[i].pid == pid && e->nodes[i].t)
+      path = e->nodes[i].t->path;
+  exited_event(e, pid, st, path, "harness");
 }
 
 void htrace_root_exited(struct engine *e) {
   if (e->trace_fd < 0 || !e->root_reaped || e->root_exit_traced)
     return;
   e->root_exit_traced = true;
-  int st = e->root_status;
-  edn_arena *a = edn_arena_new();
-  edn_value *ev = a ? event_new(e, a, "exited") : NULL;
-  if (ev) {
-    edn_map_putk(a, ev, "pid", edn_int(a, e->root_pid));
-    edn_map_putk(a, ev, "status",
-                 status_map(a, WIFEXITED(st) ? WEXITSTATUS(st) : -1,
-                            WIFSIGNALED(st) ? WTERMSIG(st) : 0));
-    event_write(e, ev);
-  }
-  edn_arena_free(a);
+  exited_event(e, e->root_pid, e->root_status, NULL, NULL);
 }
 
 void htrace_verdict(struct engine *e) {

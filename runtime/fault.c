@@ -96,12 +96,17 @@ static void on_flood(void *data, int fd, unsigned ev) {
   (void)w;
 }
 
-static void flood(struct node *n) {
+/* One line of `bytes` (a multiple of 64 KiB) times `ch` on fd, blocking. */
+static int long_line(int fd, size_t bytes, char ch) {
   static char chunk[65536];
-  memset(chunk, 'x', sizeof chunk);
-  for (size_t k = 0; k < FLOOD_LONG_LINE / sizeof chunk; k++)
-    if (put_fd(STDERR_FILENO, chunk, sizeof chunk) < 0) return;
-  if (put_fd(STDERR_FILENO, "\n", 1) < 0) return;
+  memset(chunk, ch, sizeof chunk);
+  for (size_t k = 0; k < bytes / sizeof chunk; k++)
+    if (put_fd(fd, chunk, sizeof chunk) < 0) return -1;
+  return put_fd(fd, "\n", 1);
+}
+
+static void flood(struct node *n) {
+  if (long_line(STDERR_FILENO, FLOOD_LONG_LINE, 'x') < 0) return;
   loop_want(n->loop, STDERR_FILENO, LOOP_WRITE, on_flood, n);
 }
 
@@ -112,11 +117,7 @@ static void flood(struct node *n) {
 /* One line of FLOOD_STDOUT_LINE bytes on stdout before the node serves: no
  * request waits on it yet, so its parent owes it nothing. */
 static void flood_stdout(void) {
-  static char chunk[65536];
-  memset(chunk, 'y', sizeof chunk);
-  for (size_t k = 0; k < FLOOD_STDOUT_LINE / sizeof chunk; k++)
-    if (put_fd(STDOUT_FILENO, chunk, sizeof chunk) < 0) return;
-  put_fd(STDOUT_FILENO, "\n", 1);
+  long_line(STDOUT_FILENO, FLOOD_STDOUT_LINE, 'y');
 }
 
 /* ---- babble ------------------------------------------------------------- */
