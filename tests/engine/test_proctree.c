@@ -63,7 +63,7 @@ Test(proctree, sees_children_and_descendants, .timeout = 10.) {
   free(d);
   proctree_free(&pt);
   end_family(sh);
-  cr_expect(!proc_alive(sh, 0), "reaped sh is gone");
+  cr_expect(!proctree_alive(sh, 0), "reaped sh is gone");
 }
 
 Test(proctree, zombie_is_not_alive, .timeout = 10.) {
@@ -73,14 +73,14 @@ Test(proctree, zombie_is_not_alive, .timeout = 10.) {
     _exit(0);
   struct proc_info pi = {0};
   for (int i = 0; i < 200; i++) {
-    if (proc_read(pid, &pi) == 0 && pi.state == 'Z')
+    if (proctree_read(pid, &pi) == 0 && pi.state == 'Z')
       break;
     nap_ms(5);
   }
   cr_expect_eq(pi.state, 'Z');
-  cr_expect(!proc_alive(pid, 0), "a zombie is not alive");
+  cr_expect(!proctree_alive(pid, 0), "a zombie is not alive");
   waitpid(pid, NULL, 0);
-  cr_expect_eq(proc_read(pid, &pi), -ENOENT, "reaped: no /proc entry");
+  cr_expect_eq(proctree_read(pid, &pi), -ENOENT, "reaped: no /proc entry");
 }
 
 Test(proctree, fds_with_kinds_and_inodes, .timeout = 10.) {
@@ -89,7 +89,7 @@ Test(proctree, fds_with_kinds_and_inodes, .timeout = 10.) {
   struct stat st;
   fstat(p[0], &st);
   struct fd_list l = {0};
-  cr_assert_eq(proc_fds(getpid(), &l), 0);
+  cr_assert_eq(proctree_fds(getpid(), &l), 0);
   bool found = false;
   for (size_t i = 0; i < l.n; i++) {
     if (i)
@@ -104,9 +104,9 @@ Test(proctree, fds_with_kinds_and_inodes, .timeout = 10.) {
   fd_list_free(&l);
   close(p[0]);
   close(p[1]);
-  cr_expect_eq(proc_fds(999999999, &l), -ENOENT);
+  cr_expect_eq(proctree_fds(999999999, &l), -ENOENT);
   fd_list_free(&l);
-  cr_expect_gt(proc_rss_kb(getpid()), 0);
+  cr_expect_gt(proctree_rss_kb(getpid()), 0);
 }
 
 /* Under ASan: Criterion's runner leaks a 48-byte block with --jobs 2 (see

@@ -1,0 +1,306 @@
+/* audit_cascade.c — the cascade property: killing (or crashing) a node
+ * removes exactly its subtree within the grace — the subtree the parents'
+ * policies take down, no more, no less — and at the end, closing the root's
+ * stdin removes the whole tree. As child subreaper the harness adopts every
+ * orphan, so whatever is left at the end (an orphan, a zombie) is seen,
+ * reported, killed and reaped. The end runs for every scenario: nothing is
+ * ever left behind. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+
+double cascade_slack_ms(void) {
+  const char *v = getenv("TREEPROOF_SLACK_MS");
+  char *end;
+  double ms = v ? strtod(v, &end) : 0;
+  return v && end != v && ms >= 0 && ms <= 600000 ? ms : 1500.0;
+}
+
+/* Which subtree a crash of `n` takes down, by the policies above it: an
+ * :escalate parent goes too, and so does a :restart parent whose child
+ * crashed more than :max-restarts times within :restart-period-ms. */
+static const struct tree_node *affected_top(struct engine *e,
+                                            const struct crash *k) {
+  const struct tree_node *top = k->node;
+  for (;;) {
+    const struct tree_node *p = top->parent;
+    if (!p)
+      return top;
+    enum policy pol = node_policy(p);
+    if (pol == POLICY_ESCALATE ||
+        (pol == POLICY_RESTART && engine_restart_limit(e, top))) {
+      top = p;
+      continue;
+    }
+    return top;
+  }
+}
+
+/* Reap `pid` if it is our zombie (an orphan we adopted, or the root). */
+static void reap_if_ours(struct engine *e, pid_t pid) {
+  if (pid == e->root_pid) {
+    engine_reap_root(e);
+    return;
+  }
+  struct proc_info pi;
+  if (proctree_read(pid, &pi) == 0 && pi.ppid == e->self && pi.state == 'Z')
+    engine_reap_adopted(e, pid);
+}
+
+/* Gone: no /proc entry, or a zombie of ours (reaped here). A zombie whose
+ * parent is alive is not gone yet: its parent owes it a waitpid. */
+static bool gone(struct engine *e, pid_t pid, unsigned long long start) {
+  struct proc_info pi;
+  if (proctree_read(pid, &pi) < 0 || (start && pi.start != start))
+    return true;
+  if (pi.state == 'Z' && (pi.ppid == e->self || pid == e->root_pid)) {
+    reap_if_ours(e, pid);
+    return true;
+  }
+  return false;
+}
+
+/* The longest :grace-ms in t's subtree (DESIGN.md default: 2 s). */
+static long subtree_grace(const struct tree_node *t) {
+  long g = node_grace_ms(t);
+  for (size_t i = 0; i < t->nchildren; i++) {
+    long c = subtree_grace(t->children[i]);
+    if (c > g)
+      g = c;
+  }
+  return g;
+}
+
+void audit_cascade_crash(struct engine *e, const struct crash *k) {
+  double deadline = k->t0 + (double)subtree_grace(affected_top(e, k)) +
+                    CASCADE_SLACK_MS;
+  const struct tree_node *top = k->node;
+  size_t left = 0;
+  for (;;) {
+    top = affected_top(e, k);
+    left = 0;
+    for (size_t i = 0; i < k->nbefore; i++) {
+      const struct live_node *b = &k->before[i];
+      if (b->state == NODE_ALIVE && tree_in_subtree(b->t, top) &&
+          !gone(e, b->pid, b->start))
+        left++;
+    }
+    if (!left || engine_now_ms() > deadline || e->interrupted)
+      break;
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  }
+  double took = engine_now_ms() - k->t0;
+  for (size_t i = 0; left && i < k->nbefore; i++) {
+    const struct live_node *b = &k->before[i];
+    struct proc_info pi;
+    if (b->state == NODE_ALIVE && tree_in_subtree(b->t, top) &&
+        !gone(e, b->pid, b->start) && proctree_read(b->pid, &pi) == 0)
+      engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d, state %c, parent "
+                  "%d) is still there %.0f ms after %s of %s (pid %d); its "
+                  "whole subtree should be gone", b->t->path, (int)b->pid,
+                  pi.state, (int)pi.ppid, took,
+                  k->closing ? "the :exit"
+                  : k->signal ? "the kill" : "the panic", k->node->path,
+                  (int)k->pid);
+  }
+  /* and nothing outside it went down */
+  for (size_t i = 0; i < k->nbefore; i++) {
+    const struct live_node *b = &k->before[i];
+    if (b->state == NODE_ALIVE && !tree_in_subtree(b->t, top) &&
+        !proctree_alive(b->pid, b->start))
+      engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d) is outside the "
+                  "subtree of %s but went down with it", b->t->path,
+                  (int)b->pid, top->path);
+  }
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (k->before[i].state == NODE_ALIVE &&
+        tree_in_subtree(k->before[i].t, top) && top != k->node)
+      engine_mark_subtree(e, (struct tree_node *)top, NODE_GONE);
+  if (!e->fail[PROP_CASCADE])
+    engine_summary(e, PROP_CASCADE, "subtree of %s gone in %.0f ms",
+                   top->path, took);
+}
+
+/* ---- the end ------------------------------------------------------------ */
+
+/* The processes of this scenario still there: the root's descendants, our
+ * adopted orphans that were nodes (or any orphan of ours, when this is the
+ * only scenario running), and the root. */
+static size_t leftovers(struct engine *e, const struct proc_table *pt,
+                        pid_t *out, size_t max) {
+  size_t n = 0;
+  pid_t *d = NULL;
+  if (!e->root_reaped && proctree_find(pt, e->root_pid) && n < max)
+    out[n++] = e->root_pid;
+  long nd = e->root_reaped ? 0 : proctree_descendants(pt, e->root_pid, &d);
+  for (long i = 0; i < nd && n < max; i++)
+    out[n++] = d[i];
+  free(d);
+  bool alone = session_active() <= 1;
+  for (size_t i = 0; i < pt->n && n < max; i++) {
+    const struct proc_info *pi = &pt->v[i];
+    if (!engine_orphan_is_ours(e, pi, alone))
+      continue;
+    out[n++] = pi->pid;
+    pid_t *dd = NULL;
+    long k = proctree_descendants(pt, pi->pid, &dd);
+    for (long j = 0; j < k && n < max; j++)
+      out[n++] = dd[j];
+    free(dd);
+  }
+  return n;
+}
+
+static const char *node_of(struct engine *e, pid_t pid) {
+  for (size_t i = 0; i < e->nnodes; i++)
+    if (e->nodes[i].pid == pid)
+      return e->nodes[i].t->path;
+  return "no node";
+}
+
+/* Wait for the tree to go down by itself after EOF on the root's stdin.
+ * Replies still in flight are read meanwhile (the replies auditor counts). */
+/* Requests still waiting for their reply (the grace counts from the last
+ * one answered: a node answers what is in flight before it goes). */
+static size_t outstanding(const struct engine *e) {
+  size_t n = 0;
+  for (size_t i = 0; i < e->capids; i++)
+    if (e->ids[i].used && !e->ids[i].exempt && e->ids[i].got < e->ids[i].sent)
+      n++;
+  return n;
+}
+
+static size_t wait_down(struct engine *e, double deadline, pid_t *left,
+                        size_t max) {
+  size_t n = 0;
+  struct proc_table pt = {0};
+  double grace = deadline - engine_now_ms();
+  double cap = deadline + (double)e->s->timeout_ms; /* never unbounded */
+  bool waited = false;
+  for (;;) {
+    double now = engine_now_ms();
+    if (!e->out_eof && outstanding(e)) { /* grace from the last answer */
+      waited = true;
+      deadline = now + grace < cap ? now + grace : cap;
+    } else if (waited) {
+      waited = false;
+      deadline = now + grace;
+    }
+    engine_reap_root(e);
+    proctree_scan(&pt);
+    engine_reap_orphans(e, &pt);
+    proctree_scan(&pt);
+    n = leftovers(e, &pt, left, max);
+    /* zombies of ours are reaped above; count only what still runs or
+     * waits for a parent that is not us */
+    size_t keep = 0;
+    for (size_t i = 0; i < n; i++) {
+      const struct proc_info *pi = proctree_find(&pt, left[i]);
+      if (pi && !(pi->state == 'Z' && pi->ppid == e->self))
+        left[keep++] = left[i];
+    }
+    n = keep;
+    if ((!n && e->out_eof) || engine_now_ms() > deadline || e->interrupted)
+      break;
+    engine_pump(e, 20, false);
+  }
+  proctree_free(&pt);
+  return n;
+}
+
+static void kill_all(struct engine *e) {
+  pid_t left[8192];
+  struct proc_table pt = {0};
+  double until = engine_now_ms() + 5000;
+  for (;;) {
+    proctree_scan(&pt);
+    size_t n = leftovers(e, &pt, left, sizeof left / sizeof left[0]);
+    size_t alive = 0;
+    for (size_t i = 0; i < n; i++) {
+      const struct proc_info *pi = proctree_find(&pt, left[i]);
+      if (!pi)
+        continue;
+      if (pi->state == 'Z') {
+        reap_if_ours(e, left[i]);
+        continue;
+      }
+      kill(left[i], SIGCONT);
+      kill(left[i], SIGKILL);
+      alive++;
+    }
+    engine_reap_root(e);
+    if ((!alive && e->root_reaped) || engine_now_ms() > until)
+      break;
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL); /* the kernel needs a moment to tear them down */
+  }
+  proctree_free(&pt);
+  if (!e->root_reaped) {
+    kill(e->root_pid, SIGKILL);
+    while (waitpid(e->root_pid, &e->root_status, 0) < 0 && errno == EINTR) {
+    }
+    e->root_reaped = true;
+  }
+}
+
+void audit_cascade_end(struct engine *e) {
+  pid_t left[8192];
+  size_t nleft = 0;
+  enum property p = engine_listed(e, PROP_CASCADE) ? PROP_CASCADE : PROP_COUNT;
+  if (e->root_pid > 0 && !e->interrupted) {
+    /* orphans of earlier kills, zombies of ours: not left behind by the
+     * close, so not its failure */
+    struct proc_table pt = {0};
+    proctree_scan(&pt);
+    engine_reap_orphans(e, &pt);
+    proctree_free(&pt);
+    double t0 = engine_now_ms();
+    if (e->in_fd >= 0) {
+      close(e->in_fd);
+      e->in_fd = -1;
+    }
+    nleft = wait_down(e, t0 + (double)subtree_grace(e->s->root) +
+                             CASCADE_SLACK_MS, left,
+                      sizeof left / sizeof left[0]);
+    double took = engine_now_ms() - t0;
+    for (size_t i = 0; i < nleft && i < 32; i++) {
+      struct proc_info pi = {0};
+      proctree_read(left[i], &pi);
+      const char *msg = "cascade: %s (pid %d, state %c, parent %d) still "
+                        "there %.0f ms after the root's stdin was closed%s";
+      const char *orphan = pi.ppid == e->self && left[i] != e->root_pid
+                               ? " (an orphan, adopted by the harness)"
+                               : "";
+      if (p == PROP_CASCADE)
+        engine_fail(e, p, msg, node_of(e, left[i]), (int)left[i], pi.state,
+                    (int)pi.ppid, took, orphan);
+      else
+        engine_step_fail(e, msg, node_of(e, left[i]), (int)left[i], pi.state,
+                         (int)pi.ppid, took, orphan);
+    }
+    if (nleft > 32 && p == PROP_CASCADE)
+      engine_fail(e, p, "cascade: ... and %zu more processes", nleft - 32);
+    if (!nleft && p == PROP_CASCADE && !e->fail[p])
+      engine_summary(e, p, "tree gone %.0f ms after closing the root's stdin",
+                     took);
+  }
+  if (e->in_fd >= 0) {
+    close(e->in_fd);
+    e->in_fd = -1;
+  }
+  kill_all(e); /* whatever is left, even on a timeout or an interruption */
+  /* the last replies, if the root wrote any before going */
+  double until = engine_now_ms() + 200;
+  while (!e->out_eof && engine_now_ms() < until)
+    if (engine_pump(e, 20, false) < 0)
+      break;
+}

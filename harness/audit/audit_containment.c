@@ -1,0 +1,398 @@
+/* audit_containment.c — the containment property, judged at each crash
+ * step (a :panic sent, or a kill): the crashed node's report reaches its
+ * parent intact (its :stats :exits), the parent's policy is visible
+ * (:isolate — parent alive, child listed dead; :restart — a new pid under
+ * the same name; :escalate — the parent gone too, its own report carrying
+ * the child's as :cause, judged one level up the same way), and every node
+ * outside the affected subtree is alive with its pid and answers. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "audit.h"
+
+static char *show(const edn_value *v) {
+  char *s = v ? edn_to_string(v) : NULL;
+  return s ? s : strdup("nil");
+}
+
+/* What the report of one crashed node must say. */
+struct expect {
+  const struct tree_node *node;
+  pid_t pid;
+  int signal;                        /* killed with it (0: a panic) */
+  const char *reason;                /* the :reason sent, or NULL */
+  const struct tree_node *child;     /* escalated for this child, or NULL */
+  pid_t child_pid;
+};
+
+static bool int_is(const edn_value *v, long long x) {
+  return v && v->type == EDN_INT && v->u.integer == x;
+}
+
+static bool str_is(const edn_value *v, const char *s) {
+  return v && v->type == EDN_STRING && !strcmp(v->u.text.ptr, s);
+}
+
+/* Check one child-exit map against what the crash must have produced. */
+static void check_report(struct engine *e, const struct expect *x,
+                         const edn_value *rep, const char *seen_by) {
+  const edn_value *status = edn_map_getk(rep, "status");
+  const edn_value *panic = edn_map_getk(rep, "panic");
+  char *text = show(rep);
+  const char *path = x->node->path;
+  bool catchable = x->signal == SIGTERM || x->signal == SIGINT ||
+                   x->signal == SIGHUP;
+  if (x->signal) {
+    if (!int_is(edn_map_getk(status, "signal"), x->signal) &&
+        !(catchable && edn_map_getk(status, "exit")))
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) was killed "
+                  "with signal %d but %s reports :status %s", path,
+                  (int)x->pid, x->signal, seen_by,
+                  status ? "other" : "missing");
+  } else {
+    if (!int_is(edn_map_getk(status, "exit"), 70))
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) panicked "
+                  "but %s reports no :status {:exit 70}: %.300s", path,
+                  (int)x->pid, seen_by, text);
+    if (!panic || panic->type != EDN_MAP) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: the panic report of %s "
+                  "(pid %d) did not reach %s intact: :panic is %s in %.300s",
+                  path, (int)x->pid, seen_by, panic ? "not a map" : "nil",
+                  text);
+    } else {
+      if (!str_is(edn_map_getk(panic, "node"), x->node->name) ||
+          !int_is(edn_map_getk(panic, "pid"), x->pid))
+        engine_fail(e, PROP_CONTAINMENT, "containment: the panic report %s "
+                    "holds for %s does not name %s with pid %d: %.300s",
+                    seen_by, path, x->node->name, (int)x->pid, text);
+      if (x->reason && !x->child &&
+          !str_is(edn_map_getk(panic, "reason"), x->reason))
+        engine_fail(e, PROP_CONTAINMENT, "containment: the panic report of "
+                    "%s lost its :reason \"%s\" on the way to %s: %.300s",
+                    path, x->reason, seen_by, text);
+      if (x->child) {
+        const edn_value *cause = edn_map_getk(panic, "cause");
+        const edn_value *inner =
+            cause ? edn_map_getk(cause, "wat/child-exit") : NULL;
+        if (!inner || !str_is(edn_map_getk(inner, "node"), x->child->name) ||
+            !int_is(edn_map_getk(inner, "pid"), x->child_pid))
+          engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) "
+                      "escalated the exit of %s (pid %d) but its report's "
+                      ":cause does not carry it: %.300s", path, (int)x->pid,
+                      x->child->path, (int)x->child_pid, text);
+      }
+    }
+  }
+  free(text);
+}
+
+static pid_t before_pid(const struct crash *k, const struct tree_node *t,
+                        unsigned long long *start) {
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (k->before[i].t == t && k->before[i].state == NODE_ALIVE) {
+      if (start)
+        *start = k->before[i].start;
+      return k->before[i].pid;
+    }
+  return 0;
+}
+
+/* The root crashed: its own exit status and its stderr panic line. */
+static void judge_root(struct engine *e, const struct expect *x,
+                       double deadline) {
+  while (!engine_reap_root(e) && engine_now_ms() < deadline)
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  if (!e->root_reaped) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: the root %s (pid %d) "
+                "crashed but did not exit in time", x->node->path,
+                (int)x->pid);
+    return;
+  }
+  int s = e->root_status;
+  if (!x->signal && !(WIFEXITED(s) && WEXITSTATUS(s) == 70))
+    engine_fail(e, PROP_CONTAINMENT, "containment: the root %s (pid %d) "
+                "panicked but exited with status 0x%x, not 70", x->node->path,
+                (int)x->pid, s);
+  /* its report is the last {:wat/panic ...} line on its stderr */
+  while (!e->err_eof && engine_now_ms() < deadline)
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  if (x->signal)
+    return;
+  const edn_value *last = NULL;
+  const char *p = e->errtext.ptr, *end = p + e->errtext.len;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    edn_value *v = NULL;
+    struct edn_error err;
+    if (edn_read(e->arena, p, len, NULL, &v, &err) == EDN_OK &&
+        edn_map_getk(v, "wat/panic"))
+      last = v;
+    p = nl ? nl + 1 : NULL;
+  }
+  if (!last) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: the root %s (pid %d) "
+                "exited without a {:wat/panic ...} line on its stderr",
+                x->node->path, (int)x->pid);
+    return;
+  }
+  edn_arena *a = e->arena;
+  edn_value *as_exit = edn_coll(a, EDN_MAP), *st = edn_coll(a, EDN_MAP);
+  if (!as_exit || !st)
+    return;
+  edn_map_putk(a, st, "exit", edn_int(a, WIFEXITED(s) ? WEXITSTATUS(s) : -1));
+  edn_map_putk(a, as_exit, "status", st);
+  edn_map_putk(a, as_exit, "panic", edn_map_getk(last, "wat/panic"));
+  check_report(e, x, as_exit, "the harness (the root's stderr)");
+}
+
+/* Poll until `x->node`'s exit shows up at its nearest live ancestor. */
+static const edn_value *await_report(struct engine *e, const struct expect *x,
+                                     double deadline,
+                                     const struct tree_node **from) {
+  for (;;) {
+    const edn_value *r = engine_exit_report(e, x->node, x->pid, deadline, from);
+    if (r)
+      return r; /* *from NULL: found in the root's own panic */
+    if (engine_now_ms() > deadline || e->interrupted)
+      return r;
+    /* nobody left to ask and the root's stderr is complete: it never
+     * will show */
+    if (!*from && e->err_eof && engine_reap_root(e))
+      return NULL;
+    if (engine_pump(e, 25, false) < 0)
+      return NULL;
+  }
+}
+
+/* The parent P kept its policy `isolate`: alive, same pid, lists the child
+ * dead. */
+static void judge_isolate(struct engine *e, const struct crash *k,
+                          const struct expect *x, double deadline) {
+  const struct tree_node *p = x->node->parent;
+  unsigned long long start = 0;
+  pid_t ppid = before_pid(k, p, &start);
+  if (!proctree_alive(ppid, start)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) has policy "
+                ":isolate but went down with its child %s", p->path,
+                (int)ppid, x->node->path);
+    return;
+  }
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan"));
+  if (engine_any_held(e) || engine_request(e, p, req, deadline, &rep) < 0)
+    return; /* cannot ask without waiting on a held node */
+  const edn_value *reps = edn_map_getk(rep, "replies");
+  for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
+       i++) {
+    const edn_value *c = reps->u.seq.items[i];
+    if (!str_is(edn_map_getk(c, "node"), x->node->name))
+      continue;
+    const edn_value *err = edn_map_getk(c, "error");
+    if (!err || !edn_is_keyword(edn_map_getk(err, "type"), "wat/dead")) {
+      char *t = show(c);
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (policy :isolate) "
+                  "does not list its crashed child %s as :wat/dead: %.300s",
+                  p->path, x->node->path, t);
+      free(t);
+    }
+    return;
+  }
+  engine_fail(e, PROP_CONTAINMENT, "containment: %s's :fan does not list its "
+              "crashed child %s at all", p->path, x->node->path);
+}
+
+/* A restart shows in the parent's :stats :restarts. */
+static void check_restart_counted(struct engine *e, const struct tree_node *p,
+                                  double deadline) {
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "stats"));
+  if (engine_request(e, p, req, deadline, &rep) < 0)
+    return;
+  const edn_value *n = edn_map_getk(rep, "restarts");
+  if (!n || n->type != EDN_INT || n->u.integer < 1)
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s restarted a child but "
+                "its :stats :restarts is %s", p->path,
+                n && n->type == EDN_INT ? "0" : "missing");
+}
+
+/* `restart`: the same name under a new pid, child of the same parent.
+ * Returns 1 when the parent went down instead (its restart limit). */
+static int judge_restart(struct engine *e, const struct expect *x,
+                          double deadline) {
+  const struct tree_node *p = x->node->parent;
+  struct live_node *pl = engine_live(e, p);
+  for (;;) {
+    edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+    edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "inspect"));
+    if (!engine_any_held(e) &&
+        engine_request(e, x->node, req, deadline, &rep) == 0) {
+      const edn_value *pid = edn_map_getk(rep, "pid");
+      if (pid && pid->type == EDN_INT && pid->u.integer != x->pid) {
+        struct proc_info pi;
+        if (proctree_read((pid_t)pid->u.integer, &pi) == 0 &&
+            pi.ppid == pl->pid) {
+          check_restart_counted(e, p, deadline);
+          return 0;
+        }
+        engine_fail(e, PROP_CONTAINMENT, "containment: %s says it restarted "
+                    "as pid %lld, but /proc does not show that pid under "
+                    "%s (pid %d)", x->node->path,
+                    (long long)pid->u.integer, p->path, (int)pl->pid);
+        return 0;
+      }
+    }
+    if (!proctree_alive(pl->pid, pl->start))
+      return 1;
+    if (engine_now_ms() > deadline || e->interrupted)
+      break;
+    if (engine_pump(e, 25, false) < 0)
+      break;
+  }
+  engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :restart but "
+              "%s did not come back under a new pid", p->path, x->node->path);
+  return 0;
+}
+
+/* Wait (bounded) for `t`, alive before the crash, to be gone. */
+static bool goes_down(struct engine *e, const struct crash *k,
+                      const struct tree_node *t, double deadline) {
+  unsigned long long start = 0;
+  pid_t pid = before_pid(k, t, &start);
+  while (proctree_alive(pid, start)) {
+    if (engine_now_ms() > deadline || e->interrupted)
+      return false;
+    if (engine_pump(e, 20, false) < 0)
+      return false;
+  }
+  return true;
+}
+
+/* Everyone outside `top`'s subtree: alive with the same pid, answering. */
+static void judge_outsiders(struct engine *e, const struct crash *k,
+                            const struct tree_node *top, double deadline) {
+  size_t checked = 0;
+  for (size_t i = 0; i < k->nbefore; i++) {
+    const struct live_node *b = &k->before[i];
+    if (b->state != NODE_ALIVE || tree_in_subtree(b->t, top))
+      continue;
+    checked++;
+    if (!proctree_alive(b->pid, b->start))
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) is outside "
+                  "the crashed subtree of %s but is gone", b->t->path,
+                  (int)b->pid, top->path);
+  }
+  if (engine_any_held(e) || !proctree_alive(e->root_pid, e->root_start))
+    return;
+  /* they answer, with the same pids */
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *inner = edn_coll(e->arena, EDN_MAP);
+  edn_map_putk(e->arena, inner, "op", edn_keyword(e->arena, "inspect"));
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan"));
+  edn_map_putk(e->arena, req, "req", inner);
+  edn_value *rep = NULL;
+  if (engine_request(e, e->s->root, req, deadline, &rep) < 0) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: after the crash of %s the "
+                "root does not answer a :fan", k->node->path);
+    return;
+  }
+  /* walk the reply along the scenario's tree */
+  struct { const struct tree_node *t; const edn_value *r; } stack[4096];
+  size_t n = 0;
+  stack[n++].t = e->s->root;
+  stack[0].r = rep;
+  while (n) {
+    const struct tree_node *t = stack[n - 1].t;
+    const edn_value *r = stack[--n].r;
+    unsigned long long start;
+    pid_t was = before_pid(k, t, &start);
+    const edn_value *res = edn_map_getk(r, "result");
+    if (was && !tree_in_subtree(t, top) &&
+        !int_is(res ? edn_map_getk(res, "pid") : NULL, was))
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) is outside "
+                  "the crashed subtree of %s but does not answer with its "
+                  "pid", t->path, (int)was, top->path);
+    const edn_value *reps = edn_map_getk(r, "replies");
+    for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
+         i++) {
+      const edn_value *c = reps->u.seq.items[i];
+      const edn_value *name = edn_map_getk(c, "node");
+      for (size_t j = 0; j < t->nchildren && n < 4096; j++)
+        if (str_is(name, t->children[j]->name)) {
+          stack[n].t = t->children[j];
+          stack[n++].r = c;
+        }
+    }
+  }
+  (void)checked;
+}
+
+void audit_containment_crash(struct engine *e, const struct crash *k) {
+  long tmo = e->s->steps[k->step].timeout_ms > 0
+                 ? e->s->steps[k->step].timeout_ms
+                 : e->s->timeout_ms;
+  double deadline = engine_now_ms() + (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS);
+  struct expect x = {.node = k->node, .pid = k->pid, .signal = k->signal,
+                     .reason = k->reason};
+  const struct tree_node *top = k->node;
+  size_t before = e->ev[PROP_CONTAINMENT].len;
+  for (;;) {
+    const struct tree_node *p = x.node->parent;
+    if (!p) {
+      judge_root(e, &x, deadline);
+      break;
+    }
+    const struct tree_node *from = NULL;
+    const edn_value *rep = await_report(e, &x, deadline, &from);
+    if (!rep) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: the exit of %s (pid %d) "
+                  "never showed in an ancestor's :stats :exits%s", x.node->path,
+                  (int)x.pid, e->root_reaped
+                  ? " nor in a {:wat/panic ...} on the root's stderr (the "
+                    "whole tree is gone)" : "");
+      /* judge the others by what the policies above would take down */
+      while (top->parent && node_policy(top->parent) == POLICY_ESCALATE)
+        top = top->parent;
+      break;
+    }
+    check_report(e, &x, rep, from ? from->path : "the root's stderr");
+    enum policy pol = node_policy(p);
+    if (from == p && pol == POLICY_ESCALATE && !goes_down(e, k, p, deadline)) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :escalate "
+                  "but stays up after %s exited", p->path, x.node->path);
+      break;
+    }
+    if (from == p && pol == POLICY_ISOLATE) {
+      judge_isolate(e, k, &x, deadline);
+      break;
+    }
+    if (from == p && pol == POLICY_RESTART && !judge_restart(e, &x, deadline))
+      break;
+    /* the parent is gone: only its policy may have taken it down */
+    if (pol == POLICY_ISOLATE) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :isolate "
+                  "but went down after its child %s exited", p->path,
+                  x.node->path);
+      break;
+    }
+    /* an escalation carries the child's exit as :cause; a restart limit
+     * says so in its :reason */
+    x.child = pol == POLICY_ESCALATE ? x.node : NULL;
+    x.child_pid = x.pid;
+    x.node = p;
+    x.pid = before_pid(k, p, NULL);
+    x.signal = 0;
+    x.reason = NULL;
+    top = p;
+  }
+  judge_outsiders(e, k, top, deadline);
+  if (e->ev[PROP_CONTAINMENT].len == before && !e->fail[PROP_CONTAINMENT])
+    engine_summary(e, PROP_CONTAINMENT, "%zu crash step(s) contained",
+                   e->ncrashes);
+}

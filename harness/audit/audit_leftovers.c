@@ -1,0 +1,79 @@
+/* audit_leftovers.c — the cascade property between steps: after a step that
+ * asks for it (chaos marks the last step of each round), nothing of the
+ * tree may linger that is not a live node — no orphan adopted by the
+ * harness (we are the child subreaper), no zombie its parent does not
+ * reap. Both may exist for a moment (a node just exited, its children are
+ * still going down), so the scan is repeated for up to the grace before
+ * it fails. Zombies of our own are reaped as they are found. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "audit.h"
+
+struct leftover {
+  pid_t pid, ppid;
+  char state;
+  bool orphan;
+};
+
+/* What lingers now: every adopted process of this scenario (and what runs
+ * below it), every zombie below the root. Returns how many (at most max). */
+static size_t lingering(struct engine *e, const struct proc_table *pt,
+                        struct leftover *out, size_t max) {
+  size_t n = 0;
+  bool alone = session_active() <= 1;
+  for (size_t i = 0; i < pt->n && n < max; i++) {
+    const struct proc_info *pi = &pt->v[i];
+    bool mine = engine_orphan_is_ours(e, pi, alone);
+    if (mine && pi->state == 'Z') /* gone already: ours to reap */
+      engine_reap_adopted(e, pi->pid);
+    else if (mine)
+      out[n++] = (struct leftover){pi->pid, pi->ppid, pi->state, true};
+  }
+  pid_t *d = NULL;
+  long nd = e->root_reaped ? 0 : proctree_descendants(pt, e->root_pid, &d);
+  for (long i = 0; i < nd && n < max; i++) {
+    const struct proc_info *pi = proctree_find(pt, d[i]);
+    if (pi && pi->state == 'Z')
+      out[n++] = (struct leftover){pi->pid, pi->ppid, pi->state, false};
+  }
+  free(d);
+  return n;
+}
+
+void audit_leftovers(struct engine *e, size_t step) {
+  /* once cascade failed, the first failure is the one to report: later
+   * scans would only wait again for the same leftovers */
+  if (!engine_listed(e, PROP_CASCADE) || e->fail[PROP_CASCADE] ||
+      e->root_reaped)
+    return;
+  double t0 = engine_now_ms();
+  double deadline = t0 + CASCADE_GRACE_MS + CASCADE_SLACK_MS;
+  struct proc_table pt = {0};
+  struct leftover left[64];
+  size_t n = 0;
+  for (;;) {
+    proctree_scan(&pt);
+    engine_reap_orphans(e, &pt); /* our zombies: reaped, not lingering */
+    proctree_scan(&pt);
+    n = lingering(e, &pt, left, sizeof left / sizeof *left);
+    if (!n || engine_now_ms() > deadline || e->interrupted)
+      break;
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  }
+  proctree_free(&pt);
+  double took = engine_now_ms() - t0;
+  for (size_t i = 0; i < n; i++)
+    engine_fail(e, PROP_CASCADE, "cascade: after step %zu (%s), pid %d "
+                "(state %c, parent %d) is %s %.0f ms later", step + 1,
+                e->s->steps[step].send_text ? "a request" : "an action",
+                (int)left[i].pid, left[i].state, (int)left[i].ppid,
+                left[i].orphan ? "an orphan adopted by the harness"
+                               : "a zombie its parent does not reap",
+                took);
+  e->ms[PROP_CASCADE] += took;
+}

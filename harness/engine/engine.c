@@ -1,0 +1,148 @@
+/* engine.c — an engine's life: made for one scenario, its results filled
+ * from the evidence at the end, and everything it holds released. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int engine_init(struct engine *e, const struct scenario *s,
+                       const struct run_opts *o, struct scenario_result *r) {
+  memset(e, 0, sizeof *e);
+  e->s = s;
+  e->o = o;
+  e->r = r;
+  e->self = getpid();
+  e->in_fd = e->out_fd = e->err_fd = e->trace_fd = -1;
+  e->next_id = -1;
+  e->root_pid = -1;
+  e->arena = edn_arena_new();
+  e->scratch = edn_arena_new();
+  if (!e->arena || !e->scratch || nodes_init(e) < 0)
+    return -1;
+  return 0;
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) {
+    close(*fd);
+    *fd = -1;
+  }
+}
+
+void engine_free(struct engine *e) {
+  engine_stop(e);
+  if (e->session_counted)
+    session_end();
+  e->session_counted = false;
+  close_fd(&e->in_fd);
+  close_fd(&e->out_fd);
+  close_fd(&e->err_fd);
+  close_fd(&e->trace_fd);
+  edn_buf_free(&e->outline);
+  edn_buf_free(&e->errtext);
+  edn_buf_free(&e->steps_ev);
+  for (int p = 0; p < PROP_COUNT; p++) {
+    edn_buf_free(&e->ev[p]);
+    free(e->sum[p]);
+  }
+  free(e->replies);
+  free(e->ids);
+  free(e->nodes);
+  free(e->seen);
+  free(e->seen_start);
+  edn_arena_free(e->arena);
+  edn_arena_free(e->scratch);
+}
+
+static char *buf_take(struct edn_buf *b) {
+  if (!b->len)
+    return NULL;
+  char *s = strndup(b->ptr, b->len);
+  return s;
+}
+
+/* The first evidence line as the summary, without its "PROPERTY: " (the
+ * reporters name the property already). */
+static char *first_line(const struct edn_buf *b, size_t at, const char *prop) {
+  if (at >= b->len)
+    return NULL;
+  const char *p = b->ptr + at, *end = b->ptr + b->len;
+  size_t plen = prop ? strlen(prop) : 0;
+  if (prop && (size_t)(end - p) > plen + 2 && !memcmp(p, prop, plen) &&
+      p[plen] == ':' &&
+      p[plen + 1] == ' ')
+    p += plen + 2;
+  const char *nl = memchr(p, '\n', (size_t)(end - p));
+  return strndup(p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+}
+
+void engine_fill_result(struct engine *e) {
+  struct scenario_result *r = e->r;
+  r->steps.verdict = e->steps_failed ? VERDICT_FAIL : VERDICT_PASS;
+  if (e->steps_failed)
+    r->steps.summary = first_line(&e->steps_ev, 0, NULL);
+  else if (asprintf(&r->steps.summary, "%zu steps", e->s->nsteps) < 0)
+    r->steps.summary = NULL;
+  r->steps.evidence = buf_take(&e->steps_ev);
+  for (int p = 0; p < PROP_COUNT; p++) {
+    struct check_result *c = &r->props[p];
+    if (!engine_listed(e, (enum property)p)) {
+      c->verdict = VERDICT_SKIP;
+      continue;
+    }
+    c->verdict = e->fail[p] ? VERDICT_FAIL : VERDICT_PASS;
+    c->ms = e->ms[p];
+    if (e->fail[p]) {
+      c->summary = first_line(&e->ev[p], e->fail_at[p],
+                              property_name((enum property)p));
+    } else {
+      c->summary = e->sum[p];
+      e->sum[p] = NULL;
+    }
+  }
+  engine_outcomes(e);
+  for (int p = 0; p < PROP_COUNT; p++)
+    if (engine_listed(e, (enum property)p))
+      r->props[p].evidence = buf_take(&e->ev[p]);
+}
+
+
+int engine_start(struct engine *e, char *err, size_t errlen) {
+  struct edn_buf spec = {0};
+  edn_value *sv = scenario_node_spec(e->arena, e->s->root);
+  /* NUL-terminated: it becomes an argv string */
+  if (!sv || edn_print(&spec, sv) < 0 || edn_buf_append(&spec, "", 1) < 0) {
+    edn_buf_free(&spec);
+    snprintf(err, errlen, "out of memory");
+    return -1;
+  }
+  session_begin();
+  e->session_counted = true;
+  int rc = launch_root(e, spec.ptr, spec.len - 1, err, errlen);
+  edn_buf_free(&spec);
+  if (rc == -1)
+    return rc;
+  session_root_add(e->root_pid);
+  e->root_registered = true;
+  htrace_open(e);
+  return rc;
+}
+
+void engine_stop(struct engine *e) {
+  if (e->root_registered) {
+    session_root_del(e->root_pid);
+    e->root_registered = false;
+  }
+}

@@ -1,0 +1,277 @@
+/* engine.h — the engine layer: everything a run of one scenario stands on.
+ * One `struct engine` per scenario: the root launched and its three pipes
+ * (replies by id), the node table (pids learnt by `:fan :inspect`, checked
+ * against /proc), the evidence per property, crash bookkeeping and reaping.
+ * The drive, audit and run layers above call it; it calls only the
+ * scenario and observe layers (and the codec) below. Not installed: nothing
+ * outside harness/ and tests/ includes it.
+ *
+ * The harness trusts only two things: the bytes on the root's three pipes
+ * and /proc. Node names come from one `:fan :inspect` at the root; every pid
+ * it reports is checked against /proc before anyone relies on it. */
+#ifndef TREEPROOF_ENGINE_H
+#define TREEPROOF_ENGINE_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "edn.h"
+#include "proctree.h"
+#include "result.h"
+#include "session.h"
+#include "scenario.h"
+
+/* ---- the node table ------------------------------------------------------ */
+
+enum node_state {
+  NODE_PENDING, /* in the scenario, but its `spawn` step has not run yet */
+  NODE_ALIVE,
+  NODE_GONE
+};
+
+struct live_node {
+  struct tree_node *t;
+  enum node_state state;
+  pid_t pid;                /* 0 until known */
+  unsigned long long start; /* from /proc, with pid */
+  bool held;                /* SIGSTOPped by the harness */
+  long said_ppid, said_pgid; /* what its last :inspect claimed (-1: none) */
+  double crash_ms[16];      /* when the scenario crashed it (ring) */
+  unsigned ncrash;
+  int kill_signal;          /* the last kill step's signal, 0 if none */
+  bool panicked;            /* the scenario sent it a :panic */
+};
+
+/* A crash the scenario caused: a `:panic` sent, or a `kill` step. */
+struct crash {
+  struct tree_node *node;
+  pid_t pid;
+  unsigned long long start;
+  int signal;          /* kill: the signal; 0 for a panic */
+  const char *reason;  /* panic: the :reason sent (NULL if none) */
+  bool closing;        /* an :exit sent: a graceful close, judged by
+                          cascade only (it is no crash) */
+  double t0;           /* when it was caused (engine_now_ms) */
+  size_t step;         /* index of the step */
+  struct live_node *before; /* copy of the node table just before */
+  size_t nbefore;
+};
+
+/* ---- the engine ---------------------------------------------------------- */
+
+struct reply {
+  int64_t id;
+  edn_value *v; /* in e->arena */
+};
+
+struct idcount {
+  int64_t id;
+  int sent, got;
+  bool used, exempt;
+};
+
+struct engine {
+  const struct scenario *s;
+  const struct run_opts *o;
+  struct scenario_result *r;
+  pid_t self;
+
+  /* the root; in/out/err are the harness's ends (engine_free closes) */
+  pid_t root_pid;
+  unsigned long long root_start;
+  bool root_reaped;
+  int root_status;
+  bool root_registered;
+  bool session_counted;   /* session_begin() was called for it */
+  int in_fd, out_fd, err_fd;
+  unsigned long long in_ino, out_ino, err_ino;
+  bool out_eof, err_eof;
+  struct edn_buf outline; /* stdout bytes not yet a whole line */
+  size_t outscan;         /* bytes of outline known to hold no '\n' */
+  bool out_overlong;      /* dropping the rest of a line over REPLY_LINE_MAX */
+  struct edn_buf errtext; /* the root's stderr (first 1 MiB) */
+
+  edn_arena *arena;   /* replies kept, requests built, specs */
+  edn_arena *scratch; /* one received line at a time */
+  struct reply *replies; /* received, not yet taken */
+  size_t nreplies, capreplies;
+  struct idcount *ids;   /* open addressing, capacity a power of two */
+  size_t nids, capids;
+  int64_t next_id;       /* the next internal id (negative, going down) */
+
+  /* bulk window (backpressure): replies with ids in [bulk_lo, bulk_hi] are
+   * counted and order-checked here instead of being kept */
+  bool bulk_on;
+  int64_t bulk_lo, bulk_hi, bulk_next;
+  size_t bulk_got, bulk_dup, bulk_bad;
+  int64_t bulk_first_disorder;
+  size_t bulk_body_len;
+
+  struct live_node *nodes; /* sorted by t (pointer order) */
+  size_t nnodes;
+  bool map_dirty;
+  bool mapped; /* the first :fan :inspect was answered and checked */
+
+  pid_t *seen; /* every node pid ever known (orphans are attributed by it) */
+  unsigned long long *seen_start;
+  size_t nseen, capseen;
+
+  int trace_fd;
+  bool root_exit_traced; /* htrace wrote the root's :exited */
+  double t0_ms;
+  bool interrupted;
+  bool internal_error;
+  size_t ncrashes;
+
+  struct edn_buf ev[PROP_COUNT]; /* evidence lines per property */
+  bool fail[PROP_COUNT];
+  size_t fail_at[PROP_COUNT];    /* where the first failure's line starts */
+  char *sum[PROP_COUNT];         /* summary of a pass (figures), malloc'ed */
+  double ms[PROP_COUNT];
+  struct edn_buf steps_ev;
+  bool steps_failed;
+};
+
+/* ---- engine.c: an engine's life --------------------------------------- */
+
+/* Make `e` for running `s` into `r` (zeroed, with r's scenario set by the
+ * caller). 0, or -1 when out of memory (engine_free() still applies). */
+int engine_init(struct engine *e, const struct scenario *s,
+                const struct run_opts *o, struct scenario_result *r);
+/* Launch the root with the scenario's spec and register it with the
+ * session. 0: it runs; -1: it could not start (message in err, nothing to
+ * take down); -2: it runs but failed to get its spec (message in err; the
+ * end's cascade takes it down). */
+int engine_start(struct engine *e, char *err, size_t errlen);
+/* The root is gone (reaped by the end's cascade): unregister it. */
+void engine_stop(struct engine *e);
+/* Turn the evidence into e->r's verdicts, summaries and node outcomes. */
+void engine_fill_result(struct engine *e);
+/* Close the pipes and free everything `e` holds (not e->r). */
+void engine_free(struct engine *e);
+
+/* ---- outcome.c --------------------------------------------------------- */
+
+/* Fill e->r->nodes from the node table and the evidence. */
+void engine_outcomes(struct engine *e);
+
+/* ---- evidence.c: the clock and the evidence ---------------------------- */
+
+double engine_now_ms(void);
+/* Record a failure of property p (evidence line, printf style). */
+void engine_fail(struct engine *e, enum property p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Add an evidence line to p without failing it. */
+void engine_note(struct engine *e, enum property p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void engine_step_fail(struct engine *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Set the pass summary of p (replacing the previous one). */
+void engine_summary(struct engine *e, enum property p, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool engine_listed(const struct engine *e, enum property p);
+
+/* ---- wire.c: the root's pipes ------------------------------------------ */
+
+/* Wait up to timeout_ms for the root's pipes (and for room on its stdin
+ * when want_write); read whatever arrived and dispatch whole lines.
+ * Returns 1 when its stdin can take bytes, 0 otherwise, -EINTR when the
+ * harness was interrupted (SIGINT/SIGTERM). */
+int engine_pump(struct engine *e, int timeout_ms, bool want_write);
+/* Write all of buf to the root's stdin by `deadline`, reading its output
+ * meanwhile. 0, -ETIMEDOUT, -EPIPE or -EINTR. */
+int engine_write(struct engine *e, const char *buf, size_t len, double deadline);
+/* Send one request line (a newline is added); counts its :id as sent. */
+int engine_send(struct engine *e, int64_t id, const char *line, size_t len,
+                double deadline);
+/* The next reply with `id` (buffered or arriving by `deadline`).
+ * 0 with *out set, -ETIMEDOUT, -EPIPE (root's stdout closed) or -EINTR. */
+int engine_await(struct engine *e, int64_t id, double deadline, edn_value **out);
+/* Send `req` (a map without :id) to node `to` under a fresh negative id,
+ * routed from the root, and wait for its reply. The reply is the route's,
+ * i.e. the node's own reply (or an error from a node on the way). */
+int engine_request(struct engine *e, const struct tree_node *to, edn_value *req,
+                   double deadline, edn_value **out);
+/* The route path of `n` as an EDN vector of names (empty for the root). */
+edn_value *engine_path_vec(struct engine *e, const struct tree_node *n);
+
+/* ---- ids.c: request ids on the root edge ------------------------------- */
+
+/* A fresh internal id: negative, and none the scenario's sends use. */
+int64_t engine_next_id(struct engine *e);
+/* Mark an id's lost reply as expected (its node was meant to die). */
+void engine_exempt(struct engine *e, int64_t id);
+struct idcount *engine_idcount(struct engine *e, int64_t id, bool create);
+
+/* ---- nodes.c: the node table ------------------------------------------- */
+
+struct live_node *engine_live(struct engine *e, const struct tree_node *t);
+void engine_mark_subtree(struct engine *e, struct tree_node *t,
+                         enum node_state st);
+bool engine_any_held(const struct engine *e);
+void engine_seen(struct engine *e, pid_t pid, unsigned long long start);
+/* True when `pi`, a process the harness adopted (its parent is us), came
+ * from this scenario's tree: a pid it saw, or — when this is the only
+ * scenario running (`alone`: session_active() <= 1) — any adopted
+ * process that is not another run's root. */
+bool engine_orphan_is_ours(const struct engine *e, const struct proc_info *pi,
+                           bool alone);
+
+/* ---- refresh.c: learning pids ------------------------------------------ */
+
+/* Re-learn pids with one `:fan :inspect` at the root, cross-checked with
+ * /proc. Keeps the old table when a node is held (a fan would wait on it).
+ * 0, or -1 with a step failure recorded. */
+int engine_refresh(struct engine *e, double deadline);
+/* Refresh only when something changed since the last one. */
+int engine_ensure_map(struct engine *e, double deadline);
+
+/* ---- reap.c ------------------------------------------------------------ */
+
+/* Reap the root when it exited (non-blocking); true when it is reaped. */
+bool engine_reap_root(struct engine *e);
+/* Reap zombies among our own children that were nodes of this scenario
+ * (orphans of a killed node end up ours: we are their subreaper). */
+void engine_reap_orphans(struct engine *e, const struct proc_table *pt);
+/* Reap `pid`, a zombie the harness adopted, and trace its exit (a node
+ * whose parent was SIGKILLed is reaped by no node, so only we can). */
+void engine_reap_adopted(struct engine *e, pid_t pid);
+
+/* ---- crash.c: a crash's bookkeeping ------------------------------------ */
+
+/* Will `parent` (policy :restart) give up on `child` after its latest
+ * crash: more than :max-restarts crashes within :restart-period-ms? */
+bool engine_restart_limit(struct engine *e, const struct tree_node *child);
+/* Before a step crashes `n`: copy the node table into k (0), or -1 when n
+ * is not alive, -EINTR. */
+int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
+                       double deadline);
+/* Count the crash `k` as the runtime counts exits (before it is judged).
+ * Returns the node its parent restarts, or NULL: pass it to
+ * engine_crash_end() once the auditors have judged the crash. */
+const struct tree_node *engine_crash_count(struct engine *e, struct crash *k);
+/* After the crash was judged: the tree changed (refresh before relying on
+ * pids), `restarted` came back with fresh children; k's copy is freed. */
+void engine_crash_end(struct engine *e, struct crash *k,
+                      const struct tree_node *restarted);
+
+/* ---- exit_report.c ----------------------------------------------------- */
+
+/* The child-exit map of node `n` with `pid` (pid <= 0: any), as its nearest
+ * live ancestor reports it in :stats :exits (an escalation nests the exit it
+ * escalates in :panic :cause), or from the root's own panic on stderr.
+ * *from (may be NULL) gets the ancestor asked. NULL when not (yet) seen. */
+const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
+                                    pid_t pid, double deadline,
+                                    const struct tree_node **from);
+
+/* The grace a node gets to go down (DESIGN.md: SIGTERM grace, 2 s) plus
+ * scheduling slack on a loaded machine: 1.5 s, or TREEPROOF_SLACK_MS from
+ * the environment (sanitized nodes scan for leaks as they exit: slow). */
+#define CASCADE_GRACE_MS NODE_DEFAULT_GRACE_MS
+double cascade_slack_ms(void);
+#define CASCADE_SLACK_MS cascade_slack_ms()
+
+#endif

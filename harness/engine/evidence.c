@@ -1,0 +1,87 @@
+/* evidence.c — the clock and the evidence: lines recorded per property (a
+ * failure, or a note) and per step, and the pass summaries. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* ---- time, evidence ---------------------------------------------------- */
+
+double engine_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void buf_vprintf(struct edn_buf *b, const char *fmt, va_list ap) {
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
+  if (n < 0)
+    return;
+  if (b->len)
+    edn_buf_append(b, "\n", 1);
+  edn_buf_append(b, s, (size_t)n);
+  free(s);
+}
+
+/* at most this many evidence lines per property: the first ones tell */
+#define EVIDENCE_MAX (64 * 1024)
+
+void engine_fail(struct engine *e, enum property p, const char *fmt, ...) {
+  if (!e->fail[p]) /* the summary is the first failure, not a note */
+    e->fail_at[p] = e->ev[p].len ? e->ev[p].len + 1 : 0;
+  e->fail[p] = true;
+  if (e->ev[p].len > EVIDENCE_MAX)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&e->ev[p], fmt, ap);
+  va_end(ap);
+}
+
+void engine_note(struct engine *e, enum property p, const char *fmt, ...) {
+  if (e->ev[p].len > EVIDENCE_MAX)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&e->ev[p], fmt, ap);
+  va_end(ap);
+}
+
+void engine_step_fail(struct engine *e, const char *fmt, ...) {
+  e->steps_failed = true;
+  if (e->steps_ev.len > EVIDENCE_MAX)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  buf_vprintf(&e->steps_ev, fmt, ap);
+  va_end(ap);
+}
+
+void engine_summary(struct engine *e, enum property p, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char *s = NULL;
+  if (vasprintf(&s, fmt, ap) < 0)
+    s = NULL;
+  va_end(ap);
+  free(e->sum[p]);
+  e->sum[p] = s;
+}
+
+bool engine_listed(const struct engine *e, enum property p) {
+  return e->s->properties[p];
+}
+

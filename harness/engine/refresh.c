@@ -1,0 +1,166 @@
+/* refresh.c — learning the tree's pids: one `:fan :inspect` at the root,
+ * walked against the scenario's tree, every pid cross-checked with /proc
+ * (its parent link, its process group) before anyone relies on it. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Walk one node's :fan reply (and its children's, recursively). */
+static void walk_fan(struct engine *e, struct tree_node *t, const edn_value *r) {
+  struct live_node *ln = engine_live(e, t);
+  if (!ln)
+    return;
+  const edn_value *res = edn_map_getk(r, "result");
+  const edn_value *pid = res ? edn_map_getk(res, "pid") : NULL;
+  if (edn_map_getk(r, "error") || !pid || pid->type != EDN_INT) {
+    engine_mark_subtree(e, t, NODE_GONE);
+    return;
+  }
+  ln->state = NODE_ALIVE;
+  ln->pid = (pid_t)pid->u.integer;
+  const edn_value *pp = edn_map_getk(res, "ppid"), *pg = edn_map_getk(res, "pgid");
+  ln->said_ppid = pp && pp->type == EDN_INT ? (long)pp->u.integer : -1;
+  ln->said_pgid = pg && pg->type == EDN_INT ? (long)pg->u.integer : -1;
+  const edn_value *reps = edn_map_getk(r, "replies");
+  bool *answered = calloc(t->nchildren + 1, sizeof *answered);
+  for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
+       i++) {
+    const edn_value *c = reps->u.seq.items[i];
+    const edn_value *name = edn_map_getk(c, "node");
+    size_t j = 0;
+    for (; name && name->type == EDN_STRING && j < t->nchildren; j++)
+      if (!strcmp(t->children[j]->name, name->u.text.ptr))
+        break;
+    if (!name || name->type != EDN_STRING || j == t->nchildren) {
+      char *s = edn_to_string(c);
+      engine_step_fail(e, "tree: %s (pid %d) reports a child the scenario "
+                       "does not have: %.200s", t->path, ln->pid,
+                       s ? s : "?");
+      free(s);
+      continue;
+    }
+    if (answered)
+      answered[j] = true;
+    walk_fan(e, t->children[j], c);
+  }
+  for (size_t j = 0; answered && j < t->nchildren; j++)
+    if (!answered[j])
+      engine_mark_subtree(e, t->children[j], NODE_GONE);
+  free(answered);
+}
+
+/* Every live node's pid must be a live process whose parent is its parent
+ * node's pid (the root's: the harness). */
+static int cross_check(struct engine *e, const struct proc_table *pt) {
+  int bad = 0;
+  for (size_t i = 0; i < e->nnodes; i++) {
+    struct live_node *ln = &e->nodes[i];
+    if (ln->state != NODE_ALIVE)
+      continue;
+    const struct proc_info *pi = proctree_find(pt, ln->pid);
+    struct live_node *pl = ln->t->parent ? engine_live(e, ln->t->parent) : NULL;
+    pid_t want = pl ? pl->pid : e->self;
+    if (!pi || pi->state == 'Z' || pi->ppid != want) {
+      engine_step_fail(e, "tree: %s says its pid is %d, but /proc %s",
+                       ln->t->path, ln->pid,
+                       !pi ? "has no such process"
+                       : pi->state == 'Z' ? "shows a zombie"
+                                           : "gives it another parent");
+      bad++;
+      continue;
+    }
+    if ((ln->said_ppid >= 0 && ln->said_ppid != pi->ppid) ||
+        (ln->said_pgid >= 0 && ln->said_pgid != pi->pgid)) {
+      engine_step_fail(e, "tree: %s (pid %d) says :ppid %ld :pgid %ld, but "
+                       "/proc says ppid %d pgid %d", ln->t->path, ln->pid,
+                       ln->said_ppid, ln->said_pgid, (int)pi->ppid,
+                       (int)pi->pgid);
+      bad++;
+    }
+    ln->start = pi->start;
+    engine_seen(e, ln->pid, pi->start);
+  }
+  return bad ? -1 : 0;
+}
+
+int engine_refresh(struct engine *e, double deadline) {
+  if (engine_any_held(e))
+    return 0;
+  if (e->root_reaped || !proctree_alive(e->root_pid, e->root_start)) {
+    engine_mark_subtree(e, e->s->root, NODE_GONE);
+    e->map_dirty = false;
+    return 0;
+  }
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *inner = edn_coll(e->arena, EDN_MAP);
+  if (!req || !inner ||
+      edn_map_putk(e->arena, inner, "op", edn_keyword(e->arena, "inspect")) < 0 ||
+      edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan")) < 0 ||
+      edn_map_putk(e->arena, req, "req", inner) < 0)
+    return -1;
+  edn_value *rep = NULL;
+  int rc = engine_request(e, e->s->root, req, deadline, &rep);
+  if (rc < 0) {
+    if (rc == -EINTR)
+      return rc;
+    /* A root whose stdout closed is usually exiting: give it a moment
+     * (bounded) to be reaped and to finish its stderr, so the message can
+     * say how it ended instead of depending on who was faster. */
+    double until = engine_now_ms() + 1000;
+    if (until > deadline)
+      until = deadline;
+    while (rc != -ETIMEDOUT && (!engine_reap_root(e) || !e->err_eof) &&
+           engine_now_ms() < until)
+      if (engine_pump(e, 20, false) < 0)
+        break;
+    engine_reap_root(e);
+    size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
+    char how[64] = "";
+    if (e->root_reaped && WIFEXITED(e->root_status))
+      snprintf(how, sizeof how, ", it exited with status %d",
+               WEXITSTATUS(e->root_status));
+    else if (e->root_reaped)
+      snprintf(how, sizeof how, ", it was killed by signal %d",
+               WTERMSIG(e->root_status));
+    engine_step_fail(e, "tree: the root did not answer a {:op :fan :req "
+                     "{:op :inspect}} (%s)%s; its stderr: %.*s",
+                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed", how,
+                     (int)n, e->errtext.ptr ? e->errtext.ptr + e->errtext.len - n : "");
+    return -1;
+  }
+  walk_fan(e, e->s->root, rep);
+  struct live_node *root = engine_live(e, e->s->root);
+  if (root->state != NODE_ALIVE || root->pid != e->root_pid) {
+    char *text = edn_to_string(rep);
+    engine_step_fail(e, "tree: the root (pid %d) does not give its own pid in "
+                     "its {:op :fan :req {:op :inspect}} reply: %.300s",
+                     (int)e->root_pid, text ? text : "?");
+    free(text);
+    e->map_dirty = false;
+    return -1;
+  }
+  struct proc_table pt = {0};
+  proctree_scan(&pt);
+  rc = cross_check(e, &pt);
+  engine_reap_orphans(e, &pt);
+  proctree_free(&pt);
+  e->map_dirty = false;
+  return rc;
+}
+
+int engine_ensure_map(struct engine *e, double deadline) {
+  return e->map_dirty ? engine_refresh(e, deadline) : 0;
+}
+

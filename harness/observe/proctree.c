@@ -1,0 +1,253 @@
+/* proctree.c — the process tree as the kernel shows it in /proc: every
+ * process's parent, group, state and start time, a process's open fds and
+ * its resident size. The harness never takes a node's word for any of it. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proctree.h"
+
+/* Parse /proc/PID/stat. The command name sits in parentheses and may hold
+ * spaces and parentheses itself, so fields are counted from the last ')'. */
+static int parse_stat(const char *buf, struct proc_info *out) {
+  const char *p = strrchr(buf, ')');
+  if (!p)
+    return -EINVAL;
+  /* tokens after ')': [0] state (field 3), [1] ppid, [2] pgrp, ...
+   * [19] starttime (field 22) */
+  const char *tok[20] = {0};
+  size_t ntok = 0;
+  for (const char *q = p + 1; *q && ntok < 20;) {
+    while (*q == ' ')
+      q++;
+    if (!*q)
+      break;
+    tok[ntok++] = q;
+    while (*q && *q != ' ')
+      q++;
+  }
+  if (ntok < 3)
+    return -EINVAL;
+  out->state = tok[0][0];
+  out->ppid = (pid_t)strtol(tok[1], NULL, 10);
+  out->pgid = (pid_t)strtol(tok[2], NULL, 10);
+  out->start = ntok == 20 ? strtoull(tok[19], NULL, 10) : 0;
+  return 0;
+}
+
+int proctree_read(pid_t pid, struct proc_info *out) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -ENOENT;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0)
+    return -ENOENT;
+  buf[n] = '\0';
+  out->pid = pid;
+  return parse_stat(buf, out) < 0 ? -ENOENT : 0;
+}
+
+bool proctree_alive(pid_t pid, unsigned long long start) {
+  struct proc_info pi;
+  if (pid <= 0 || proctree_read(pid, &pi) < 0)
+    return false;
+  if (start && pi.start != start)
+    return false;
+  return pi.state != 'Z' && pi.state != 'X';
+}
+
+static int cmp_pid(const void *a, const void *b) {
+  const struct proc_info *x = a, *y = b;
+  return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+int proctree_scan(struct proc_table *t) {
+  DIR *d = opendir("/proc");
+  if (!d)
+    return -errno;
+  t->n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!isdigit((unsigned char)de->d_name[0]))
+      continue;
+    struct proc_info pi;
+    if (proctree_read((pid_t)atoi(de->d_name), &pi) < 0)
+      continue; /* gone meanwhile */
+    if (t->n == t->cap) {
+      size_t cap = t->cap ? t->cap * 2 : 512;
+      struct proc_info *v = realloc(t->v, cap * sizeof *v);
+      if (!v) {
+        closedir(d);
+        return -ENOMEM;
+      }
+      t->v = v;
+      t->cap = cap;
+    }
+    t->v[t->n++] = pi;
+  }
+  closedir(d);
+  qsort(t->v, t->n, sizeof *t->v, cmp_pid);
+  return 0;
+}
+
+void proctree_free(struct proc_table *t) {
+  free(t->v);
+  t->v = NULL;
+  t->n = t->cap = 0;
+}
+
+const struct proc_info *proctree_find(const struct proc_table *t, pid_t pid) {
+  struct proc_info key = {.pid = pid};
+  if (!t->n)
+    return NULL;
+  return bsearch(&key, t->v, t->n, sizeof *t->v, cmp_pid);
+}
+
+size_t proctree_nchildren(const struct proc_table *t, pid_t pid) {
+  size_t k = 0;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->v[i].ppid == pid)
+      k++;
+  return k;
+}
+
+/* Breadth first over parent links; `mark` flags entries already taken. */
+long proctree_descendants(const struct proc_table *t, pid_t pid, pid_t **out) {
+  *out = NULL;
+  if (!t->n)
+    return 0;
+  pid_t *q = malloc(t->n * sizeof *q);
+  if (!q)
+    return -1;
+  size_t nq = 0;
+  for (size_t i = 0; i < t->n; i++)
+    if (t->v[i].ppid == pid && t->v[i].pid != pid)
+      q[nq++] = t->v[i].pid;
+  for (size_t head = 0; head < nq; head++) {
+    pid_t p = q[head];
+    for (size_t i = 0; i < t->n && nq < t->n; i++)
+      if (t->v[i].ppid == p && t->v[i].pid != p)
+        q[nq++] = t->v[i].pid;
+  }
+  *out = q;
+  return (long)nq;
+}
+
+long proctree_rss_kb(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return -1;
+  long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmRSS:", 6)) {
+      kb = strtol(line + 6, NULL, 10);
+      break;
+    }
+  fclose(f);
+  return kb;
+}
+
+const char *fd_kind_name(enum fd_kind k) {
+  static const char *names[] = {"pipe", "socket", "anon", "file", "other"};
+  return names[k];
+}
+
+static void classify(struct fd_entry *f) {
+  unsigned long long ino;
+  if (sscanf(f->text, "pipe:[%llu]", &ino) == 1) {
+    f->kind = FD_PIPE;
+    f->ino = ino;
+  } else if (sscanf(f->text, "socket:[%llu]", &ino) == 1) {
+    f->kind = FD_SOCKET;
+    f->ino = ino;
+  } else if (!strncmp(f->text, "anon_inode:", 11)) {
+    f->kind = FD_ANON;
+  } else if (f->text[0] == '/') {
+    f->kind = FD_FILE;
+  } else {
+    f->kind = FD_OTHER;
+  }
+}
+
+static int cmp_fd(const void *a, const void *b) {
+  const struct fd_entry *x = a, *y = b;
+  return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+int proctree_fds(pid_t pid, struct fd_list *l) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+  l->n = 0;
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    int err = errno;
+    return err == EACCES ? -EACCES : -ENOENT;
+  }
+  DIR *d = fdopendir(dfd);
+  if (!d) {
+    int err = -errno;
+    close(dfd);
+    return err;
+  }
+  struct dirent *de;
+  int rc = 0;
+  while ((de = readdir(d))) {
+    if (!isdigit((unsigned char)de->d_name[0]))
+      continue;
+    if (l->n == l->cap) {
+      size_t cap = l->cap ? l->cap * 2 : 16;
+      struct fd_entry *v = realloc(l->v, cap * sizeof *v);
+      if (!v) {
+        rc = -ENOMEM;
+        break;
+      }
+      l->v = v;
+      l->cap = cap;
+    }
+    struct fd_entry *f = &l->v[l->n];
+    memset(f, 0, sizeof *f);
+    f->fd = atoi(de->d_name);
+    ssize_t k = readlinkat(dfd, de->d_name, f->text, sizeof f->text - 1);
+    if (k < 0)
+      continue; /* closed between readdir and readlink */
+    f->text[k] = '\0';
+    classify(f);
+    l->n++;
+  }
+  closedir(d);
+  qsort(l->v, l->n, sizeof *l->v, cmp_fd);
+  return rc;
+}
+
+int proctree_fd_flags(pid_t pid, int fd) {
+  char path[96], line[128];
+  snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+  FILE *f = fopen(path, "re");
+  if (!f)
+    return -1;
+  int flags = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "flags:", 6)) {
+      flags = (int)strtol(line + 6, NULL, 8);
+      break;
+    }
+  fclose(f);
+  return flags;
+}
+
+void fd_list_free(struct fd_list *l) {
+  free(l->v);
+  l->v = NULL;
+  l->n = l->cap = 0;
+}

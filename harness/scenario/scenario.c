@@ -1,0 +1,289 @@
+/* scenario.c — loading a scenario file: read the bytes (bounded), parse the
+ * YAML (scenario_yaml.c), walk the top-level keys in a fixed order (tree,
+ * steps, properties, backpressure) and keep the first error. Also the
+ * scenario's public helpers: find a node by path, a node's spec as EDN. */
+#include "internal.h"
+#include "read_all.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const top_keys[] = {
+    "name", "description", "timeout_ms", "tree", "generate", "steps",
+    "properties", "backpressure", NULL};
+
+static const char *const prop_names[PROP_COUNT] = {
+    "replies", "isolation", "backpressure", "containment", "cascade"};
+
+const char *property_name(enum property p) {
+  return (unsigned)p < PROP_COUNT ? prop_names[p] : "?";
+}
+
+void scenario_free(struct scenario *s) {
+  if (!s)
+    return;
+  for (size_t i = 0; i < s->nsteps; i++)
+    free(s->steps[i].send_text);
+  free(s->steps);
+  tree_node_free(s->root);
+  edn_arena_free(s->arena);
+  free(s->file);
+  free(s->name);
+  free(s->description);
+  free(s);
+}
+
+struct tree_node *scenario_find(const struct scenario *s, const char *path) {
+  if (!s || !s->root || !path)
+    return NULL;
+  if (strcmp(path, s->root->name) == 0)
+    return s->root;
+  struct tree_node *at = s->root;
+  const char *p = path;
+  for (;;) {
+    const char *slash = strchr(p, '/');
+    size_t len = slash ? (size_t)(slash - p) : strlen(p);
+    at = tree_child(at, p, len);
+    if (!at || !slash)
+      return at;
+    p = slash + 1;
+  }
+}
+
+/* ---- the spec ------------------------------------------------------------ */
+
+static int put_long(edn_arena *a, edn_value *m, const char *k, long v) {
+  if (v < 0)
+    return 0;
+  edn_value *x = edn_int(a, v);
+  return x ? edn_map_putk(a, m, k, x) : -1;
+}
+
+static const char *policy_kw(enum policy p) {
+  switch (p) {
+  case POLICY_ISOLATE: return "isolate";
+  case POLICY_ESCALATE: return "escalate";
+  case POLICY_RESTART: return "restart";
+  default: return NULL;
+  }
+}
+
+edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
+  edn_value *m = edn_coll(a, EDN_MAP), *kids = edn_coll(a, EDN_VECTOR);
+  edn_value *name = edn_string(a, n->name, strlen(n->name));
+  edn_value *depth = edn_int(a, n->depth);
+  if (!m || !kids || !name || !depth || edn_map_putk(a, m, "name", name) < 0 ||
+      edn_map_putk(a, m, "depth", depth) < 0)
+    return NULL;
+  for (size_t i = 0; i < n->nchildren; i++) {
+    const struct tree_node *c = n->children[i];
+    if (c->spawn_step != n->spawn_step)
+      continue; /* spawned by a later step, not part of n's birth */
+    edn_value *cs = scenario_node_spec(a, c);
+    if (!cs || edn_push(a, kids, cs) < 0)
+      return NULL;
+  }
+  if (edn_map_putk(a, m, "children", kids) < 0)
+    return NULL;
+  const char *pol = policy_kw(n->on_child_exit);
+  if (pol) {
+    edn_value *k = edn_keyword(a, pol);
+    if (!k || edn_map_putk(a, m, "on-child-exit", k) < 0)
+      return NULL;
+  }
+  if (put_long(a, m, "max-restarts", n->max_restarts) < 0 ||
+      put_long(a, m, "restart-period-ms", n->restart_period_ms) < 0 ||
+      put_long(a, m, "queue-bytes", n->queue_bytes) < 0 ||
+      put_long(a, m, "grace-ms", n->grace_ms) < 0)
+    return NULL;
+  return m;
+}
+
+/* ---- top level ----------------------------------------------------------- */
+
+static int load_properties(struct loader *L, const struct ynode *y) {
+  bool *props = L->s->properties;
+  if (!y) {
+    props[PROP_REPLIES] = props[PROP_CASCADE] = true;
+    return 0;
+  }
+  if (y->kind != YN_SEQ)
+    return load_fail(L, y, "properties: expected a sequence of property "
+                     "names, got %s", ynode_kind_name(y));
+  for (size_t i = 0; i < y->n; i++) {
+    const struct ynode *p = y->items[i];
+    int found = -1;
+    for (int k = 0; k < PROP_COUNT && p->kind == YN_SCALAR; k++)
+      if (strcmp(p->text, prop_names[k]) == 0 && p->len == strlen(prop_names[k]))
+        found = k;
+    if (found < 0)
+      return load_fail(L, p, "properties: unknown property '%.60s' (replies, "
+                       "isolation, backpressure, containment, cascade)",
+                       p->kind == YN_SCALAR ? p->text : "?");
+    if (props[found])
+      return load_fail(L, p, "properties: '%s' listed twice", p->text);
+    if (found == PROP_CONTAINMENT && !L->s->has_crash)
+      return load_fail(L, p, "properties: containment is judged at crash "
+                       "steps, and this scenario has none (no :panic sent, "
+                       "no kill)");
+    props[found] = true;
+  }
+  return 0;
+}
+
+static int load_backpressure(struct loader *L, const struct ynode *y) {
+  static const char *const keys[] = {"hold", "rss_kb", NULL};
+  struct scenario *s = L->s;
+  s->bp_rss_kb = SCENARIO_DEFAULT_RSS_KB;
+  s->bp_hold = tree_first_leaf(s->root);
+  if (!y)
+    return 0;
+  if (load_check_keys(L, y, "backpressure", keys) < 0)
+    return -1;
+  const struct ynode *h = ymap_get(y, "hold"), *r = ymap_get(y, "rss_kb");
+  if (r && load_long(L, r, "backpressure: rss_kb", 1, 1L << 40, &s->bp_rss_kb) < 0)
+    return -1;
+  if (!h)
+    return 0;
+  if (load_path(L, h, "backpressure: hold", &s->bp_hold) < 0)
+    return -1;
+  if (s->bp_hold->spawn_step >= 0)
+    return load_fail(L, h, "backpressure: hold names a node spawned by a step; "
+                     "name one of the initial tree");
+  return 0;
+}
+
+static char *file_stem(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  size_t len = strlen(base);
+  const char *dot = strrchr(base, '.');
+  if (dot && dot != base)
+    len = (size_t)(dot - base);
+  return strndup(base, len);
+}
+
+static int load_header(struct loader *L, const struct ynode *top) {
+  struct scenario *s = L->s;
+  const struct ynode *v;
+  s->timeout_ms = SCENARIO_DEFAULT_TIMEOUT_MS;
+  if ((v = ymap_get(top, "name"))) {
+    if (load_string(L, v, "name", &s->name) < 0)
+      return -1;
+    if (strpbrk(s->name, "\n\r\t#") || s->name[0] == '\0')
+      return load_fail(L, v, "name: a scenario name holds no '#', tab or "
+                       "line break");
+  } else if (!(s->name = file_stem(L->file))) {
+    return load_fail(L, top, "out of memory");
+  }
+  if ((v = ymap_get(top, "description")) &&
+      load_string(L, v, "description", &s->description) < 0)
+    return -1;
+  if ((v = ymap_get(top, "timeout_ms")) &&
+      load_long(L, v, "timeout_ms", 1, MS_MAX, &s->timeout_ms) < 0)
+    return -1;
+  return 0;
+}
+
+static int load_topology(struct loader *L, const struct ynode *top) {
+  const struct ynode *tree = ymap_get(top, "tree"), *gen = ymap_get(top, "generate");
+  if (tree && gen)
+    return load_fail(L, ymap_key(top, "generate"),
+                     "give either tree or generate, not both");
+  if (tree)
+    return load_tree(L, tree);
+  if (gen)
+    return load_generate(L, gen);
+  return load_fail(L, top, "missing 'tree' (or 'generate'): a scenario needs "
+                   "a topology");
+}
+
+static int load_top(struct loader *L, const struct ynode *top) {
+  if (top->kind != YN_MAP)
+    return load_fail(L, top, "a scenario is a mapping (name, tree, steps, "
+                     "...), got %s", ynode_kind_name(top));
+  if (load_check_keys(L, top, "scenario", top_keys) < 0 ||
+      load_header(L, top) < 0 || load_topology(L, top) < 0)
+    return -1;
+  const struct ynode *steps = ymap_get(top, "steps");
+  if (!steps)
+    return load_fail(L, top, "missing 'steps'");
+  if (load_steps(L, steps) < 0 ||
+      load_properties(L, ymap_get(top, "properties")) < 0 ||
+      load_backpressure(L, ymap_get(top, "backpressure")) < 0)
+    return -1;
+  return 0;
+}
+
+struct scenario *scenario_load_mem(const char *file, const char *bytes,
+                                   size_t len, struct scenario_error *err) {
+  struct scenario_error scratch;
+  if (!err)
+    err = &scratch;
+  memset(err, 0, sizeof *err);
+  struct loader L = {.file = file ? file : "-", .err = err};
+  struct scenario *s = calloc(1, sizeof *s);
+  if (!s || !(s->arena = edn_arena_new()) || !(s->file = strdup(L.file))) {
+    load_fail(&L, NULL, "out of memory");
+    scenario_free(s);
+    return NULL;
+  }
+  L.s = s;
+  struct scenario_pos pos = {1, 1};
+  char msg[sizeof err->message];
+  struct ynode *top = ytree_parse(bytes, len, &pos, msg, sizeof msg);
+  if (!top) {
+    snprintf(err->file, sizeof err->file, "%s", L.file);
+    err->pos = pos;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+    scenario_free(s);
+    return NULL;
+  }
+  int rc = load_top(&L, top);
+  ytree_free(top);
+  if (rc < 0) {
+    scenario_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* The whole file, refusing more than YTREE_MAX_BYTES. */
+static char *slurp(const char *path, size_t *len, int *err) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    *err = errno;
+    return NULL;
+  }
+  char *buf = read_all(fd, YTREE_MAX_BYTES, len, err);
+  close(fd);
+  return buf;
+}
+
+struct scenario *scenario_load(const char *path, struct scenario_error *err) {
+  struct scenario_error scratch;
+  if (!err)
+    err = &scratch;
+  size_t len = 0;
+  int e = 0;
+  char *bytes = slurp(path, &len, &e);
+  if (!bytes) {
+    memset(err, 0, sizeof *err);
+    snprintf(err->file, sizeof err->file, "%s", path);
+    err->pos.line = err->pos.column = 1;
+    if (e == EFBIG)
+      snprintf(err->message, sizeof err->message,
+               "scenario file too large (limit 16 MiB)");
+    else
+      snprintf(err->message, sizeof err->message, "cannot read: %s",
+               strerror(e ? e : ENOMEM));
+    return NULL;
+  }
+  struct scenario *s = scenario_load_mem(path, bytes, len, err);
+  free(bytes);
+  return s;
+}

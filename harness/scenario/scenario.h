@@ -1,0 +1,152 @@
+/* scenario.h — a tree scenario as loaded from YAML: the topology, the steps
+ * and the properties to audit. scenario_load() validates everything before
+ * anyone launches anything; every error names file:line:column.
+ *
+ * A scenario owns all its memory (one edn_arena for its EDN values, plus its
+ * own allocations) and is freed by scenario_free(). */
+#ifndef TREEPROOF_SCENARIO_H
+#define TREEPROOF_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "edn.h"
+
+/* A position in the YAML source, one-based. */
+struct scenario_pos {
+  int line, column;
+};
+
+enum policy { POLICY_UNSET = 0, POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART };
+
+/* One node of the topology. Numeric fields are -1 when the YAML leaves them
+ * unset (the node's defaults then apply: DESIGN.md "A node's spec"). */
+struct tree_node {
+  char *name;
+  char *path;                 /* "L2b/L3c" (below the root); the root's name
+                                 for the root */
+  int depth;                  /* root = 1 */
+  struct tree_node *parent;   /* NULL for the root */
+  struct tree_node **children;
+  size_t nchildren;
+  enum policy on_child_exit;
+  long max_restarts, restart_period_ms, queue_bytes;
+  long grace_ms;              /* `grace_ms` → :grace-ms; -1 when unset */
+  long spawn_step;            /* -1 for the initial tree; else the index of
+                                 the step that spawns this node (its subtree
+                                 shares the index). scenario_node_spec()
+                                 leaves out children spawned later than n. */
+  struct scenario_pos pos;
+};
+
+/* The node defaults (a node key left unset means these), as the node
+ * contract gives them; tree.c answers "the value in effect". */
+enum {
+  NODE_DEFAULT_QUEUE_BYTES = 65536,
+  NODE_DEFAULT_MAX_RESTARTS = 3,
+  NODE_DEFAULT_RESTART_PERIOD_MS = 5000,
+  NODE_DEFAULT_GRACE_MS = 2000,
+  SCENARIO_DEFAULT_TIMEOUT_MS = 5000,
+  SCENARIO_DEFAULT_RSS_KB = 65536 /* backpressure: RSS bound per node */
+};
+
+/* tree.c: the number of nodes in the subtree at t (t included). */
+size_t tree_count(const struct tree_node *t);
+/* The first leaf of t's subtree in depth-first order, as the scenario
+ * writes it (children a step spawns later do not count); t when a leaf. */
+struct tree_node *tree_first_leaf(const struct tree_node *t);
+/* Whether n is top or below it. */
+bool tree_in_subtree(const struct tree_node *n, const struct tree_node *top);
+/* The value in effect for each node key: its own, else the default. */
+long node_queue_bytes(const struct tree_node *t);
+enum policy node_policy(const struct tree_node *t);
+long node_max_restarts(const struct tree_node *t);
+long node_restart_period_ms(const struct tree_node *t);
+long node_grace_ms(const struct tree_node *t);
+
+enum step_action {
+  STEP_SEND,        /* send (optionally with expect in the same step) */
+  STEP_EXPECT,      /* expect alone: the next reply with the pattern's :id */
+  STEP_EXPECT_EXIT,
+  STEP_KILL,
+  STEP_HOLD,
+  STEP_RELEASE,
+  STEP_WAIT,
+  STEP_SPAWN
+};
+
+struct step {
+  enum step_action action;
+  struct scenario_pos pos;
+  long timeout_ms;            /* this step's, or the scenario's */
+  /* STEP_SEND / STEP_EXPECT */
+  char *send_text;            /* the EDN line as written (NULL if none) */
+  edn_value *send;            /* parsed; a map with :id and :op */
+  edn_value *expect;          /* pattern or NULL; see pattern.h */
+  /* STEP_EXPECT_EXIT, STEP_KILL, STEP_HOLD, STEP_RELEASE, STEP_SPAWN */
+  struct tree_node *node;     /* the node named by path (for SPAWN: the
+                                 parent that gains the child) */
+  /* STEP_EXPECT_EXIT: exactly one of these is >= 0 */
+  int exit_code, exit_signal;
+  /* STEP_KILL */
+  int signal;                 /* SIGKILL, SIGTERM, ... */
+  /* STEP_WAIT */
+  long wait_ms;
+  /* STEP_SPAWN: the new child, already linked under `node` with its
+   * subtree; later steps may name it */
+  struct tree_node *spawned;
+  /* Set by a caller after loading (chaos: the last step of each round):
+   * once this step held, scan for orphans and zombies (cascade). */
+  bool scan_after;
+};
+
+enum property {
+  PROP_REPLIES,
+  PROP_ISOLATION,
+  PROP_BACKPRESSURE,
+  PROP_CONTAINMENT,
+  PROP_CASCADE,
+  PROP_COUNT
+};
+
+struct scenario {
+  char *file;                 /* as given on the command line */
+  char *name;                 /* `name:`, or the file's stem */
+  char *description;          /* or NULL */
+  long timeout_ms;            /* default 5000 */
+  struct tree_node *root;
+  size_t nnodes;              /* in the initial tree (spawned ones excluded) */
+  struct step *steps;
+  size_t nsteps;
+  bool properties[PROP_COUNT];/* default: replies, cascade */
+  /* backpressure: {hold: PATH, rss_kb: N} */
+  struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
+  long bp_rss_kb;             /* default 65536 */
+  edn_arena *arena;           /* owns every edn_value above */
+  bool has_crash;             /* a step sends a :panic (anywhere inside
+                                 :route/:fan :req) or kills a node */
+};
+
+/* A load error: "FILE:LINE:COLUMN: error: MESSAGE" is what main prints. */
+struct scenario_error {
+  char file[512];
+  struct scenario_pos pos;
+  char message[512];
+};
+
+/* Load and validate `path`. Returns a scenario (free it with scenario_free)
+ * or NULL with *err filled in. Never crashes, on any input. */
+struct scenario *scenario_load(const char *path, struct scenario_error *err);
+/* The same from bytes in memory; `file` is used in messages only. */
+struct scenario *scenario_load_mem(const char *file, const char *bytes,
+                                   size_t len, struct scenario_error *err);
+void scenario_free(struct scenario *s);
+
+/* The node at `path` ("L2b/L3c", or the root's name), or NULL. */
+struct tree_node *scenario_find(const struct scenario *s, const char *path);
+/* `n`'s spec as a node would receive it with --spec: an EDN map with :name,
+ * :depth, :children (recursively) and whichever policy keys were set. */
+edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n);
+const char *property_name(enum property p); /* "replies", ... */
+
+#endif
