@@ -69,9 +69,6 @@ int edn__fail(struct edn_error *err, size_t offset, const char *fmt, ...)
 
 /* ---- Values (edn_value.c) ------------------------------------------------ */
 
-/* Decimal text compared and hashed by value: 1.0M equals 1.00M. */
-bool edn__decimal_equal(const struct edn_text *x, const struct edn_text *y);
-uint64_t edn__decimal_hash(const struct edn_text *t);
 
 /* ---- Many bytes at a time ---------------------------------------------- */
 /* The string scans of the reader and the printer skip the bytes that need

@@ -333,7 +333,8 @@ static int decimal_norm(const struct edn_text *t, struct decimal *d) {
   return 0;
 }
 
-bool edn__decimal_equal(const struct edn_text *x, const struct edn_text *y) {
+/* Decimal text compared by value: 1.0M equals 1.00M. */
+static bool decimal_equal(const struct edn_text *x, const struct edn_text *y) {
   struct decimal a, b;
   bool eq;
   if (decimal_norm(x, &a))
@@ -455,7 +456,7 @@ bool edn_equal(const edn_value *x, const edn_value *y) {
   case EDN_INT: return x->u.integer == y->u.integer;
   case EDN_FLOAT: return x->u.real == y->u.real;
   case EDN_CHAR: return x->u.ch == y->u.ch;
-  case EDN_DECIMAL: return edn__decimal_equal(&x->u.text, &y->u.text);
+  case EDN_DECIMAL: return decimal_equal(&x->u.text, &y->u.text);
   case EDN_BIGINT: case EDN_STRING: case EDN_SYMBOL: case EDN_KEYWORD:
     return text_eq(&x->u.text, &y->u.text);
   case EDN_LIST: case EDN_VECTOR: return seq_equal(x, y);
@@ -487,7 +488,8 @@ static uint64_t bytes_hash(const char *s, size_t n, uint64_t seed) {
   return mix(h);
 }
 
-uint64_t edn__decimal_hash(const struct edn_text *t) {
+/* Decimal text hashed by value, as decimal_equal() compares it. */
+static uint64_t decimal_hash(const struct edn_text *t) {
   struct decimal d;
   uint64_t h;
   if (decimal_norm(t, &d))
@@ -513,7 +515,7 @@ uint64_t edn_hash(const edn_value *v) {
     d = v->u.real == 0 ? 0.0 : v->u.real; /* -0.0 equals 0.0 */
     memcpy(&h, &d, sizeof h);
     return mix(h ^ 0xf10a7);
-  case EDN_DECIMAL: return edn__decimal_hash(&v->u.text);
+  case EDN_DECIMAL: return decimal_hash(&v->u.text);
   case EDN_STRING: return bytes_hash(v->u.text.ptr, v->u.text.len, 2);
   case EDN_SYMBOL: return bytes_hash(v->u.text.ptr, v->u.text.len, 3);
   case EDN_KEYWORD: return bytes_hash(v->u.text.ptr, v->u.text.len, 4);

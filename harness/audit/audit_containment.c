@@ -333,6 +333,62 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
   (void)checked;
 }
 
+/* Judge one level of a crash: x->node exited, and its parent's policy
+ * must show. Returns true when the crash went on up (x and *top then name
+ * the parent, judged the same way one level up). */
+static bool judge_level(struct engine *e, const struct crash *k,
+                        struct expect *x, const struct tree_node **top,
+                        double deadline) {
+  const struct tree_node *p = x->node->parent;
+  if (!p) {
+    judge_root(e, x, deadline);
+    return false;
+  }
+  const struct tree_node *from = NULL;
+  const edn_value *rep = await_report(e, x, deadline, &from);
+  if (!rep) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: the exit of %s (pid %d) "
+                "never showed in an ancestor's :stats :exits%s", x->node->path,
+                (int)x->pid, e->root_reaped
+                ? " nor in a {:wat/panic ...} on the root's stderr (the "
+                  "whole tree is gone)" : "");
+    /* judge the others by what the policies above would take down */
+    while ((*top)->parent && node_policy((*top)->parent) == POLICY_ESCALATE)
+      *top = (*top)->parent;
+    return false;
+  }
+  check_report(e, x, rep, from ? from->path : "the root's stderr");
+  enum policy pol = node_policy(p);
+  if (from == p && pol == POLICY_ESCALATE && !goes_down(e, k, p, deadline)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :escalate "
+                "but stays up after %s exited", p->path, x->node->path);
+    return false;
+  }
+  if (from == p && pol == POLICY_ISOLATE) {
+    judge_isolate(e, k, x, deadline);
+    return false;
+  }
+  if (from == p && pol == POLICY_RESTART && !judge_restart(e, x, deadline))
+    return false;
+  /* the parent is gone: only its policy may have taken it down */
+  if (pol == POLICY_ISOLATE) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :isolate "
+                "but went down after its child %s exited", p->path,
+                x->node->path);
+    return false;
+  }
+  /* an escalation carries the child's exit as :cause; a restart limit
+   * says so in its :reason */
+  x->child = pol == POLICY_ESCALATE ? x->node : NULL;
+  x->child_pid = x->pid;
+  x->node = p;
+  x->pid = before_pid(k, p, NULL);
+  x->signal = 0;
+  x->reason = NULL;
+  *top = p;
+  return true;
+}
+
 void audit_containment_crash(struct engine *e, const struct crash *k) {
   long tmo = e->s->steps[k->step].timeout_ms > 0
                  ? e->s->steps[k->step].timeout_ms
@@ -342,54 +398,7 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
                      .reason = k->reason};
   const struct tree_node *top = k->node;
   size_t before = e->ev[PROP_CONTAINMENT].len;
-  for (;;) {
-    const struct tree_node *p = x.node->parent;
-    if (!p) {
-      judge_root(e, &x, deadline);
-      break;
-    }
-    const struct tree_node *from = NULL;
-    const edn_value *rep = await_report(e, &x, deadline, &from);
-    if (!rep) {
-      engine_fail(e, PROP_CONTAINMENT, "containment: the exit of %s (pid %d) "
-                  "never showed in an ancestor's :stats :exits%s", x.node->path,
-                  (int)x.pid, e->root_reaped
-                  ? " nor in a {:wat/panic ...} on the root's stderr (the "
-                    "whole tree is gone)" : "");
-      /* judge the others by what the policies above would take down */
-      while (top->parent && node_policy(top->parent) == POLICY_ESCALATE)
-        top = top->parent;
-      break;
-    }
-    check_report(e, &x, rep, from ? from->path : "the root's stderr");
-    enum policy pol = node_policy(p);
-    if (from == p && pol == POLICY_ESCALATE && !goes_down(e, k, p, deadline)) {
-      engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :escalate "
-                  "but stays up after %s exited", p->path, x.node->path);
-      break;
-    }
-    if (from == p && pol == POLICY_ISOLATE) {
-      judge_isolate(e, k, &x, deadline);
-      break;
-    }
-    if (from == p && pol == POLICY_RESTART && !judge_restart(e, &x, deadline))
-      break;
-    /* the parent is gone: only its policy may have taken it down */
-    if (pol == POLICY_ISOLATE) {
-      engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :isolate "
-                  "but went down after its child %s exited", p->path,
-                  x.node->path);
-      break;
-    }
-    /* an escalation carries the child's exit as :cause; a restart limit
-     * says so in its :reason */
-    x.child = pol == POLICY_ESCALATE ? x.node : NULL;
-    x.child_pid = x.pid;
-    x.node = p;
-    x.pid = before_pid(k, p, NULL);
-    x.signal = 0;
-    x.reason = NULL;
-    top = p;
+  while (judge_level(e, k, &x, &top, deadline)) {
   }
   judge_outsiders(e, k, top, deadline);
   if (e->ev[PROP_CONTAINMENT].len == before && !e->fail[PROP_CONTAINMENT])

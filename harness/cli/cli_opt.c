@@ -1,8 +1,10 @@
-/* cli_opt.c — `--opt VALUE` and `--opt=VALUE` for every subcommand, so
- * `run`, `chaos`, `replay` and `shrink` accept the same spellings. */
-#include "cli_opt.h"
-
+/* cli_opt.c — what every subcommand parses the same way: `--opt VALUE` and
+ * `--opt=VALUE` (so `run`, `chaos`, `replay` and `shrink` accept the same
+ * spellings), and the one shape of a usage error. */
+#include <stdio.h>
 #include <string.h>
+
+#include "cli_opt.h"
 
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name) {
   size_t len = strlen(name);
@@ -15,3 +17,11 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name) {
     return NULL; /* --node-cmdx is another (unknown) option */
   return *i + 1 < argc ? argv[++*i] : "";
 }
+
+int cli_usage_error(const char *fmt, const char *arg) {
+  fputs("treeproof: fatal: ", stderr);
+  fprintf(stderr, fmt, arg);
+  fputs("\n(see treeproof --help)\n", stderr);
+  return 2;
+}
+

@@ -8,4 +8,8 @@
  * is missing (the caller says "needs a value"). */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 
+/* "treeproof: fatal: " + fmt (with arg) + the hint to see --help, on
+ * stderr; returns 2, the exit status of a usage error. */
+int cli_usage_error(const char *fmt, const char *arg);
+
 #endif

@@ -94,8 +94,10 @@ static struct tree_node *child_named(struct tree_node *t, const char *name,
   return NULL;
 }
 
-struct tree_node *drive_crash_target(struct engine *e, const edn_value *req,
-                                     const char **reason) {
+/* The node a request would crash (a :panic, possibly inside :route), or
+ * NULL; *reason gets the :reason. */
+static struct tree_node *crash_target(struct engine *e, const edn_value *req,
+                                      const char **reason) {
   struct tree_node *n = e->s->root;
   *reason = NULL;
   for (int depth = 0; req && req->type == EDN_MAP && depth < 4096; depth++) {
@@ -148,7 +150,7 @@ static int step_send(struct engine *e, size_t i, struct crash *out) {
   int64_t id = idv && idv->type == EDN_INT ? idv->u.integer : INT64_MIN;
 
   const char *reason = NULL;
-  struct tree_node *target = drive_crash_target(e, st->send, &reason);
+  struct tree_node *target = crash_target(e, st->send, &reason);
   struct crash k;
   bool crashing = false;
   if (target) {

@@ -13,9 +13,5 @@
  * fatal kill) fills *crashed for the caller to judge and pass to
  * engine_crash_end(); otherwise crashed->node is NULL. */
 int drive_step(struct engine *e, size_t i, struct crash *crashed);
-/* The node a request would crash (a :panic, possibly inside :route), or
- * NULL; *reason gets the :reason. */
-struct tree_node *drive_crash_target(struct engine *e, const edn_value *req,
-                                     const char **reason);
 
 #endif

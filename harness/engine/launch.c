@@ -116,43 +116,28 @@ static unsigned long long fd_ino(int fd) {
   return fstat(fd, &st) == 0 ? (unsigned long long)st.st_ino : 0;
 }
 
-int launch_root(struct engine *e, const char *spec, size_t speclen, char *err,
-                size_t errlen) {
+/* Pipes, fork, exec: the root's ends of its three pipes into p[0..2]
+ * (stdin's write end, stdout's and stderr's read ends); its pid, or -1
+ * with a message in err and nothing left open or unreaped. */
+static pid_t start_root(char **argv, char **envp, int p[3], char *err,
+                        size_t errlen) {
   int in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1}, ex[2] = {-1, -1};
-  char **argv = NULL, **envp = NULL;
-  char *trace_var = NULL;
-  bool on_stdin = speclen > SPEC_ARG_MAX;
-  int rc = -1;
-
-  if (!e->o->node_argv || !e->o->node_argv[0]) {
-    snprintf(err, errlen, "no node command");
-    return -1;
-  }
-  argv = child_argv(e->o->node_argv, spec, on_stdin);
-  envp = child_env(e->o->trace_dir, &trace_var);
-  if (!argv || !envp) {
-    snprintf(err, errlen, "out of memory");
-    goto fail;
-  }
+  pid_t pid = -1;
   if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
       pipe2(er, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0) {
     snprintf(err, errlen, "unable to create pipes: %s", strerror(errno));
-    goto fail;
+    goto done;
   }
   pid_t parent = getpid();
-  pid_t pid = fork();
+  pid = fork();
   if (pid < 0) {
     snprintf(err, errlen, "unable to fork: %s", strerror(errno));
-    goto fail;
+    goto done;
   }
   if (pid == 0)
     child_exec(in[0], out[1], er[1], ex[1], parent, argv, envp);
-
   /* Both sides set the group, as shells do, so neither races the other. */
   setpgid(pid, pid);
-  close_fd(&in[0]);
-  close_fd(&out[1]);
-  close_fd(&er[1]);
   close_fd(&ex[1]);
   int child_errno = 0;
   ssize_t n;
@@ -165,16 +150,33 @@ int launch_root(struct engine *e, const char *spec, size_t speclen, char *err,
     }
     snprintf(err, errlen, "unable to start the node command %s: %s",
              argv[0], strerror(child_errno));
-    goto fail;
+    pid = -1;
+    goto done;
   }
+  p[0] = in[1];
+  p[1] = out[0];
+  p[2] = er[0];
+  in[1] = out[0] = er[0] = -1;
+done:
+  for (int i = 0; i < 2; i++) {
+    close_fd(&in[i]);
+    close_fd(&out[i]);
+    close_fd(&er[i]);
+    close_fd(&ex[i]);
+  }
+  return pid;
+}
+
+/* The engine takes the root: its pid and start time, its pipes made
+ * non-blocking, their inodes (the isolation auditor matches them). */
+static void adopt_root(struct engine *e, pid_t pid, const int p[3]) {
   e->root_pid = pid;
   struct proc_info pi;
   if (proctree_read(pid, &pi) == 0)
     e->root_start = pi.start;
-  e->in_fd = in[1];
-  e->out_fd = out[0];
-  e->err_fd = er[0];
-  in[1] = out[0] = er[0] = -1;
+  e->in_fd = p[0];
+  e->out_fd = p[1];
+  e->err_fd = p[2];
   fcntl(e->in_fd, F_SETFL, fcntl(e->in_fd, F_GETFL) | O_NONBLOCK);
   fcntl(e->out_fd, F_SETFL, fcntl(e->out_fd, F_GETFL) | O_NONBLOCK);
   fcntl(e->err_fd, F_SETFL, fcntl(e->err_fd, F_GETFL) | O_NONBLOCK);
@@ -182,6 +184,30 @@ int launch_root(struct engine *e, const char *spec, size_t speclen, char *err,
   e->out_ino = fd_ino(e->out_fd);
   e->err_ino = fd_ino(e->err_fd);
   engine_seen(e, pid, e->root_start);
+}
+
+int launch_root(struct engine *e, const char *spec, size_t speclen, char *err,
+                size_t errlen) {
+  if (!e->o->node_argv || !e->o->node_argv[0]) {
+    snprintf(err, errlen, "no node command");
+    return -1;
+  }
+  bool on_stdin = speclen > SPEC_ARG_MAX;
+  char *trace_var = NULL;
+  char **argv = child_argv(e->o->node_argv, spec, on_stdin);
+  char **envp = child_env(e->o->trace_dir, &trace_var);
+  int p[3] = {-1, -1, -1}, rc = -1;
+  pid_t pid = -1;
+  if (!argv || !envp)
+    snprintf(err, errlen, "out of memory");
+  else
+    pid = start_root(argv, envp, p, err, errlen);
+  free(argv);
+  free(envp);
+  free(trace_var);
+  if (pid < 0)
+    return rc;
+  adopt_root(e, pid, p);
   rc = 0;
   if (on_stdin) {
     /* the spec is the first line on its stdin */
@@ -192,17 +218,5 @@ int launch_root(struct engine *e, const char *spec, size_t speclen, char *err,
       rc = -2; /* the root runs: the caller's cleanup takes it down */
     }
   }
-fail:
-  close_fd(&in[0]);
-  close_fd(&in[1]);
-  close_fd(&out[0]);
-  close_fd(&out[1]);
-  close_fd(&er[0]);
-  close_fd(&er[1]);
-  close_fd(&ex[0]);
-  close_fd(&ex[1]);
-  free(argv);
-  free(envp);
-  free(trace_var);
   return rc;
 }

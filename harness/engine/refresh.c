@@ -96,6 +96,46 @@ static int cross_check(struct engine *e, const struct proc_table *pt) {
   return bad ? -1 : 0;
 }
 
+/* The root did not answer the harness's :inspect (rc: -ETIMEDOUT, or its
+ * stdout closed): say so, and how it ended. A root whose stdout closed is
+ * usually exiting: give it a moment (bounded) to be reaped and to finish
+ * its stderr, so the message can say how it ended instead of depending on
+ * who was faster. Returns -1. */
+static int unanswered(struct engine *e, int rc, double deadline) {
+  double until = engine_now_ms() + 1000;
+  if (until > deadline)
+    until = deadline;
+  while (rc != -ETIMEDOUT && (!engine_reap_root(e) || !e->err_eof) &&
+         engine_now_ms() < until)
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  engine_reap_root(e);
+  size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
+  char how[64] = "";
+  if (e->root_reaped && WIFEXITED(e->root_status))
+    snprintf(how, sizeof how, ", it exited with status %d",
+             WEXITSTATUS(e->root_status));
+  else if (e->root_reaped)
+    snprintf(how, sizeof how, ", it was killed by signal %d",
+             WTERMSIG(e->root_status));
+  engine_step_fail(e, "tree: the root did not answer a {:op :fan :req "
+                   "{:op :inspect}} (%s)%s; its stderr: %.*s",
+                   rc == -ETIMEDOUT ? "timed out" : "its stdout closed", how,
+                   (int)n, e->errtext.ptr ? e->errtext.ptr + e->errtext.len - n : "");
+  return -1;
+}
+
+/* {:op :fan :req {:op :inspect}}, in e->arena; NULL when out of memory. */
+static edn_value *fan_inspect(struct engine *e) {
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *inner = edn_coll(e->arena, EDN_MAP);
+  if (!req || !inner ||
+      edn_map_putk(e->arena, inner, "op", edn_keyword(e->arena, "inspect")) < 0 ||
+      edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan")) < 0 ||
+      edn_map_putk(e->arena, req, "req", inner) < 0)
+    return NULL;
+  return req;
+}
+
 int engine_refresh(struct engine *e, double deadline) {
   if (engine_any_held(e))
     return 0;
@@ -104,42 +144,12 @@ int engine_refresh(struct engine *e, double deadline) {
     e->map_dirty = false;
     return 0;
   }
-  edn_value *req = edn_coll(e->arena, EDN_MAP), *inner = edn_coll(e->arena, EDN_MAP);
-  if (!req || !inner ||
-      edn_map_putk(e->arena, inner, "op", edn_keyword(e->arena, "inspect")) < 0 ||
-      edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan")) < 0 ||
-      edn_map_putk(e->arena, req, "req", inner) < 0)
+  edn_value *req = fan_inspect(e), *rep = NULL;
+  if (!req)
     return -1;
-  edn_value *rep = NULL;
   int rc = engine_request(e, e->s->root, req, deadline, &rep);
-  if (rc < 0) {
-    if (rc == -EINTR)
-      return rc;
-    /* A root whose stdout closed is usually exiting: give it a moment
-     * (bounded) to be reaped and to finish its stderr, so the message can
-     * say how it ended instead of depending on who was faster. */
-    double until = engine_now_ms() + 1000;
-    if (until > deadline)
-      until = deadline;
-    while (rc != -ETIMEDOUT && (!engine_reap_root(e) || !e->err_eof) &&
-           engine_now_ms() < until)
-      if (engine_pump(e, 20, false) < 0)
-        break;
-    engine_reap_root(e);
-    size_t n = e->errtext.len > 600 ? 600 : e->errtext.len;
-    char how[64] = "";
-    if (e->root_reaped && WIFEXITED(e->root_status))
-      snprintf(how, sizeof how, ", it exited with status %d",
-               WEXITSTATUS(e->root_status));
-    else if (e->root_reaped)
-      snprintf(how, sizeof how, ", it was killed by signal %d",
-               WTERMSIG(e->root_status));
-    engine_step_fail(e, "tree: the root did not answer a {:op :fan :req "
-                     "{:op :inspect}} (%s)%s; its stderr: %.*s",
-                     rc == -ETIMEDOUT ? "timed out" : "its stdout closed", how,
-                     (int)n, e->errtext.ptr ? e->errtext.ptr + e->errtext.len - n : "");
-    return -1;
-  }
+  if (rc < 0)
+    return rc == -EINTR ? rc : unanswered(e, rc, deadline);
   walk_fan(e, e->s->root, rep);
   struct live_node *root = engine_live(e, e->s->root);
   if (root->state != NODE_ALIVE || root->pid != e->root_pid) {

@@ -79,7 +79,6 @@ int load_fail(struct loader *L, const struct ynode *y, const char *fmt, ...)
  * none twice. `what` names the mapping in messages ("step", "node"). */
 int load_check_keys(struct loader *L, const struct ynode *y, const char *what,
                     const char *const *allowed);
-int load_need_map(struct loader *L, const struct ynode *y, const char *what);
 /* An integer scalar in [min, max]. */
 int load_long(struct loader *L, const struct ynode *y, const char *what,
               long min, long max, long *out);

@@ -21,7 +21,7 @@ int load_fail(struct loader *L, const struct ynode *y, const char *fmt, ...) {
   return -1;
 }
 
-int load_need_map(struct loader *L, const struct ynode *y, const char *what) {
+static int load_need_map(struct loader *L, const struct ynode *y, const char *what) {
   if (!y || y->kind != YN_MAP)
     return load_fail(L, y, "%s: expected a mapping, got %s", what,
                      ynode_kind_name(y));

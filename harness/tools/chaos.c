@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "chaos.h"
+#include "scenario_emit.h"
 #include "run.h"
 
 /* ---- the generator -------------------------------------------------------- */
@@ -271,11 +272,11 @@ static void put_edn_str(struct gen *g, const char *s) {
   put(g, "\"");
 }
 
+/* A name or path as a YAML scalar, quoted as the scenario emitter quotes
+ * it (plain when safe). */
 static void put_yaml_str(struct gen *g, const char *s) {
-  put(g, "'");
-  for (; *s; s++)
-    put(g, *s == '\'' ? "''" : "%c", *s);
-  put(g, "'");
+  if (scenario_emit_str(&g->p->yaml, s, strlen(s)) < 0)
+    g->oom = true;
 }
 
 /* Begin step: record its round and description. */

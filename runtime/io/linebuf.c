@@ -109,5 +109,3 @@ bool linebuf_has_line(struct linebuf *lb) {
   if (lb->discard) return false;
   return held > lb->limit || (lb->eof && held > 0);
 }
-
-size_t linebuf_pending(const struct linebuf *lb) { return lb->len - lb->start; }

@@ -37,7 +37,5 @@ long linebuf_read(struct linebuf *lb, int fd);
 int linebuf_next(struct linebuf *lb, const char **line, size_t *len);
 /* True when linebuf_next would return something. */
 bool linebuf_has_line(struct linebuf *lb);
-/* Bytes held and not yet handed out. */
-size_t linebuf_pending(const struct linebuf *lb);
 
 #endif

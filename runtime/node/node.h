@@ -206,12 +206,9 @@ void req_drop(struct req *r);                  /* forget, no reply */
 void req_fill(struct req *r, int slot, edn_value *m); /* a fan's part */
 edn_value *wat_error(edn_arena *a, const char *type, const char *msg);
 edn_value *map_without_id(edn_arena *a, const edn_value *m);
-edn_arena *node_arena_get(struct node *n);
-void node_arena_put(struct node *n, edn_arena *a);
 
 /* ops.c */
 void ops_handle_line(struct node *n, const char *line, size_t len);
-void ops_dispatch(struct req *r, edn_value *msg);
 
 /* proc.c */
 edn_value *proc_fds(edn_arena *a);  /* NULL when out of memory */

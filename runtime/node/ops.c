@@ -9,6 +9,9 @@
 
 #include "node.h"
 
+/* One request of this node, by its :op (below); :route and :fan recurse. */
+static void ops_dispatch(struct req *r, edn_value *msg);
+
 typedef void op_fn(struct req *r, edn_value *msg);
 
 static edn_value *reply_map(struct req *r) {
@@ -323,7 +326,7 @@ static const struct {
     {"stats", op_stats}, {"exit", op_exit},
 };
 
-void ops_dispatch(struct req *r, edn_value *msg) {
+static void ops_dispatch(struct req *r, edn_value *msg) {
   edn_value *op = edn_map_getk(msg, "op");
   if (!op || op->type != EDN_KEYWORD) {
     req_fail(r, "bad-request", "a request needs :op, a keyword");

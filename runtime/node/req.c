@@ -7,12 +7,12 @@
 
 #include "node.h"
 
-edn_arena *node_arena_get(struct node *n) {
+static edn_arena *node_arena_get(struct node *n) {
   if (n->npool) return n->pool[--n->npool];
   return edn_arena_new();
 }
 
-void node_arena_put(struct node *n, edn_arena *a) {
+static void node_arena_put(struct node *n, edn_arena *a) {
   if (!a) return;
   if (n->npool == n->cappool && n->npool < 64) {
     size_t cap = n->cappool ? n->cappool * 2 : 8;
