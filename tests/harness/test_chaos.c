@@ -248,7 +248,7 @@ Test(chaos, orphan_fails_the_round_it_appears_in, .timeout = 60) {
   free(file);
 }
 
-/* Hostile children inside the tree (runtime/noise.c): E and R1 write
+/* Hostile children inside the tree (runtime/node/noise.c): E and R1 write
  * garbage among their replies and flood their stderr, and are crashed and
  * restarted with it; the rounds hold all the same. */
 Test(chaos, hostile_children_change_nothing, .timeout = 90) {
