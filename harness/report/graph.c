@@ -1,17 +1,14 @@
 /* graph.c — `treeproof graph`: the tree of a scenario as Graphviz DOT, and
- * its SVG rendering through the `dot` program (spawned as libuv does it:
- * an exec failure comes back through a close-on-exec pipe). */
+ * its SVG rendering through the `dot` program (run by util/dot.c, bounded
+ * in time), written to a file. */
 #define _GNU_SOURCE
 #include "graph.h"
+#include "dot.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 static void put_id(FILE *out, const char *s) {
   fputc('"', out);
@@ -77,18 +74,21 @@ int graph_dot(FILE *out, const struct scenario *s) {
   return ferror(out) ? -1 : 0;
 }
 
-/* After fork: wire the DOT pipe to stdin and exec dot; report errno. */
-static void exec_dot(int in, int errfd, const char *file) {
-  signal(SIGPIPE, SIG_DFL);
-  if (dup2(in, 0) < 0)
-    goto fail;
-  char *argv[] = {"dot", "-Tsvg", "-o", (char *)file, NULL};
-  execvp("dot", argv);
-fail:;
-  int e = errno;
-  while (write(errfd, &e, sizeof e) < 0 && errno == EINTR) {
+/* Write the `len` bytes at `svg` to `file`. Returns 0, or -1 with msg. */
+static int write_file(const char *file, const char *svg, size_t len,
+                      char *msg, size_t msgsz) {
+  FILE *f = fopen(file, "we");
+  if (!f) {
+    snprintf(msg, msgsz, "cannot write it: %s", strerror(errno));
+    return -1;
   }
-  _exit(127);
+  size_t n = fwrite(svg, 1, len, f);
+  int e = errno;
+  if (fclose(f) != 0 || n != len) {
+    snprintf(msg, msgsz, "cannot write it: %s", strerror(n != len ? e : errno));
+    return -1;
+  }
+  return 0;
 }
 
 int graph_svg(const struct scenario *s, const char *file, char *msg,
@@ -101,53 +101,12 @@ int graph_svg(const struct scenario *s, const char *file, char *msg,
     free(text);
     return -1;
   }
-  int in[2] = {-1, -1}, err[2] = {-1, -1}, rc = -1, e = 0;
-  if (pipe2(in, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
-    snprintf(msg, msgsz, "pipe: %s", strerror(errno));
-    goto out;
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(msg, msgsz, "fork: %s", strerror(errno));
-    goto out;
-  }
-  if (pid == 0)
-    exec_dot(in[0], err[1], file);
-  close(err[1]);
-  err[1] = -1;
-  ssize_t n;
-  while ((n = read(err[0], &e, sizeof e)) < 0 && errno == EINTR) {
-  }
-  close(in[0]);
-  in[0] = -1;
-  for (size_t off = 0; n == 0 && off < len;) {
-    ssize_t w = write(in[1], text + off, len - off);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      break;
-    off += (size_t)w;
-  }
-  close(in[1]);
-  in[1] = -1;
-  int status;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (n > 0)
-    snprintf(msg, msgsz, "cannot run dot: %s (install graphviz)", strerror(e));
-  else if (WIFSIGNALED(status))
-    snprintf(msg, msgsz, "dot was killed by signal %d", WTERMSIG(status));
-  else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    snprintf(msg, msgsz, "dot failed (exit %d)", WEXITSTATUS(status));
-  else
-    rc = 0;
-out:
-  for (int i = 0; i < 2; i++) {
-    if (in[i] >= 0)
-      close(in[i]);
-    if (err[i] >= 0)
-      close(err[i]);
-  }
+  size_t n = 0;
+  char *svg = dot_render("svg", text, len, dot_timeout_ms(), &n, msg, msgsz);
   free(text);
+  if (!svg)
+    return -1;
+  int rc = write_file(file, svg, n, msg, msgsz);
+  free(svg);
   return rc;
 }

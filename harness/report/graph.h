@@ -13,8 +13,10 @@
  * unique, else by their paths (labelled with their names). Nodes spawned by
  * a step are drawn dashed. Returns 0, or -1 when `out` failed. */
 int graph_dot(FILE *out, const struct scenario *s);
-/* Render the DOT with `dot -Tsvg -o FILE` (dot found on PATH). Returns 0, or
- * -1 with `msg` saying why (dot missing, dot failed). Leaves no child. */
+/* Render the DOT with `dot -Tsvg` (dot found on PATH, given dot_timeout_ms()
+ * ms: see dot.h) and write the SVG to `file`. Returns 0, or -1 with `msg`
+ * saying why (dot missing, failed or killed at the deadline; `file` not
+ * writable). Leaves no child. */
 int graph_svg(const struct scenario *s, const char *file, char *msg,
               size_t msgsz);
 

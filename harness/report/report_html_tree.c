@@ -1,26 +1,14 @@
 /* report_html_tree.c — the tree picture of a report page: a DOT whose
  * nodes are filled by outcome, rendered by `dot -Tsvg` into SVG text that
- * the page inlines. dot reads and writes memfds (no temporary files, no
- * pipe to keep flowing both ways) and gets a bounded time: a stuck dot is
- * killed and reaped, never waited for. */
+ * the page inlines. dot is run by util/dot.c, with a bounded time: a stuck
+ * dot is killed and reaped, never waited for. */
 #define _GNU_SOURCE
 #include "report_html.h"
-#include "read_all.h"
+#include "dot.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#define DOT_TIMEOUT_MS 60000
 
 static void put_dot_string(FILE *out, const char *s) {
   fputc('"', out);
@@ -113,93 +101,6 @@ static void put_dot(FILE *out, const struct scenario_result *r) {
   fputs("}\n", out);
 }
 
-/* After fork: dot reads fd `in`, writes `svg`, complains into `err`. */
-static void exec_dot(int in, int svg, int err) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
-  signal(SIGPIPE, SIG_DFL);
-  if (dup2(in, 0) < 0 || dup2(svg, 1) < 0 || dup2(err, 2) < 0)
-    _exit(127);
-  char *argv[] = {"dot", "-Tsvg", NULL};
-  execvp("dot", argv);
-  dprintf(2, "cannot run dot: %s (install graphviz: scripts/setup)",
-          strerror(errno));
-  _exit(127);
-}
-
-/* Wait for pid up to DOT_TIMEOUT_MS (through a pidfd when there is one);
- * then kill it. Always reaps. Returns the wait status, or -1 on timeout. */
-static int wait_bounded(pid_t pid) {
-  int status = 0, pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pfd >= 0) {
-    struct pollfd p = {pfd, POLLIN, 0};
-    int n;
-    while ((n = poll(&p, 1, DOT_TIMEOUT_MS)) < 0 && errno == EINTR) {
-    }
-    close(pfd);
-    if (n == 0)
-      kill(pid, SIGKILL);
-  }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return pfd >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL
-             ? -1 : status;
-}
-
-/* The whole of memfd `fd` as a malloc'ed NUL-terminated string. */
-static char *slurp(int fd, size_t *len) {
-  int err;
-  if (lseek(fd, 0, SEEK_SET) < 0)
-    return NULL;
-  return read_all(fd, SIZE_MAX - 1, len, &err);
-}
-
-/* Run dot on `dot`; the SVG text (malloc'ed) or NULL with msg. */
-static char *render(const char *dot, size_t len, char *msg, size_t msgsz) {
-  int in = memfd_create("tree.dot", MFD_CLOEXEC);
-  int svg = memfd_create("tree.svg", MFD_CLOEXEC);
-  int err = memfd_create("dot.err", MFD_CLOEXEC);
-  char *out = NULL;
-  size_t n = 0;
-  if (in < 0 || svg < 0 || err < 0 || write(in, dot, len) != (ssize_t)len ||
-      lseek(in, 0, SEEK_SET) < 0) {
-    snprintf(msg, msgsz, "memfd: %s", strerror(errno));
-    goto fail;
-  }
-  pid_t pid = fork();
-  if (pid < 0) {
-    snprintf(msg, msgsz, "fork: %s", strerror(errno));
-    goto fail;
-  }
-  if (pid == 0)
-    exec_dot(in, svg, err);
-  int status = wait_bounded(pid);
-  if (status == 0) {
-    out = slurp(svg, &n);
-    if (!out)
-      snprintf(msg, msgsz, "out of memory");
-  } else if (status < 0) {
-    snprintf(msg, msgsz, "dot took over %d s and was killed",
-             DOT_TIMEOUT_MS / 1000);
-  } else {
-    char *why = slurp(err, &n);
-    snprintf(msg, msgsz, "%s", why && *why ? why : "dot failed");
-    char *nl = strchr(msg, '\n');
-    if (nl)
-      *nl = '\0';
-    free(why);
-  }
-fail:
-  if (in >= 0)
-    close(in);
-  if (svg >= 0)
-    close(svg);
-  if (err >= 0)
-    close(err);
-  return out;
-}
-
 int html_tree_svg(FILE *out, const struct scenario_result *r, size_t max_nodes,
                   char *msg, size_t msgsz) {
   size_t n = tree_count(r->scenario->root);
@@ -221,7 +122,9 @@ int html_tree_svg(FILE *out, const struct scenario_result *r, size_t max_nodes,
     snprintf(msg, msgsz, "out of memory");
     return -1;
   }
-  char *svg = render(dot, len, msg, msgsz);
+  size_t svglen = 0;
+  char *svg =
+      dot_render("svg", dot, len, dot_timeout_ms(), &svglen, msg, msgsz);
   free(dot);
   if (!svg)
     return -1;

@@ -417,3 +417,52 @@ Test(cli, run_junit_and_tap_together) {
   done(&o);
   assert_nothing_left();
 }
+
+/* A dot that never finishes: a stand-in first on PATH, a shell sitting in a
+ * `sleep` of its own, so that only a kill of dot's whole process group gets
+ * both. `graph --svg` gives up at the deadline (lowered to 500 ms through
+ * $TREEPROOF_DOT_TIMEOUT_MS), says so, exits 2, writes no SVG, and leaves
+ * neither the stand-in nor its sleep behind. */
+Test(cli, graph_svg_kills_a_hung_dot) {
+  char dir[] = "/tmp/treeproof-hung-dot-XXXXXX";
+  cr_assert_not_null(mkdtemp(dir));
+  char script[96], svg[96];
+  snprintf(script, sizeof script, "%s/dot", dir);
+  snprintf(svg, sizeof svg, "%s/out.svg", dir);
+  FILE *f = fopen(script, "w");
+  cr_assert_not_null(f);
+  fputs("#!/bin/sh\nsleep 600\n", f);
+  cr_assert_eq(fclose(f), 0);
+  cr_assert_eq(chmod(script, 0755), 0);
+  const char *path = getenv("PATH");
+  char *saved = strdup(path ? path : "/usr/bin:/bin"), *ours = NULL;
+  cr_assert(saved && asprintf(&ours, "%s:%s", dir, saved) > 0);
+  setenv("PATH", ours, 1);
+  setenv("TREEPROOF_DOT_TIMEOUT_MS", "500", 1);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct outcome o = tp(30, (const char *[]){
+      "graph", "--svg", svg, "trees/seed-fractal.yaml", NULL});
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  setenv("PATH", saved, 1);
+  unsetenv("TREEPROOF_DOT_TIMEOUT_MS");
+  double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+  cr_expect_eq(o.status, 2, "stderr: %s", o.err);
+  cr_expect(strstr(o.err, "dot did not finish within 500 ms: killed") != NULL,
+            "%s", o.err);
+  cr_expect(took >= 0.5 && took < 10, "gave up at the deadline: %.2f s", took);
+  cr_expect_neq(access(svg, F_OK), 0, "no SVG written");
+  done(&o);
+  /* the group's SIGKILL is sent before treeproof reaps the shell: let the
+   * sleep finish dying */
+  struct timespec nap = {0, 10 * 1000 * 1000};
+  for (int i = 0; i < 200 && marked_processes() > 0; i++)
+    nanosleep(&nap, NULL);
+  assert_nothing_left();
+  char *rm = NULL;
+  cr_assert(asprintf(&rm, "rm -rf '%s'", dir) > 0);
+  cr_expect_eq(system(rm), 0);
+  free(rm);
+  free(ours);
+  free(saved);
+}
