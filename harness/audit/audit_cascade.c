@@ -121,10 +121,6 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
                   "subtree of %s but went down with it", b->t->path,
                   (int)b->pid, top->path);
   }
-  for (size_t i = 0; i < k->nbefore; i++)
-    if (k->before[i].state == NODE_ALIVE &&
-        tree_in_subtree(k->before[i].t, top) && top != k->node)
-      engine_mark_subtree(e, (struct tree_node *)top, NODE_GONE);
   if (!e->fail[PROP_CASCADE])
     engine_summary(e, PROP_CASCADE, "subtree of %s gone in %.0f ms",
                    top->path, took);

@@ -260,12 +260,14 @@ static int step_expect_exit(struct engine *e, size_t i) {
   char where[600], want[64];
   step_where(e, i, where, sizeof where);
   want_status(st, want, sizeof want);
-  /* The pid the node had when last seen: a refresh now could already show
-   * its restarted successor. Only a node never seen needs the map. */
+  /* The pid the node had when it went down (a restart in the model keeps
+   * it as prev_pid: pid is then its successor's, or 0), else when last
+   * seen. Only a node never seen needs the map. */
   struct live_node *ln = engine_live(e, st->node);
-  if ((!ln || !ln->pid) && engine_ensure_map(e, deadline) == -EINTR)
+  if ((!ln || (!ln->pid && !ln->prev_pid)) &&
+      engine_ensure_map(e, deadline) == -EINTR)
     return -EINTR;
-  pid_t pid = ln ? ln->pid : 0;
+  pid_t pid = !ln ? 0 : ln->prev_pid ? ln->prev_pid : ln->pid;
   const edn_value *rep = NULL;
   for (;;) {
     rep = engine_exit_report(e, st->node, pid, deadline, NULL);
@@ -305,6 +307,8 @@ static int step_expect_exit(struct engine *e, size_t i) {
   }
   if (node_policy(st->node->parent) != POLICY_RESTART)
     engine_mark_subtree(e, st->node, NODE_GONE);
+  if (ln)
+    ln->prev_pid = 0; /* that exit is seen: the next is its successor's */
   e->map_dirty = true;
   return 0;
 }

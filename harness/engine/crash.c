@@ -68,11 +68,39 @@ static void forget_crashes_below(struct engine *e, const struct tree_node *t) {
   }
 }
 
-/* Count a crash of `n` as the runtime counts exits: every node the crash
- * takes down with it (an :escalate parent, a :restart parent past its
- * limit) has crashed too. Returns the node its parent restarts (it comes
- * back with fresh children: forget_crashes_below() once the auditors have
- * judged this crash), or NULL. */
+/* The model: `t`'s parent started it again from its spec, so `t` and the
+ * nodes that spec holds (those that came with it: the same spawn step)
+ * are alive with processes not yet known; nodes a later step spawned
+ * below it are gone (the spec never had them); pending ones stay pending. */
+static void restart_subtree(struct engine *e, const struct tree_node *t,
+                            long spawn_step) {
+  struct live_node *ln = engine_live(e, t);
+  if (ln && ln->state != NODE_PENDING && t->spawn_step != spawn_step) {
+    engine_mark_subtree(e, (struct tree_node *)t, NODE_GONE);
+    return;
+  }
+  if (ln && ln->state != NODE_PENDING) {
+    ln->state = NODE_ALIVE;
+    ln->held = false;
+    if (ln->pid) {
+      ln->prev_pid = ln->pid;
+      ln->prev_start = ln->start;
+    }
+    ln->pid = 0;
+    ln->start = 0;
+    ln->said_ppid = ln->said_pgid = -1;
+  }
+  for (size_t i = 0; i < t->nchildren; i++)
+    restart_subtree(e, t->children[i], spawn_step);
+}
+
+/* Count a crash of `n` as the runtime counts exits, and change the model
+ * as the policies above `n` imply: every node the crash takes down with it
+ * (an :escalate parent, a :restart parent past its limit) has crashed too;
+ * an :isolate parent keeps the subtree gone, a :restart parent within its
+ * limit starts it again, and a crash of the root ends the tree. Returns
+ * the node its parent restarts (forget_crashes_below() once the auditors
+ * have judged this crash), or NULL. */
 static const struct tree_node *count_crash(struct engine *e,
                                            const struct tree_node *n,
                                            double t0) {
@@ -82,17 +110,21 @@ static const struct tree_node *count_crash(struct engine *e,
       ln->crash_ms[ln->ncrash++ % 16] = t0;
     const struct tree_node *p = n->parent;
     enum policy pol = p ? node_policy(p) : POLICY_ISOLATE;
-    if (pol == POLICY_RESTART && !engine_restart_limit(e, n))
+    if (pol == POLICY_RESTART && !engine_restart_limit(e, n)) {
+      restart_subtree(e, n, n->spawn_step);
       return n;
-    if (pol == POLICY_ISOLATE)
+    }
+    if (pol == POLICY_ISOLATE) {
+      engine_mark_subtree(e, (struct tree_node *)n, NODE_GONE);
       return NULL;
+    }
     n = p;
   }
 }
 
 const struct tree_node *engine_crash_count(struct engine *e, struct crash *k) {
-  if (k->closing)
-    return NULL;
+  if (k->closing) /* a graceful exit: no crash, but the policy applies */
+    return count_crash(e, k->node, k->t0);
   struct live_node *ln = engine_live(e, k->node);
   e->ncrashes++;
   if (ln && k->signal)

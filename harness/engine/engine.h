@@ -25,6 +25,11 @@
 
 /* ---- the node table ------------------------------------------------------ */
 
+/* The model of the tree: the state each node should be in, changed only
+ * by what the steps and the policies imply (a spawn step makes nodes
+ * alive, a crash removes or restarts a subtree by its parent's policy),
+ * never by what a node says. The observed tree (/proc) is judged against
+ * it (audit_topology.c). */
 enum node_state {
   NODE_PENDING, /* in the scenario, but its `spawn` step has not run yet */
   NODE_ALIVE,
@@ -34,8 +39,12 @@ enum node_state {
 struct live_node {
   struct tree_node *t;
   enum node_state state;
-  pid_t pid;                /* 0 until known */
+  pid_t pid;                /* what the last :inspect claimed (checked
+                               against /proc); 0 until known, and again
+                               after a restart until the next refresh */
   unsigned long long start; /* from /proc, with pid */
+  pid_t prev_pid;           /* the process before its latest restart, */
+  unsigned long long prev_start; /* which no claim may name again */
   bool held;                /* SIGSTOPped by the harness */
   long said_ppid, said_pgid; /* what its last :inspect claimed (-1: none) */
   double crash_ms[16];      /* when the scenario crashed it (ring) */

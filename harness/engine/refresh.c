@@ -18,48 +18,61 @@
 
 #include "internal.h"
 
-/* Walk one node's :fan reply (and its children's, recursively). */
+/* Forget what the last :inspect said of t's subtree: a node the reply
+ * does not name has no known process until a later one names it. */
+static void unclaim(struct engine *e, const struct tree_node *t) {
+  struct live_node *ln = engine_live(e, t);
+  if (ln && ln->state == NODE_ALIVE) {
+    ln->pid = 0;
+    ln->start = 0;
+    ln->said_ppid = ln->said_pgid = -1;
+  }
+  for (size_t i = 0; i < t->nchildren; i++)
+    unclaim(e, t->children[i]);
+}
+
+/* The child of t that a :fan reply entry names, or NULL (evidence). */
+static struct tree_node *named_child(struct engine *e, struct tree_node *t,
+                                     const struct live_node *ln,
+                                     const edn_value *c) {
+  const edn_value *name = edn_map_getk(c, "node");
+  for (size_t j = 0; name && name->type == EDN_STRING && j < t->nchildren; j++)
+    if (!strcmp(t->children[j]->name, name->u.text.ptr))
+      return t->children[j];
+  char *s = edn_to_string(c);
+  engine_step_fail(e, "tree: %s (pid %d) reports a child the scenario "
+                   "does not have: %.200s", t->path, ln->pid, s ? s : "?");
+  free(s);
+  return NULL;
+}
+
+/* Walk one node's :fan reply (and its children's, recursively), taking
+ * from it only what each node says about itself: its pid, parent and
+ * group, claims to be checked against /proc. Which nodes should exist is
+ * the model's to say, not the reply's: a node the model holds alive that
+ * the reply leaves out, or answers for with an error, stays alive in the
+ * model with no known process (audit_topology.c judges that), and a node
+ * the model holds gone stays gone whatever the reply says. */
 static void walk_fan(struct engine *e, struct tree_node *t, const edn_value *r) {
   struct live_node *ln = engine_live(e, t);
   if (!ln)
     return;
   const edn_value *res = edn_map_getk(r, "result");
   const edn_value *pid = res ? edn_map_getk(res, "pid") : NULL;
-  if (edn_map_getk(r, "error") || !pid || pid->type != EDN_INT) {
-    engine_mark_subtree(e, t, NODE_GONE);
+  if (ln->state != NODE_ALIVE || edn_map_getk(r, "error") || !pid ||
+      pid->type != EDN_INT)
     return;
-  }
-  ln->state = NODE_ALIVE;
   ln->pid = (pid_t)pid->u.integer;
   const edn_value *pp = edn_map_getk(res, "ppid"), *pg = edn_map_getk(res, "pgid");
   ln->said_ppid = pp && pp->type == EDN_INT ? (long)pp->u.integer : -1;
   ln->said_pgid = pg && pg->type == EDN_INT ? (long)pg->u.integer : -1;
   const edn_value *reps = edn_map_getk(r, "replies");
-  bool *answered = calloc(t->nchildren + 1, sizeof *answered);
   for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
        i++) {
-    const edn_value *c = reps->u.seq.items[i];
-    const edn_value *name = edn_map_getk(c, "node");
-    size_t j = 0;
-    for (; name && name->type == EDN_STRING && j < t->nchildren; j++)
-      if (!strcmp(t->children[j]->name, name->u.text.ptr))
-        break;
-    if (!name || name->type != EDN_STRING || j == t->nchildren) {
-      char *s = edn_to_string(c);
-      engine_step_fail(e, "tree: %s (pid %d) reports a child the scenario "
-                       "does not have: %.200s", t->path, ln->pid,
-                       s ? s : "?");
-      free(s);
-      continue;
-    }
-    if (answered)
-      answered[j] = true;
-    walk_fan(e, t->children[j], c);
+    struct tree_node *c = named_child(e, t, ln, reps->u.seq.items[i]);
+    if (c)
+      walk_fan(e, c, reps->u.seq.items[i]);
   }
-  for (size_t j = 0; answered && j < t->nchildren; j++)
-    if (!answered[j])
-      engine_mark_subtree(e, t->children[j], NODE_GONE);
-  free(answered);
 }
 
 /* Every live node's pid must be a live process whose parent is its parent
@@ -68,8 +81,8 @@ static int cross_check(struct engine *e, const struct proc_table *pt) {
   int bad = 0;
   for (size_t i = 0; i < e->nnodes; i++) {
     struct live_node *ln = &e->nodes[i];
-    if (ln->state != NODE_ALIVE)
-      continue;
+    if (ln->state != NODE_ALIVE || !ln->pid)
+      continue; /* unclaimed: audit_topology.c says what is missing */
     const struct proc_info *pi = proctree_find(pt, ln->pid);
     struct live_node *pl = ln->t->parent ? engine_live(e, ln->t->parent) : NULL;
     pid_t want = pl ? pl->pid : e->self;
@@ -89,6 +102,14 @@ static int cross_check(struct engine *e, const struct proc_table *pt) {
                        ln->said_ppid, ln->said_pgid, (int)pi->ppid,
                        (int)pi->pgid);
       bad++;
+    }
+    if (ln->pid == ln->prev_pid && pi->start == ln->prev_start) {
+      engine_step_fail(e, "tree: %s says its pid is %d, but that is the "
+                       "process that should have died before its restart "
+                       "(/proc start time %llu)", ln->t->path, ln->pid,
+                       pi->start);
+      bad++;
+      continue;
     }
     ln->start = pi->start;
     engine_seen(e, ln->pid, pi->start);
@@ -150,6 +171,7 @@ int engine_refresh(struct engine *e, double deadline) {
   int rc = engine_request(e, e->s->root, req, deadline, &rep);
   if (rc < 0)
     return rc == -EINTR ? rc : unanswered(e, rc, deadline);
+  unclaim(e, e->s->root);
   walk_fan(e, e->s->root, rep);
   struct live_node *root = engine_live(e, e->s->root);
   if (root->state != NODE_ALIVE || root->pid != e->root_pid) {
