@@ -354,6 +354,12 @@ static bool restart(struct child *c, char *why, size_t whylen) {
   }
   c->restart_ms = p;
   c->restart_ms[c->nrestart++] = now;
+  if (n->faults & FAULT_RESTART_BARE) { /* {:name NAME}: a leaf from now on */
+    edn_value *bare = edn_coll(n->spec_arena, EDN_MAP);
+    edn_value *name = edn_string(n->spec_arena, c->name, strlen(c->name));
+    if (bare && name && edn_map_putk(n->spec_arena, bare, "name", name) == 0)
+      c->spec = bare;
+  }
   int e = child_spawn(c);
   if (e < 0) {
     snprintf(why, whylen, "restart failed: child %s: %s", c->name, strerror(-e));

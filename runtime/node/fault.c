@@ -1,10 +1,16 @@
 /* fault.c — the WATVM_FAULT switches: each of the five contract switches
- * breaks exactly one property so the harness's negative controls can prove
- * it notices (DESIGN.md); three more make a hostile child for the runtime's
+ * (leak-fd, no-pgrp, unbounded-queue, ignore-eof, swallow-panic) breaks
+ * exactly one property so the harness's negative controls can prove it
+ * notices (DESIGN.md); three more make a hostile child for the runtime's
  * own tests (babble: garbage on stdout among the replies; stderr-flood:
  * megabytes on stderr; stdout-flood: one 64 MiB line on stdout owed to no
- * one). WATVM_FAULT_NODE=NAME[,NAME...] limits every switch to the nodes so
- * named, so the parent of a hostile child stays healthy. */
+ * one); three more build a wrong process tree, silently (skip-child: the
+ * spec's last child is never started, node.c; restart-bare: a :restart
+ * respawns the child from its name alone, without its :children, child.c;
+ * zombie: one helper forked at start-up exits at once and is never reaped,
+ * here, with node.c reaping only known pids). WATVM_FAULT_NODE=NAME[,NAME...]
+ * limits every switch to the nodes so named, so the parent of a hostile
+ * child stays healthy. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -27,6 +33,9 @@ unsigned fault_parse(const char *list) {
       {"babble", FAULT_BABBLE},
       {"stderr-flood", FAULT_STDERR_FLOOD},
       {"stdout-flood", FAULT_STDOUT_FLOOD},
+      {"skip-child", FAULT_SKIP_CHILD},
+      {"restart-bare", FAULT_RESTART_BARE},
+      {"zombie", FAULT_ZOMBIE},
   };
   unsigned bits = 0;
   if (!list) return 0;
@@ -153,7 +162,16 @@ void fault_babble(struct node *n) {
   if (len > 0) outq_append(&n->out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
 }
 
+/* ---- zombie ------------------------------------------------------------- */
+
+/* A child that exits at once (holding the node's fds only until then) and
+ * that the node never waits for: a zombie under it for its whole life. */
+static void zombie(void) {
+  if (fork() == 0) _exit(0);
+}
+
 void fault_start(struct node *n) {
+  if (n->faults & FAULT_ZOMBIE) zombie();
   if (n->faults & FAULT_STDOUT_FLOOD) flood_stdout();
   if (n->faults & FAULT_STDERR_FLOOD) flood(n);
   if (n->faults & FAULT_BABBLE)

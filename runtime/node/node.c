@@ -83,6 +83,13 @@ void node_begin_exit(struct node *n) { n->exiting = true; }
 static void reap_all(struct node *n) {
   int st;
   pid_t pid;
+  if (n->faults & FAULT_ZOMBIE) { /* known pids only: the helper stays */
+    for (size_t i = 0; i < n->nkids; i++) {
+      struct child *c = n->kids[i];
+      if (c->alive && waitpid(c->pid, &st, WNOHANG) == c->pid) child_reaped(c, st);
+    }
+    return;
+  }
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
     for (size_t i = 0; i < n->nkids; i++) {
       struct child *c = n->kids[i];
@@ -307,7 +314,9 @@ static char *self_exe(void) {
 
 static void spawn_spec_children(struct node *n) {
   const edn_value *kids = n->spec.children;
-  for (size_t i = 0; kids && i < kids->u.seq.len; i++) {
+  size_t len = kids ? kids->u.seq.len : 0;
+  if ((n->faults & FAULT_SKIP_CHILD) && len > 0) len--; /* never the last */
+  for (size_t i = 0; i < len; i++) {
     struct child *c = child_add(n, kids->u.seq.items[i]);
     int e = c ? child_spawn(c) : -ENOMEM;
     if (e < 0) {

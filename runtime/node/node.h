@@ -51,6 +51,11 @@ enum {
   FAULT_BABBLE = 1u << 5,       /* garbage lines on stdout among replies */
   FAULT_STDERR_FLOOD = 1u << 6, /* megabytes on stderr before serving */
   FAULT_STDOUT_FLOOD = 1u << 7, /* a 64 MiB line on stdout before serving */
+  /* Process-tree negative controls: wrong trees the harness must notice. */
+  FAULT_SKIP_CHILD = 1u << 8,   /* the spec's last child is never started */
+  FAULT_RESTART_BARE = 1u << 9, /* :restart respawns a child from its name
+                                   alone: its subtree never comes back */
+  FAULT_ZOMBIE = 1u << 10,      /* one helper forked at start, never reaped */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
@@ -60,7 +65,7 @@ unsigned fault_parse(const char *list);
  * NULL or empty, else only if `name` is in it. */
 unsigned fault_select(const char *list, const char *only, const char *name);
 /* At start-up, after the spec is loaded: the stderr flood, the first
- * babble burst (no-op without those switches). */
+ * babble burst, the zombie helper (no-op without those switches). */
 void fault_start(struct node *n);
 /* After a reply line was queued on n->out: one garbage line (babble). */
 void fault_babble(struct node *n);

@@ -69,8 +69,10 @@ static char **make_env(const char *fault, char *slot) {
   return env;
 }
 
-int tree_start(struct tree *t, const char *spec, bool spec_stdin,
-               const char *fault) {
+/* Start `file` with `argv` (PATH searched when `search`), in its own group
+ * over three pipes. */
+static int start_argv(struct tree *t, const char *file, char *const *argv,
+                      bool search, const char *fault) {
   memset(t, 0, sizeof *t);
   t->pid = -1;
   t->in = t->out = t->err = -1;
@@ -80,10 +82,6 @@ int tree_start(struct tree *t, const char *spec, bool spec_stdin,
   if (pipe2(err, O_CLOEXEC) < 0) return -1;
   char slot[256];
   char **env = make_env(fault, slot);
-  const char *w = watvm_path();
-  char *argv[4] = {"watvm", NULL, NULL, NULL};
-  if (spec && spec_stdin) argv[1] = "--spec-stdin";
-  else if (spec) argv[1] = "--spec", argv[2] = (char *)spec;
   pid_t pid = fork();
   if (pid == 0) {
     sigset_t none;
@@ -95,7 +93,8 @@ int tree_start(struct tree *t, const char *spec, bool spec_stdin,
     dup2(out[1], 1);
     dup2(err[1], 2);
     close_range(3, ~0U, 0); /* Criterion's own fds must not reach the tree */
-    execve(w, argv, env);
+    if (search) execvpe(file, argv, env);
+    else execve(file, argv, env);
     _exit(127);
   }
   free(env);
@@ -112,8 +111,28 @@ int tree_start(struct tree *t, const char *spec, bool spec_stdin,
   fcntl(t->out, F_SETFL, O_NONBLOCK);
   fcntl(t->err, F_SETFL, O_NONBLOCK);
   t->a = edn_arena_new();
+  return 0;
+}
+
+int tree_start(struct tree *t, const char *spec, bool spec_stdin,
+               const char *fault) {
+  char *argv[4] = {"watvm", NULL, NULL, NULL};
+  if (spec && spec_stdin) argv[1] = "--spec-stdin";
+  else if (spec) argv[1] = "--spec", argv[2] = (char *)spec;
+  if (start_argv(t, watvm_path(), argv, false, fault) < 0) return -1;
   if (spec && spec_stdin) return tree_send(t, spec, 5000);
   return 0;
+}
+
+int tree_start_cmd(struct tree *t, const char *const *cmd, const char *spec,
+                   const char *fault) {
+  char *argv[16];
+  size_t k = 0;
+  while (cmd[k] && k < 13) argv[k] = (char *)cmd[k], k++;
+  argv[k++] = "--spec";
+  argv[k++] = (char *)spec;
+  argv[k] = NULL;
+  return start_argv(t, cmd[0], argv, true, fault);
 }
 
 static void drain_err(struct tree *t) {

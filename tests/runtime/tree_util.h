@@ -36,6 +36,11 @@ int fd_count(void);
  * Returns 0 or -1. */
 int tree_start(struct tree *t, const char *spec, bool spec_stdin,
                const char *fault);
+/* As tree_start, but the node is the command `cmd` (a NULL-terminated argv
+ * of at most 13 words, cmd[0] searched in PATH) followed by --spec SPEC: the
+ * Python node, say. */
+int tree_start_cmd(struct tree *t, const char *const *cmd, const char *spec,
+                   const char *fault);
 /* Write a line (a '\n' is added); waits for room at most timeout_ms.
  * Returns 0, or -1 on timeout or error. */
 int tree_send(struct tree *t, const char *line, int timeout_ms);
