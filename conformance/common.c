@@ -73,7 +73,10 @@ static void sink_read(struct sink *s, int fd, bool *eof) {
 #endif
 #endif
 
-/* environ with WATVM_FAULT replaced by `fault` (or removed), and the
+/* environ with WATVM_FAULT replaced by `fault`'s first word (or removed),
+ * every further word of it that is VAR=VALUE set as well (so a control
+ * can say "skip-child WATVM_FAULT_NODE=L2a"; a first word that is
+ * VAR=VALUE is set as it is: "TREENODE_MISTAKE=zombie"), and the
  * cascade's scheduling slack on top of the 2 s grace: 4 s on a shared CI
  * machine, 20 s in a sanitized build, where every node scans for leaks as
  * it exits and a tree of a thousand takes seconds to go. */
@@ -81,13 +84,23 @@ static char **env_with(const char *fault, char **var) {
   size_t n = 0;
   while (environ[n])
     n++;
-  char **env = calloc(n + 3, sizeof *env);
+  char **env = calloc(n + 3 + 8, sizeof *env);
   size_t k = 0;
   for (size_t i = 0; env && i < n; i++)
-    if (strncmp(environ[i], "WATVM_FAULT=", 12))
+    if (strncmp(environ[i], "WATVM_FAULT", 11) &&
+        strncmp(environ[i], "TREENODE_MISTAKE", 16))
       env[k++] = environ[i];
-  if (env && fault && asprintf(var, "WATVM_FAULT=%s", fault) >= 0)
+  /* *var holds "WATVM_FAULT=NAME\0VAR=VALUE\0...": one block, one free */
+  bool named = fault && strcspn(fault, "=") < strcspn(fault, " ");
+  if (env && fault &&
+      asprintf(var, "%s%s", named ? "" : "WATVM_FAULT=", fault) >= 0) {
     env[k++] = *var;
+    for (char *p = *var; (p = strchr(p, ' ')) && k < n + 10;) {
+      *p++ = '\0';
+      if (strchr(p, '='))
+        env[k++] = p;
+    }
+  }
   if (env && !getenv("TREEPROOF_SLACK_MS")) /* a shared CI box is slow */
 #ifdef SANITIZED
     env[k++] = "TREEPROOF_SLACK_MS=20000";
@@ -423,6 +436,48 @@ void tp_assert_control(const char *rel, const char *name, const char *fault,
   tp_run_free(&r);
 }
 
+/* `run --tap [--node-cmd CMD] REL` with the fault. */
+static int control_run(struct tp_run *r, const struct tp_control *c,
+                       const char *fault, double timeout_s) {
+  char *sc = tp_source(c->rel);
+  const char *with[] = {"run", "--tap", "--node-cmd", c->node_cmd, sc, NULL};
+  const char *plain[] = {"run", "--tap", sc, NULL};
+  int rc = tp_run_args(r, fault, timeout_s, c->node_cmd ? with : plain);
+  free(sc);
+  return rc;
+}
+
+void tp_assert_control_run(const struct tp_control *c, double timeout_s) {
+  tp_subreaper();
+  struct tp_run r;
+  char point[256], failed[4096];
+  snprintf(point, sizeof point, "%s: %s", c->name, c->prop);
+  int rc = control_run(&r, c, c->fault, timeout_s);
+  cr_assert_eq(rc, 0, "%s %s: treeproof did not finish", c->fault, c->rel);
+  int nfail = tap_failures(r.out, failed, sizeof failed);
+  cr_expect_eq(r.status, 1, "%s: expected exit 1, got %d\n%s%s", c->fault,
+               r.status, r.out, r.err);
+  cr_expect(!c->only || nfail == 1, "%s: expected exactly '%s' to fail, "
+            "failed: [%s]\n%s", c->fault, point, failed, r.out);
+  cr_expect_eq(tap_verdict(r.out, point), 0, "%s: '%s' did not fail:\n%s",
+               c->fault, point, r.out);
+  cr_expect(strstr(r.out, c->evidence) != NULL, "%s: the diagnostics do "
+            "not show the evidence '%s':\n%s", c->fault, c->evidence, r.out);
+  cr_expect_eq(tp_leftovers(), 0, "%s: processes left behind", c->fault);
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  rc = control_run(&r, c, NULL, timeout_s);
+  nfail = tap_failures(r.out ? r.out : "", failed, sizeof failed);
+  cr_expect_eq(rc, 0, "%s without a fault: treeproof did not finish", c->rel);
+  cr_expect_eq(r.status, 0, "%s without a fault: expected exit 0, got %d, "
+               "failed: [%s]\n%s%s", c->rel, r.status, failed, r.out, r.err);
+  cr_expect_eq(tap_verdict(r.out, point), 1, "%s without a fault: '%s' not "
+               "ok", c->rel, point);
+  cr_expect_eq(tp_leftovers(), 0, "%s: processes left behind", c->rel);
+  tp_kill_leftovers();
+  tp_run_free(&r);
+}
+
 struct tree_case tp_shipped_trees[] = {
     {"trees/seed-fractal.yaml", "seed-fractal"},
     {"trees/deep-chain.yaml", "deep-chain"},
@@ -433,6 +488,8 @@ struct tree_case tp_shipped_trees[] = {
     {"trees/kill-middle.yaml", "kill-middle"},
     {"trees/backpressure.yaml", "backpressure"},
     {"trees/generated-10x3.yaml", "generated-10x3"},
+    {"trees/restart-subtree.yaml", "restart-subtree"},
+    {"trees/spawn-runtime.yaml", "spawn-runtime"},
 };
 const size_t tp_nshipped_trees = sizeof tp_shipped_trees / sizeof tp_shipped_trees[0];
 

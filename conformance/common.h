@@ -27,7 +27,9 @@ struct tp_run {
 /* A path under the repository (env TREEPROOF_SOURCE_DIR), malloc'ed. */
 char *tp_source(const char *rel);
 /* Run `treeproof run --tap SCENARIO...` (paths relative to the repo) with
- * WATVM_FAULT=fault (NULL: unset), within timeout_s. 0, or -1 when it could
+ * WATVM_FAULT=fault (NULL: unset; words after the first that are
+ * VAR=VALUE are set too: "skip-child WATVM_FAULT_NODE=L2a"), within
+ * timeout_s. 0, or -1 when it could
  * not be run or timed out (it is then killed). */
 int tp_run_tap(struct tp_run *r, const char *fault, double timeout_s,
                const char *const *scenarios);
@@ -58,6 +60,19 @@ void tp_rm_dir(char *dir);
 #endif
 
 /* ---- assertions shared by the suites (Criterion) ---- */
+
+/* A negative control as a table row: the scenario, its name, the fault
+ * (as tp_run_tap takes it), the property that must fail and the evidence
+ * its diagnostics must hold; node_cmd NULL for watvm. `only`: no other
+ * check may fail (else others may, as when one mistake breaks two
+ * properties, each naming its own cause). */
+struct tp_control {
+  const char *rel, *name, *fault, *prop, *evidence, *node_cmd;
+  bool only;
+};
+/* Run the control with its fault (exit 1, prop failing with the
+ * evidence, nothing left behind) and without it (exit 0, prop holding). */
+void tp_assert_control_run(const struct tp_control *c, double timeout_s);
 
 /* Run `rel` (a scenario under the repo) and assert: exit 0, the scenario's
  * steps and `prop` ok in TAP, nothing left running. `name` is the

@@ -6,6 +6,9 @@
 
 #include "engine.h"
 
+/* The live processes form exactly the model's tree (audit_topology.c);
+ * `when` names the moment in the evidence ("after step 3"). */
+void audit_topology(struct engine *e, const char *when);
 void audit_isolation(struct engine *e, const char *when);
 void audit_backpressure(struct engine *e);
 void audit_containment_crash(struct engine *e, const struct crash *k);
@@ -14,9 +17,12 @@ void audit_cascade_crash(struct engine *e, const struct crash *k);
 /* The end: close the root's stdin, everything gone within the grace, no
  * orphan or zombie; kill and reap whatever is left (always runs). */
 void audit_cascade_end(struct engine *e);
-/* After step `step` (one with scan_after set): no orphan adopted by the
- * harness and no unreaped zombie below the root lingers (audit_leftovers.c). */
-void audit_leftovers(struct engine *e, size_t step);
+/* After a step that changed the tree (or one chaos marks with
+ * scan_after), and at the end before the root is closed: no orphan
+ * adopted by the harness lingers past the grace, and no zombie below the
+ * root past ZOMBIE_BOUND_MS (audit_leftovers.c). `when` names the moment
+ * in the evidence ("after step 3 (a request)"). */
+void audit_leftovers(struct engine *e, const char *when);
 void audit_replies_end(struct engine *e);
 
 #endif

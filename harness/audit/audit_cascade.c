@@ -115,7 +115,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
   /* and nothing outside it went down */
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
-    if (b->state == NODE_ALIVE && !tree_in_subtree(b->t, top) &&
+    if (b->state == NODE_ALIVE && b->pid && !tree_in_subtree(b->t, top) &&
         !proctree_alive(b->pid, b->start))
       engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d) is outside the "
                   "subtree of %s but went down with it", b->t->path,

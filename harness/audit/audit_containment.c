@@ -281,8 +281,8 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
   size_t checked = 0;
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
-    if (b->state != NODE_ALIVE || tree_in_subtree(b->t, top))
-      continue;
+    if (b->state != NODE_ALIVE || !b->pid || tree_in_subtree(b->t, top))
+      continue; /* no known process: topology says why */
     checked++;
     if (!proctree_alive(b->pid, b->start))
       engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) is outside "

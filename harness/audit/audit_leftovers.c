@@ -1,10 +1,13 @@
-/* audit_leftovers.c — the cascade property between steps: after a step that
- * asks for it (chaos marks the last step of each round), nothing of the
- * tree may linger that is not a live node — no orphan adopted by the
- * harness (we are the child subreaper), no zombie its parent does not
- * reap. Both may exist for a moment (a node just exited, its children are
- * still going down), so the scan is repeated for up to the grace before
- * it fails. Zombies of our own are reaped as they are found. */
+/* audit_leftovers.c — the cascade property between steps, in every run:
+ * after each step that changes the tree (and each that chaos marks), and
+ * at the end before the root is closed, nothing of the tree may linger
+ * that is not a live node — no orphan adopted by the harness (we are the
+ * child subreaper), no zombie its parent does not reap. Both may exist for
+ * a moment (a node just exited, its children are still going down), so
+ * the scan is repeated before it fails: an orphan gets the grace, a zombie
+ * under a live node ZOMBIE_BOUND_MS (a parent reaps a child the moment
+ * its SIGCHLD arrives), each plus the scheduling slack. Zombies of our own
+ * are reaped as they are found. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,14 +47,31 @@ static size_t lingering(struct engine *e, const struct proc_table *pt,
   return n;
 }
 
-void audit_leftovers(struct engine *e, size_t step) {
+/* The node whose process is `pid`, for evidence; "a node" if none. */
+static const char *node_of(const struct engine *e, pid_t pid) {
+  for (size_t i = 0; pid > 0 && i < e->nnodes; i++)
+    if (e->nodes[i].pid == pid)
+      return e->nodes[i].t->path;
+  return pid == e->root_pid ? e->s->root->path : "a node";
+}
+
+/* Does any leftover still get time: an orphan within the grace, a zombie
+ * within its bound? */
+static bool waiting(const struct leftover *left, size_t n, double took) {
+  for (size_t i = 0; i < n; i++)
+    if (took <= (left[i].orphan ? CASCADE_GRACE_MS : ZOMBIE_BOUND_MS) +
+                    CASCADE_SLACK_MS)
+      return true;
+  return false;
+}
+
+void audit_leftovers(struct engine *e, const char *when) {
   /* once cascade failed, the first failure is the one to report: later
    * scans would only wait again for the same leftovers */
   if (!engine_listed(e, PROP_CASCADE) || e->fail[PROP_CASCADE] ||
       e->root_reaped)
     return;
   double t0 = engine_now_ms();
-  double deadline = t0 + CASCADE_GRACE_MS + CASCADE_SLACK_MS;
   struct proc_table pt = {0};
   struct leftover left[64];
   size_t n = 0;
@@ -60,7 +80,7 @@ void audit_leftovers(struct engine *e, size_t step) {
     engine_reap_orphans(e, &pt); /* our zombies: reaped, not lingering */
     proctree_scan(&pt);
     n = lingering(e, &pt, left, sizeof left / sizeof *left);
-    if (!n || engine_now_ms() > deadline || e->interrupted)
+    if (!n || !waiting(left, n, engine_now_ms() - t0) || e->interrupted)
       break;
     if (engine_pump(e, 20, false) < 0)
       break;
@@ -68,12 +88,15 @@ void audit_leftovers(struct engine *e, size_t step) {
   proctree_free(&pt);
   double took = engine_now_ms() - t0;
   for (size_t i = 0; i < n; i++)
-    engine_fail(e, PROP_CASCADE, "cascade: after step %zu (%s), pid %d "
-                "(state %c, parent %d) is %s %.0f ms later", step + 1,
-                e->s->steps[step].send_text ? "a request" : "an action",
-                (int)left[i].pid, left[i].state, (int)left[i].ppid,
-                left[i].orphan ? "an orphan adopted by the harness"
-                               : "a zombie its parent does not reap",
-                took);
+    if (left[i].orphan)
+      engine_fail(e, PROP_CASCADE, "cascade: %s, pid %d (state %c, parent "
+                  "%d) is an orphan adopted by the harness %.0f ms later",
+                  when, (int)left[i].pid, left[i].state, (int)left[i].ppid,
+                  took);
+    else
+      engine_fail(e, PROP_CASCADE, "cascade: %s, pid %d, a zombie its parent "
+                  "%s (pid %d) never reaped, is still there %.0f ms later",
+                  when, (int)left[i].pid, node_of(e, left[i].ppid),
+                  (int)left[i].ppid, took);
   e->ms[PROP_CASCADE] += took;
 }

@@ -280,6 +280,9 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
  * scheduling slack on a loaded machine: 1.5 s, or TREEPROOF_SLACK_MS from
  * the environment (sanitized nodes scan for leaks as they exit: slow). */
 #define CASCADE_GRACE_MS NODE_DEFAULT_GRACE_MS
+/* How long a zombie may sit under a live node before cascade fails: its
+ * parent reaps it when the SIGCHLD arrives, so this is scheduling only. */
+#define ZOMBIE_BOUND_MS 500
 double cascade_slack_ms(void);
 #define CASCADE_SLACK_MS cascade_slack_ms()
 

@@ -46,14 +46,31 @@ static void judge_crash(struct engine *e, struct crash *k) {
   engine_crash_end(e, k, restarted);
 }
 
-/* What step i spawned exists now: the next refresh learns its pids. */
-static void spawned_by(struct engine *e, size_t i) {
+/* What step i spawned exists now in the model: the next refresh learns
+ * its pids. True when there was any. */
+static bool spawned_by(struct engine *e, size_t i) {
+  bool any = false;
   for (size_t k = 0; k < e->nnodes; k++)
     if (e->nodes[k].t->spawn_step == (long)i &&
         e->nodes[k].state == NODE_PENDING) {
       e->nodes[k].state = NODE_ALIVE;
-      e->map_dirty = true;
+      e->map_dirty = any = true;
     }
+  return any;
+}
+
+/* After step i, which changed the tree (or chaos asks): the tree matches
+ * its model, and nothing lingers. */
+static void after_step(struct engine *e, size_t i, bool changed) {
+  const struct step *st = &e->s->steps[i];
+  char when[96];
+  if (changed) {
+    snprintf(when, sizeof when, "after step %zu", i + 1);
+    audit_topology(e, when);
+  }
+  snprintf(when, sizeof when, "after step %zu (%s)", i + 1,
+           st->send_text ? "a request" : "an action");
+  audit_leftovers(e, when);
 }
 
 static void run_steps(struct engine *e) {
@@ -61,11 +78,12 @@ static void run_steps(struct engine *e) {
     progress(e, i);
     struct crash k;
     int rc = drive_step(e, i, &k);
+    bool changed = k.node != NULL;
     if (k.node)
       judge_crash(e, &k);
-    spawned_by(e, i);
-    if (rc == 0 && e->s->steps[i].scan_after)
-      audit_leftovers(e, i);
+    changed |= spawned_by(e, i) || e->s->steps[i].action == STEP_SPAWN;
+    if (rc == 0 && (changed || e->s->steps[i].scan_after))
+      after_step(e, i, changed);
     if (rc == 0)
       continue;
     if (rc == -EINTR)
@@ -95,8 +113,8 @@ static void isolation_at_end(struct engine *e) { audit_isolation(e, "at the end"
 static void run_audits(struct engine *e) {
   bool alive = !e->interrupted && proctree_alive(e->root_pid, e->root_start);
   if (!e->mapped) { /* without pids there is nothing to judge them on */
-    for (int p = PROP_ISOLATION; p <= PROP_CONTAINMENT; p++)
-      if (engine_listed(e, (enum property)p))
+    for (int p = PROP_ISOLATION; p < PROP_COUNT; p++)
+      if (p != PROP_CASCADE && engine_listed(e, (enum property)p))
         engine_fail(e, (enum property)p, "%s: cannot be judged: the tree "
                     "never answered the harness's first :inspect",
                     property_name((enum property)p));
@@ -119,6 +137,7 @@ static void run_audits(struct engine *e) {
 static void run_tree(struct engine *e) {
   if (engine_refresh(e, engine_now_ms() + (double)e->s->timeout_ms) == 0) {
     e->mapped = true;
+    audit_topology(e, "at the start");
     if (engine_listed(e, PROP_ISOLATION))
       timed(e, PROP_ISOLATION, isolation_at_start);
     run_steps(e);
@@ -126,6 +145,10 @@ static void run_tree(struct engine *e) {
     e->r->failed_step = 0;
   }
   release_all(e);
+  if (e->mapped && !e->interrupted) {
+    audit_topology(e, "at the end");
+    audit_leftovers(e, "at the end");
+  }
   run_audits(e);
 }
 

@@ -17,7 +17,8 @@ static const char *const top_keys[] = {
     "properties", "backpressure", NULL};
 
 static const char *const prop_names[PROP_COUNT] = {
-    "replies", "isolation", "backpressure", "containment", "cascade"};
+    "replies", "isolation", "backpressure", "containment", "cascade",
+    "topology"};
 
 const char *property_name(enum property p) {
   return (unsigned)p < PROP_COUNT ? prop_names[p] : "?";
@@ -108,7 +109,7 @@ edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
 static int load_properties(struct loader *L, const struct ynode *y) {
   bool *props = L->s->properties;
   if (!y) {
-    props[PROP_REPLIES] = props[PROP_CASCADE] = true;
+    props[PROP_REPLIES] = props[PROP_TOPOLOGY] = props[PROP_CASCADE] = true;
     return 0;
   }
   if (y->kind != YN_SEQ)
@@ -122,7 +123,8 @@ static int load_properties(struct loader *L, const struct ynode *y) {
         found = k;
     if (found < 0)
       return load_fail(L, p, "properties: unknown property '%.60s' (replies, "
-                       "isolation, backpressure, containment, cascade)",
+                       "topology, isolation, backpressure, containment, "
+                       "cascade)",
                        p->kind == YN_SCALAR ? p->text : "?");
     if (props[found])
       return load_fail(L, p, "properties: '%s' listed twice", p->text);

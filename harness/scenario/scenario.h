@@ -106,6 +106,7 @@ enum property {
   PROP_BACKPRESSURE,
   PROP_CONTAINMENT,
   PROP_CASCADE,
+  PROP_TOPOLOGY, /* last, so results and reports of the others keep their order */
   PROP_COUNT
 };
 
@@ -118,7 +119,7 @@ struct scenario {
   size_t nnodes;              /* in the initial tree (spawned ones excluded) */
   struct step *steps;
   size_t nsteps;
-  bool properties[PROP_COUNT];/* default: replies, cascade */
+  bool properties[PROP_COUNT];/* default: replies, topology, cascade */
   /* backpressure: {hold: PATH, rss_kb: N} */
   struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
   long bp_rss_kb;             /* default 65536 */

@@ -1,0 +1,202 @@
+/* audit_topology.c — the topology property: the live processes form
+ * exactly the model's tree. From the root's process down, every node the
+ * model holds alive must be a live child process of its parent's process,
+ * and every child process of a node's process must be a node the model
+ * holds alive: none missing (a child the runtime never started, a
+ * restarted subtree that came back without its children), none extra,
+ * none a zombie. The observed tree is /proc's (parent links, states,
+ * start times); which pid is which child comes from the node's own
+ * :inspect, a claim the match checks, never the verdict: a declared child
+ * no :inspect names and no process stands for is missing, whatever the
+ * node says about itself.
+ *
+ * Judged at the start, after each step that changes the tree and at the
+ * end. A restart or a cascade may still be in flight when a step ends, so
+ * the reading is repeated (the claims learnt again every 200 ms) for up
+ * to TOPOLOGY_SETTLE_MS plus the scheduling slack before it fails. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+
+/* How long a tree that is changing may take to match its model: a
+ * restart's spawn, a subtree's cascade (each node's grace is separate:
+ * cascade judges that), on a loaded machine. */
+#define TOPOLOGY_SETTLE_MS 2000
+#define TOPOLOGY_REFRESH_MS 200
+
+/* One reading of /proc against the model: its evidence lines. */
+struct reading {
+  struct edn_buf ev;
+  size_t bad, nodes;
+};
+
+static void note(struct reading *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void note(struct reading *r, const char *fmt, ...) {
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  if (n > 0 && edn_buf_append(&r->ev, line, strnlen(line, sizeof line)) == 0)
+    edn_buf_append(&r->ev, "\n", 1);
+  r->bad++;
+}
+
+/* The child processes of `pid` in the table (zombies included), into a
+ * malloc'ed array the caller frees; the count, or -1 without memory. */
+static long children_of(const struct proc_table *pt, pid_t pid,
+                        const struct proc_info ***out) {
+  size_t n = proctree_nchildren(pt, pid), k = 0;
+  *out = calloc(n + 1, sizeof **out);
+  if (!*out)
+    return -1;
+  for (size_t i = 0; i < pt->n && k < n; i++)
+    if (pt->v[i].ppid == pid)
+      (*out)[k++] = &pt->v[i];
+  return (long)k;
+}
+
+/* The child process of `me` that stands for model node `c`: the pid its
+ * :inspect claims, alive, with the start time seen when the claim was
+ * checked. -1 when none. */
+static long find_claimed(const struct live_node *ln,
+                         const struct proc_info *const *kids, long nk,
+                         const bool *used) {
+  for (long i = 0; ln->pid && i < nk; i++)
+    if (!used[i] && kids[i]->pid == ln->pid && kids[i]->state != 'Z' &&
+        (!ln->start || kids[i]->start == ln->start))
+      return i;
+  return -1;
+}
+
+static void judge_node(struct engine *e, const struct proc_table *pt,
+                       const struct tree_node *t, const struct proc_info *me,
+                       struct reading *r);
+
+/* t's model children against me's child processes; what is left over in
+ * kids (not used) is noted by the caller. */
+static void judge_children(struct engine *e, const struct proc_table *pt,
+                           const struct tree_node *t,
+                           const struct proc_info *me,
+                           const struct proc_info *const *kids, long nk,
+                           bool *used, struct reading *r) {
+  for (size_t j = 0; j < t->nchildren; j++) {
+    const struct tree_node *c = t->children[j];
+    const struct live_node *ln = engine_live(e, c);
+    if (!ln || ln->state != NODE_ALIVE)
+      continue;
+    long k = find_claimed(ln, kids, nk, used);
+    if (k >= 0) {
+      used[k] = true;
+      judge_node(e, pt, c, kids[k], r);
+    } else if (ln->pid) {
+      note(r, "%s: declared, no process under %s (pid %d) with that place "
+           "(its :inspect claims pid %d, which /proc does not show as a "
+           "live child of %s)", c->path, t->path, (int)me->pid,
+           (int)ln->pid, t->path);
+    } else {
+      note(r, "%s: declared, no process under %s (pid %d) with that place "
+           "(no :inspect names it)", c->path, t->path, (int)me->pid);
+    }
+  }
+}
+
+static void judge_node(struct engine *e, const struct proc_table *pt,
+                       const struct tree_node *t, const struct proc_info *me,
+                       struct reading *r) {
+  const struct proc_info **kids = NULL;
+  long nk = children_of(pt, me->pid, &kids);
+  bool *used = nk >= 0 ? calloc((size_t)nk + 1, sizeof *used) : NULL;
+  r->nodes++;
+  if (!used) {
+    free(kids);
+    e->internal_error = true;
+    return;
+  }
+  judge_children(e, pt, t, me, kids, nk, used, r);
+  for (long i = 0; i < nk; i++) {
+    if (used[i])
+      continue;
+    if (kids[i]->state == 'Z')
+      note(r, "pid %d under %s (pid %d) is a zombie", (int)kids[i]->pid,
+           t->path, (int)me->pid);
+    else
+      note(r, "pid %d under %s (pid %d): a process the model of the tree "
+           "does not have (state %c)", (int)kids[i]->pid, t->path,
+           (int)me->pid, kids[i]->state);
+  }
+  free(used);
+  free(kids);
+}
+
+/* One reading: the root's process, then everything below it. */
+static void read_tree(struct engine *e, const struct proc_table *pt,
+                      struct reading *r) {
+  r->ev.len = 0;
+  r->bad = r->nodes = 0;
+  const struct live_node *root = engine_live(e, e->s->root);
+  if (!root || root->state != NODE_ALIVE)
+    return; /* the model's tree has ended: cascade judges what is left */
+  const struct proc_info *me = proctree_find(pt, e->root_pid);
+  if (!me || me->state == 'Z' || (e->root_start && me->start != e->root_start)) {
+    note(r, "%s: declared, its process (pid %d) is %s", e->s->root->path,
+         (int)e->root_pid, !me ? "gone" : me->state == 'Z' ? "a zombie"
+                                                            : "another one");
+    return;
+  }
+  judge_node(e, pt, e->s->root, me, r);
+}
+
+/* Read until the tree matches its model, or the settle time is over. */
+static void settle(struct engine *e, struct reading *r) {
+  double t0 = engine_now_ms(), refreshed = t0;
+  double deadline = t0 + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS;
+  struct proc_table pt = {0};
+  for (;;) {
+    proctree_scan(&pt);
+    read_tree(e, &pt, r);
+    double now = engine_now_ms();
+    if (!r->bad || now > deadline || e->interrupted)
+      break;
+    if (now - refreshed >= TOPOLOGY_REFRESH_MS && !engine_any_held(e)) {
+      e->map_dirty = true; /* a restarted node's claim may be new */
+      if (engine_ensure_map(e, deadline) == -EINTR)
+        break;
+      refreshed = engine_now_ms();
+    }
+    if (engine_pump(e, 20, false) < 0)
+      break;
+  }
+  proctree_free(&pt);
+}
+
+void audit_topology(struct engine *e, const char *when) {
+  /* once topology failed, the first failure is the one to report: later
+   * readings would only wait out the settle time again */
+  if (!engine_listed(e, PROP_TOPOLOGY) || e->fail[PROP_TOPOLOGY] ||
+      e->interrupted)
+    return;
+  double t0 = engine_now_ms();
+  if (engine_ensure_map(e, t0 + (double)e->s->timeout_ms) == -EINTR)
+    return;
+  struct reading r = {0};
+  settle(e, &r);
+  const char *p = r.ev.ptr, *end = p ? p + r.ev.len : NULL;
+  while (r.bad && p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    int len = (int)(nl ? nl - p : end - p);
+    engine_fail(e, PROP_TOPOLOGY, "topology: %s: %.*s", when, len, p);
+    p = nl ? nl + 1 : end;
+  }
+  if (!e->fail[PROP_TOPOLOGY])
+    engine_summary(e, PROP_TOPOLOGY, "%zu nodes matched their processes "
+                   "(%s, %.0f ms)", r.nodes, when, engine_now_ms() - t0);
+  edn_buf_free(&r.ev);
+  e->ms[PROP_TOPOLOGY] += engine_now_ms() - t0;
+}
