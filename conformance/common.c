@@ -80,27 +80,41 @@ static void sink_read(struct sink *s, int fd, bool *eof) {
  * cascade's scheduling slack on top of the 2 s grace: 4 s on a shared CI
  * machine, 20 s in a sanitized build, where every node scans for leaks as
  * it exits and a tree of a thousand takes seconds to go. */
+/* Does environ entry `ent` set the variable that `words` (VAR=VALUE
+ * words, NUL-separated, nw of them) sets too? */
+static bool overridden(const char *ent, char *const *words, size_t nw) {
+  for (size_t i = 0; i < nw; i++) {
+    size_t n = strcspn(words[i], "=") + 1;
+    if (strncmp(ent, words[i], n) == 0)
+      return true;
+  }
+  return false;
+}
+
 static char **env_with(const char *fault, char **var) {
   size_t n = 0;
   while (environ[n])
     n++;
-  char **env = calloc(n + 3 + 8, sizeof *env);
-  size_t k = 0;
-  for (size_t i = 0; env && i < n; i++)
-    if (strncmp(environ[i], "WATVM_FAULT", 11) &&
-        strncmp(environ[i], "TREENODE_MISTAKE", 16))
-      env[k++] = environ[i];
+  char *words[8];
+  size_t nw = 0;
   /* *var holds "WATVM_FAULT=NAME\0VAR=VALUE\0...": one block, one free */
   bool named = fault && strcspn(fault, "=") < strcspn(fault, " ");
-  if (env && fault &&
-      asprintf(var, "%s%s", named ? "" : "WATVM_FAULT=", fault) >= 0) {
-    env[k++] = *var;
-    for (char *p = *var; (p = strchr(p, ' ')) && k < n + 10;) {
+  if (fault && asprintf(var, "%s%s", named ? "" : "WATVM_FAULT=", fault) >= 0) {
+    words[nw++] = *var;
+    for (char *p = *var; (p = strchr(p, ' ')) && nw < 8;) {
       *p++ = '\0';
       if (strchr(p, '='))
-        env[k++] = p;
+        words[nw++] = p;
     }
   }
+  char **env = calloc(n + nw + 2, sizeof *env);
+  size_t k = 0;
+  for (size_t i = 0; env && i < n; i++)
+    if (strncmp(environ[i], "WATVM_FAULT=", 12) &&
+        !overridden(environ[i], words, nw))
+      env[k++] = environ[i];
+  for (size_t i = 0; env && i < nw; i++)
+    env[k++] = words[i];
   if (env && !getenv("TREEPROOF_SLACK_MS")) /* a shared CI box is slow */
 #ifdef SANITIZED
     env[k++] = "TREEPROOF_SLACK_MS=20000";

@@ -275,9 +275,9 @@ Test(cli, run_tap_parallel) {
       "run", "--tap", "-j", "2", "trees/crash-isolate.yaml",
       "fixtures/yaml/wrong-expect.yaml", "trees/kill-middle.yaml", NULL});
   cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
-  cr_expect(strncmp(o.out, "TAP version 13\n1..13\nok 1 - crash-isolate: steps\n", 48) == 0,
+  cr_expect(strncmp(o.out, "TAP version 13\n1..16\nok 1 - crash-isolate: steps\n", 48) == 0,
             "%s", o.out);
-  cr_expect(strstr(o.out, "\nnot ok 6 - wrong-expect: steps\n  ---\n") != NULL, "%s", o.out);
+  cr_expect(strstr(o.out, "\nnot ok 7 - wrong-expect: steps\n  ---\n") != NULL, "%s", o.out);
   cr_expect(strstr(o.err, "PASS crash-isolate") && strstr(o.err, "FAIL wrong-expect") &&
                 strstr(o.err, "PASS kill-middle"),
             "human lines on stderr: %s", o.err);
@@ -398,13 +398,13 @@ Test(cli, run_junit_and_tap_together) {
       "run", "--tap", "--junit", path, "trees/seed-fractal.yaml",
       "fixtures/yaml/wrong-expect.yaml", NULL});
   cr_expect_eq(o.status, 1, "%s", o.err);
-  cr_expect(strncmp(o.out, "TAP version 13\n1..9\n", 20) == 0, "%s", o.out);
+  cr_expect(strncmp(o.out, "TAP version 13\n1..11\n", 21) == 0, "%s", o.out);
   FILE *f = fopen(path, "r");
   char xml[65536] = "";
   size_t n = fread(xml, 1, sizeof xml - 1, f);
   xml[n] = '\0';
   fclose(f);
-  cr_expect(strstr(xml, "<testsuites name=\"treeproof\" tests=\"9\" failures=\"2\"") != NULL,
+  cr_expect(strstr(xml, "<testsuites name=\"treeproof\" tests=\"11\" failures=\"2\"") != NULL,
             "%s", xml);
   cr_expect(strstr(xml, "name=\"seed-fractal: containment\"") != NULL, "%s", xml);
   if (access("/usr/bin/xmllint", X_OK) == 0) {
