@@ -52,3 +52,13 @@ Test(containment, restart_counts_follow_the_runtime, .timeout = 60.) {
   tp_assert_holds("conformance/trees/restart-counts.yaml", "restart-counts",
                   "cascade", 50.);
 }
+
+/* A :restart parent that ignores :max-restarts: containment names it
+ * (topology also sees the parent that should be gone, in its own words). */
+Test(containment, control_no_restart_limit, .timeout = 200.) {
+  static const struct tp_control c = {
+      "conformance/trees/restart-limit.yaml", "restart-limit",
+      "no-restart-limit", "containment",
+      "M stays up after M/C crossed its restart limit", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}

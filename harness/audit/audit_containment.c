@@ -368,6 +368,15 @@ static bool judge_level(struct engine *e, const struct crash *k,
     judge_isolate(e, k, x, deadline);
     return false;
   }
+  if (from == p && pol == POLICY_RESTART && engine_restart_limit(e, x->node) &&
+      !goes_down(e, k, p, deadline)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s stays up after %s "
+                "crossed its restart limit (more than :max-restarts %ld "
+                "within %ld ms): it should have given up and gone down",
+                p->path, x->node->path, node_max_restarts(p),
+                node_restart_period_ms(p));
+    return false;
+  }
   if (from == p && pol == POLICY_RESTART && !judge_restart(e, x, deadline))
     return false;
   /* the parent is gone: only its policy may have taken it down */

@@ -79,6 +79,16 @@ static void judge_node(struct engine *e, const struct proc_table *pt,
                        const struct tree_node *t, const struct proc_info *me,
                        struct reading *r);
 
+/* The node the model holds gone whose last known process `pi` is. */
+static const struct tree_node *gone_node(const struct engine *e,
+                                         const struct proc_info *pi) {
+  for (size_t i = 0; i < e->nnodes; i++)
+    if (e->nodes[i].state == NODE_GONE && e->nodes[i].pid == pi->pid &&
+        (!e->nodes[i].start || e->nodes[i].start == pi->start))
+      return e->nodes[i].t;
+  return NULL;
+}
+
 /* t's model children against me's child processes; what is left over in
  * kids (not used) is noted by the caller. */
 static void judge_children(struct engine *e, const struct proc_table *pt,
@@ -123,9 +133,13 @@ static void judge_node(struct engine *e, const struct proc_table *pt,
   for (long i = 0; i < nk; i++) {
     if (used[i])
       continue;
+    const struct tree_node *was = gone_node(e, kids[i]);
     if (kids[i]->state == 'Z')
       note(r, "pid %d under %s (pid %d) is a zombie", (int)kids[i]->pid,
            t->path, (int)me->pid);
+    else if (was)
+      note(r, "%s (pid %d) is still there under %s, but by the steps and "
+           "the policies it is gone", was->path, (int)kids[i]->pid, t->path);
     else
       note(r, "pid %d under %s (pid %d): a process the model of the tree "
            "does not have (state %c)", (int)kids[i]->pid, t->path,

@@ -343,7 +343,8 @@ static bool restart(struct child *c, char *why, size_t whylen) {
     if (now - c->restart_ms[i] <= n->spec.restart_period_ms)
       c->restart_ms[k++] = c->restart_ms[i];
   c->nrestart = k;
-  if ((int64_t)k >= n->spec.max_restarts) {
+  if ((int64_t)k >= n->spec.max_restarts &&
+      !(n->faults & FAULT_NO_RESTART_LIMIT)) {
     snprintf(why, whylen, "restart limit: child %s", c->name);
     return false;
   }

@@ -8,7 +8,9 @@
  * spec's last child is never started, node.c; restart-bare: a :restart
  * respawns the child from its name alone, without its :children, child.c;
  * zombie: one helper forked at start-up exits at once and is never reaped,
- * here, with node.c reaping only known pids). WATVM_FAULT_NODE=NAME[,NAME...]
+ * here, with node.c reaping only known pids); and no-restart-limit (a
+ * :restart parent ignores :max-restarts, child.c) breaks containment's
+ * restart limit. WATVM_FAULT_NODE=NAME[,NAME...]
  * limits every switch to the nodes so named, so the parent of a hostile
  * child stays healthy. */
 #define _GNU_SOURCE
@@ -36,6 +38,7 @@ unsigned fault_parse(const char *list) {
       {"skip-child", FAULT_SKIP_CHILD},
       {"restart-bare", FAULT_RESTART_BARE},
       {"zombie", FAULT_ZOMBIE},
+      {"no-restart-limit", FAULT_NO_RESTART_LIMIT},
   };
   unsigned bits = 0;
   if (!list) return 0;

@@ -56,6 +56,7 @@ enum {
   FAULT_RESTART_BARE = 1u << 9, /* :restart respawns a child from its name
                                    alone: its subtree never comes back */
   FAULT_ZOMBIE = 1u << 10,      /* one helper forked at start, never reaped */
+  FAULT_NO_RESTART_LIMIT = 1u << 11, /* :max-restarts ignored: restarts forever */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
