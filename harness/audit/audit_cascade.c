@@ -24,24 +24,10 @@ double cascade_slack_ms(void) {
   return v && end != v && ms >= 0 && ms <= 600000 ? ms : 1500.0;
 }
 
-/* Which subtree a crash of `n` takes down, by the policies above it: an
- * :escalate parent goes too, and so does a :restart parent whose child
- * crashed more than :max-restarts times within :restart-period-ms. */
-static const struct tree_node *affected_top(struct engine *e,
-                                            const struct crash *k) {
-  const struct tree_node *top = k->node;
-  for (;;) {
-    const struct tree_node *p = top->parent;
-    if (!p)
-      return top;
-    enum policy pol = node_policy(p);
-    if (pol == POLICY_ESCALATE ||
-        (pol == POLICY_RESTART && engine_restart_limit(e, top))) {
-      top = p;
-      continue;
-    }
-    return top;
-  }
+/* Which subtree a crash takes down, by the policies above it (the
+ * model's answer, from engine_crash_count()). */
+static const struct tree_node *affected_top(const struct crash *k) {
+  return k->down ? k->down : k->node;
 }
 
 /* Reap `pid` if it is our zombie (an orphan we adopted, or the root). */
@@ -80,12 +66,12 @@ static long subtree_grace(const struct tree_node *t) {
 }
 
 void audit_cascade_crash(struct engine *e, const struct crash *k) {
-  double deadline = k->t0 + (double)subtree_grace(affected_top(e, k)) +
+  double deadline = k->t0 + (double)subtree_grace(affected_top(k)) +
                     CASCADE_SLACK_MS;
   const struct tree_node *top = k->node;
   size_t left = 0;
   for (;;) {
-    top = affected_top(e, k);
+    top = affected_top(k);
     left = 0;
     for (size_t i = 0; i < k->nbefore; i++) {
       const struct live_node *b = &k->before[i];

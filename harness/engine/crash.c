@@ -68,14 +68,15 @@ static void forget_crashes_below(struct engine *e, const struct tree_node *t) {
   }
 }
 
-/* The model: `t`'s parent started it again from its spec, so `t` and the
- * nodes that spec holds (those that came with it: the same spawn step)
- * are alive with processes not yet known; nodes a later step spawned
- * below it are gone (the spec never had them); pending ones stay pending. */
-static void restart_subtree(struct engine *e, const struct tree_node *t,
-                            long spawn_step) {
+/* The model: `top`'s parent started it again from its spec, so `top` and
+ * the nodes that spec holds (model_comes_back()) are alive with processes
+ * not yet known; nodes a later step spawned below it are gone; pending
+ * ones stay pending. */
+static void restart_subtree(struct engine *e, const struct tree_node *top,
+                            const struct tree_node *t) {
   struct live_node *ln = engine_live(e, t);
-  if (ln && ln->state != NODE_PENDING && t->spawn_step != spawn_step) {
+  if (ln && ln->state != NODE_PENDING &&
+      !model_comes_back(top->spawn_step, t->spawn_step, t == top)) {
     engine_mark_subtree(e, (struct tree_node *)t, NODE_GONE);
     return;
   }
@@ -91,47 +92,85 @@ static void restart_subtree(struct engine *e, const struct tree_node *t,
     ln->said_ppid = ln->said_pgid = -1;
   }
   for (size_t i = 0; i < t->nchildren; i++)
-    restart_subtree(e, t->children[i], spawn_step);
+    restart_subtree(e, top, t->children[i]);
 }
 
-/* Count a crash of `n` as the runtime counts exits, and change the model
- * as the policies above `n` imply: every node the crash takes down with it
- * (an :escalate parent, a :restart parent past its limit) has crashed too;
- * an :isolate parent keeps the subtree gone, a :restart parent within its
- * limit starts it again, and a crash of the root ends the tree. Returns
- * the node its parent restarts (forget_crashes_below() once the auditors
- * have judged this crash), or NULL. */
-static const struct tree_node *count_crash(struct engine *e,
-                                           const struct tree_node *n,
-                                           double t0) {
-  for (;;) {
-    struct live_node *ln = engine_live(e, n);
-    if (ln)
-      ln->crash_ms[ln->ncrash++ % 16] = t0;
-    const struct tree_node *p = n->parent;
-    enum policy pol = p ? node_policy(p) : POLICY_ISOLATE;
-    if (pol == POLICY_RESTART && !engine_restart_limit(e, n)) {
-      restart_subtree(e, n, n->spawn_step);
-      return n;
-    }
-    if (pol == POLICY_ISOLATE) {
-      engine_mark_subtree(e, (struct tree_node *)n, NODE_GONE);
-      return NULL;
-    }
-    n = p;
+/* The engine's nodes as the model sees them: indexes into e->nodes. */
+struct view {
+  struct engine *e;
+  double t0; /* when the crash happened */
+};
+
+static int view_index(const struct engine *e, const struct tree_node *t) {
+  struct live_node *ln = t ? engine_live((struct engine *)e, t) : NULL;
+  return ln ? (int)(ln - e->nodes) : -1;
+}
+
+static int view_parent(const void *ctx, int i) {
+  const struct view *v = ctx;
+  return view_index(v->e, v->e->nodes[i].t->parent);
+}
+
+static enum policy view_policy(const void *ctx, int i) {
+  const struct view *v = ctx;
+  return node_policy(v->e->nodes[i].t);
+}
+
+/* With this crash counted: more than :max-restarts within the period? */
+static int view_limit(const void *ctx, int i) {
+  const struct view *v = ctx;
+  const struct live_node *ln = &v->e->nodes[i];
+  const struct tree_node *p = ln->t->parent;
+  long n = 1, period = node_restart_period_ms(p);
+  for (unsigned k = 0; k < ln->ncrash && k < 16; k++)
+    if (v->t0 - ln->crash_ms[(ln->ncrash - 1 - k) % 16] <= (double)period)
+      n++;
+  return n > node_max_restarts(p);
+}
+
+/* Count a crash of `n` as the runtime counts exits — every node the crash
+ * takes down with it (an :escalate parent, a :restart parent past its
+ * limit) has crashed too — and change the node table as the model says:
+ * the subtree that goes down is gone, or back with new processes when its
+ * parent restarts it. Returns the node its parent restarts
+ * (forget_crashes_below() once the auditors have judged this crash), or
+ * NULL. */
+static const struct tree_node *count_crash(struct engine *e, struct crash *k) {
+  const struct tree_node *n = k->node;
+  double t0 = k->t0;
+  struct view v = {e, t0};
+  struct model_view mv = {&v, view_parent, view_policy, view_limit};
+  struct model_outcome o;
+  int at = view_index(e, n);
+  if (at < 0)
+    return NULL;
+  model_outcome(&mv, at, &o);
+  for (int x = at; x >= 0; x = view_parent(&v, x)) {
+    struct live_node *ln = &e->nodes[x];
+    ln->crash_ms[ln->ncrash++ % 16] = t0;
+    if (x == o.down)
+      break;
   }
+  const struct tree_node *down = e->nodes[o.down].t;
+  k->down = down;
+  if (o.revive) {
+    restart_subtree(e, down, down);
+    return down;
+  }
+  engine_mark_subtree(e, (struct tree_node *)down, NODE_GONE);
+  return NULL;
 }
 
 const struct tree_node *engine_crash_count(struct engine *e, struct crash *k) {
   if (k->closing) /* a graceful exit: no crash, but the policy applies */
-    return count_crash(e, k->node, k->t0);
+    return count_crash(e, k);
   struct live_node *ln = engine_live(e, k->node);
   e->ncrashes++;
   if (ln && k->signal)
     ln->kill_signal = k->signal;
   else if (ln)
     ln->panicked = true;
-  return count_crash(e, k->node, k->t0);
+  return count_crash(e, k);
 }
 
 void engine_crash_end(struct engine *e, struct crash *k,

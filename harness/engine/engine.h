@@ -63,6 +63,8 @@ struct crash {
   bool closing;        /* an :exit sent: a graceful close, judged by
                           cascade only (it is no crash) */
   double t0;           /* when it was caused (engine_now_ms) */
+  const struct tree_node *down; /* the subtree it takes down, by the
+                          policies above (engine_crash_count() sets it) */
   size_t step;         /* index of the step */
   struct live_node *before; /* copy of the node table just before */
   size_t nbefore;

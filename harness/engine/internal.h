@@ -5,6 +5,7 @@
 
 #include "engine.h"
 #include "htrace.h"
+#include "model.h"
 
 /* session.c: the interruption pipe (-1 before any scenario), a scenario's
  * start and end (the subreaper bit, SIGPIPE ignored, the count of running

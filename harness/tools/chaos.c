@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "chaos.h"
+#include "model.h"
 #include "scenario_emit.h"
 #include "run.h"
 
@@ -149,49 +150,63 @@ static void model_kill(struct model *m, size_t top) {
       m->v[i].alive = false;
 }
 
-/* `top` restarted: it and the nodes of its spec are back, as new processes. */
+/* `top` restarted: it and the nodes of its spec are back, as new
+ * processes (model_comes_back(): a node spawned at run time is not in the
+ * spec its parent keeps). */
 static void model_revive(struct model *m, size_t top) {
   for (size_t i = 0; i < m->n; i++)
-    if (under(m, i, top) && (i == top || m->v[i].in_spec)) {
+    if (under(m, i, top) &&
+        model_comes_back(m->v[top].in_spec ? -1 : (long)top,
+                         m->v[i].in_spec ? -1 : (long)i, i == top)) {
       m->v[i].alive = true;
       m->v[i].fresh = true;
     }
 }
 
-/* What a crash of node i does, by the policies above it. */
-struct outcome {
-  int down;    /* the topmost node whose subtree goes down */
-  bool revive; /* and comes back: its parent restarts it */
-  int escalations;
+/* The plan's nodes as the shared model (model.h) sees them. */
+struct plan_view {
+  const struct model *m;
+  size_t crashed; /* the node the plan crashes */
 };
 
-/* False when the root would go down, or when the outcome depends on what
- * the model cannot know (a restart limit crossed where the counts or the
- * clocks may disagree: see the header). */
-static bool crash_outcome(const struct model *m, size_t i, struct outcome *o) {
-  memset(o, 0, sizeof *o);
-  for (size_t x = i;;) {
-    int p = m->v[x].parent;
-    if (p < 0)
-      return false;
-    const struct mnode *P = &m->v[p], *X = &m->v[x];
-    o->down = (int)x;
-    if (P->pol == POLICY_ISOLATE)
-      return true;
-    if (P->pol == POLICY_RESTART) {
-      if ((long)X->restarts < P->max_restarts) {
-        o->revive = true;
-        return true;
-      }
-      if (x != i || X->hits != X->restarts || P->fresh || !P->long_period)
-        return false;
-    }
-    o->escalations++; /* :escalate, or the restart limit: P panics */
-    x = (size_t)p;
-  }
+static int plan_parent(const void *ctx, int i) {
+  const struct plan_view *v = ctx;
+  return v->m->v[i].parent;
 }
 
-static void crash_apply(struct model *m, size_t i, const struct outcome *o) {
+static enum policy plan_policy(const void *ctx, int i) {
+  const struct plan_view *v = ctx;
+  return v->m->v[i].pol;
+}
+
+/* The plan counts restarts, not time: a limit is crossed for certain only
+ * where the runtime's clock cannot disagree (a long period) and its counts
+ * must agree with the plan's (see the header); else the caller cannot
+ * know (-1). */
+static int plan_limit(const void *ctx, int x) {
+  const struct plan_view *v = ctx;
+  const struct mnode *X = &v->m->v[x], *P = &v->m->v[X->parent];
+  if ((long)X->restarts < P->max_restarts)
+    return 0;
+  if ((size_t)x != v->crashed || X->hits != X->restarts || P->fresh ||
+      !P->long_period)
+    return -1;
+  return 1;
+}
+
+/* What a crash of node i does, by the policies above it. False when the
+ * root would go down, or when the outcome depends on what the plan cannot
+ * know. */
+static bool crash_outcome(const struct model *m, size_t i,
+                          struct model_outcome *o) {
+  struct plan_view v = {m, i};
+  struct model_view mv = {&v, plan_parent, plan_policy, plan_limit};
+  model_outcome(&mv, (int)i, o);
+  return o->certain && !o->tree_ends;
+}
+
+static void crash_apply(struct model *m, size_t i,
+                        const struct model_outcome *o) {
   m->v[i].hits++;
   model_kill(m, (size_t)o->down);
   if (o->revive) {
@@ -225,7 +240,7 @@ static bool non_root(const struct model *m, size_t i, size_t arg) {
   return m->v[i].parent >= 0;
 }
 static bool crashable(const struct model *m, size_t i, size_t arg) {
-  struct outcome o;
+  struct model_outcome o;
   (void)arg;
   return m->v[i].parent >= 0 && crash_outcome(m, i, &o);
 }
@@ -357,7 +372,7 @@ static void gen_requests(struct gen *g, bool (*ok)(const struct model *, size_t,
 /* Follow a crash of node i through the model; `what` gets the outcome in
  * words for the step's description. */
 static void model_crash(struct gen *g, size_t i, char *what, size_t len) {
-  struct outcome o;
+  struct model_outcome o;
   crash_outcome(&g->m, i, &o); /* true: the node was picked as crashable */
   const struct mnode *top = &g->m.v[o.down];
   const char *where = *top->path ? top->path : top->name;
