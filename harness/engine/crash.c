@@ -4,22 +4,10 @@
  * table updated after it has been judged. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
-
-/* ---- crashes ------------------------------------------------------------ */
 
 int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
                        double deadline) {

@@ -81,6 +81,8 @@ struct idcount {
   int64_t id;
   int sent, got;
   bool used, exempt;
+  const char *what; /* an internal request: what it was, for evidence
+                       ("the harness's :stats request to L1"; e->arena) */
 };
 
 struct engine {

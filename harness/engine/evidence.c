@@ -1,23 +1,10 @@
 /* evidence.c — the clock and the evidence: lines recorded per property (a
  * failure, or a note) and per step, and the pass summaries. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
-
-/* ---- time, evidence ---------------------------------------------------- */
 
 double engine_now_ms(void) {
   struct timespec ts;

@@ -2,23 +2,9 @@
  * answered (an open-addressing table), the ids whose lost replies are
  * expected, and fresh internal ids the scenario's own sends never use. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
-
-/* ---- ids ---------------------------------------------------------------- */
 
 static uint64_t id_hash(int64_t id) {
   uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ull;

@@ -3,23 +3,9 @@
  * for bsearch; and every pid the scenario ever knew (orphans adopted by
  * the harness are attributed by it). */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
-
-/* ---- the node table ----------------------------------------------------- */
 
 static int cmp_live(const void *a, const void *b) {
   const struct live_node *x = a, *y = b;

@@ -2,19 +2,7 @@
  * zombies it adopted as subreaper (a node whose parent was SIGKILLed is
  * reaped by no node), each exit traced. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "internal.h"
 

@@ -2,25 +2,18 @@
  * its stdout cut into lines and replies kept by :id (only answers to
  * requests sent; strays are evidence only), its stderr kept (first 1 MiB),
  * requests written with the output read meanwhile, and one request routed
- * from the root to any node with its reply awaited. */
+ * from the root to any node with its reply awaited. The harness's own
+ * requests go under internal (negative) ids that evidence never shows: it
+ * names the request instead ("the harness's :stats request to L1"). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
-
-/* ---- reading the root's output ------------------------------------------ */
 
 static void keep_reply(struct engine *e, int64_t id, const edn_value *v) {
   if (e->nreplies == e->capreplies) {
@@ -41,19 +34,58 @@ static void keep_reply(struct engine *e, int64_t id, const edn_value *v) {
   e->replies[e->nreplies++] = (struct reply){id, copy};
 }
 
-/* A reply in the backpressure window: counted and checked for order here. */
+/* A reply in the backpressure window (the flood's ids go down from
+ * bulk_hi, one per request; bulk_next is one below the lowest answered).
+ * A reply below bulk_next is in order, or ahead of requests still
+ * unanswered: those are the holes it leaves, each kept in the id table
+ * (sent once, got 0) until its own reply comes. A reply above bulk_next
+ * fills a hole, and then came after a later request's reply: out of order
+ * (bulk_first_disorder is the first); anything else above bulk_next is a
+ * duplicate. audit_backpressure.c counts the holes after the drain. */
 static void bulk_reply(struct engine *e, int64_t id, const edn_value *v) {
-  if (id > e->bulk_next) { /* ids go down: this one came already */
-    e->bulk_dup++;
+  if (!e->bulk_on) {
+    engine_fail(e, PROP_BACKPRESSURE, "backpressure: a reply to request %"
+                PRId64 " of the flood came after its drain had ended",
+                e->bulk_hi - id + 1);
     return;
   }
-  if (id != e->bulk_next && !e->bulk_first_disorder)
-    e->bulk_first_disorder = id;
-  e->bulk_next = id - 1;
+  if (id > e->bulk_next) {
+    struct idcount *hole = engine_idcount(e, id, false);
+    if (!hole || hole->got++ > 0) {
+      e->bulk_dup++;
+      return;
+    }
+    if (!e->bulk_first_disorder)
+      e->bulk_first_disorder = id;
+  } else {
+    for (int64_t h = e->bulk_next; h > id; h--) {
+      struct idcount *hole = engine_idcount(e, h, true);
+      if (!hole) {
+        e->internal_error = true;
+        break;
+      }
+      hole->sent = 1;
+    }
+    e->bulk_next = id - 1;
+  }
   e->bulk_got++;
   const edn_value *body = edn_map_getk(v, "body");
   if (!body || body->type != EDN_STRING || body->u.text.len != e->bulk_body_len)
     e->bulk_bad++;
+}
+
+/* Take the :id out of a reply map (in place): a reply to an internal
+ * request is shown, and handed on, without it. */
+static void drop_id(edn_value *v) {
+  if (!v || v->type != EDN_MAP)
+    return;
+  for (size_t i = 0; i < v->u.map.len; i++)
+    if (edn_is_keyword(v->u.map.entries[i].key, "id")) {
+      memmove(&v->u.map.entries[i], &v->u.map.entries[i + 1],
+              (v->u.map.len - i - 1) * sizeof *v->u.map.entries);
+      v->u.map.len--;
+      return;
+    }
 }
 
 static void on_line(struct engine *e, const char *p, size_t n) {
@@ -82,8 +114,8 @@ static void on_line(struct engine *e, const char *p, size_t n) {
     return;
   }
   int64_t id = idv->u.integer;
-  if (e->bulk_on && id >= e->bulk_lo && id <= e->bulk_hi) {
-    bulk_reply(e, id, v);
+  if (e->bulk_hi < 0 && id >= e->bulk_lo && id <= e->bulk_hi) {
+    bulk_reply(e, id, v); /* the flood's, during its drain or after */
     return;
   }
   /* Only answers to what was sent are kept: a stray or a surplus reply is
@@ -95,7 +127,16 @@ static void on_line(struct engine *e, const char *p, size_t n) {
                 ", which was never sent: %.*s", id, show, p);
     return;
   }
-  if (++c->got > c->sent) {
+  if (++c->got > c->sent && c->what) {
+    drop_id(v);
+    char *text = edn_to_string(v);
+    engine_fail(e, PROP_REPLIES, "replies: %s was answered %d time(s) but "
+                "sent %d time(s): %.300s", c->what, c->got, c->sent,
+                text ? text : "?");
+    free(text);
+    return;
+  }
+  if (c->got > c->sent) {
     engine_fail(e, PROP_REPLIES,
                 "replies: :id %" PRId64 " answered %d time(s) but sent %d "
                 "time(s): %.*s",
@@ -306,9 +347,37 @@ edn_value *engine_path_vec(struct engine *e, const struct tree_node *n) {
   return v;
 }
 
+/* "the harness's :fan :inspect request to L1", in e->arena (NULL when out
+ * of memory): how evidence names an internal request. */
+static const char *describe(struct engine *e, const struct tree_node *to,
+                            const edn_value *req) {
+  char ops[256] = "";
+  size_t n = 0;
+  for (int depth = 0; req && req->type == EDN_MAP && depth < 8; depth++) {
+    const edn_value *op = edn_map_getk(req, "op");
+    if (!op || op->type != EDN_KEYWORD || n >= sizeof ops)
+      break;
+    int k = snprintf(ops + n, sizeof ops - n, " :%s", op->u.text.ptr);
+    n += k > 0 ? (size_t)k : 0;
+    req = edn_map_getk(req, "req");
+  }
+  char *text = NULL;
+  int len = asprintf(&text, "the harness's%s request to %s", ops, to->path);
+  if (len < 0)
+    return NULL;
+  edn_value *v = edn_string(e->arena, text, (size_t)len);
+  free(text);
+  return v ? v->u.text.ptr : NULL;
+}
+
+/* The reply comes back without its :id (the internal id is the wire's,
+ * and no caller's evidence shows it). */
 int engine_request(struct engine *e, const struct tree_node *to, edn_value *req,
                    double deadline, edn_value **out) {
   int64_t id = engine_next_id(e);
+  struct idcount *c = engine_idcount(e, id, true);
+  if (c)
+    c->what = describe(e, to, req);
   edn_value *msg = req;
   if (to->parent) {
     msg = edn_coll(e->arena, EDN_MAP);
@@ -330,6 +399,8 @@ int engine_request(struct engine *e, const struct tree_node *to, edn_value *req,
   edn_buf_free(&b);
   if (rc < 0)
     return rc;
-  return engine_await(e, id, deadline, out);
+  rc = engine_await(e, id, deadline, out);
+  if (rc == 0)
+    drop_id(*out);
+  return rc;
 }
-
