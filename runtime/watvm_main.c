@@ -1,5 +1,6 @@
 /* watvm_main.c — the watvm executable: arguments in, node_run out.
  *   watvm [--spec EDN | --spec-file PATH | --spec-stdin]
+ *   watvm --help
  * Exit: 0 graceful end, 64 usage or bad spec, 70 panic, 71 system failure. */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +48,10 @@ int main(int argc, char **argv) {
   struct node_options o = {0};
   char *file_text = NULL;
   const char *usage = "usage: watvm [--spec EDN | --spec-file PATH | --spec-stdin]";
+  if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    printf("%s\n       watvm --help\n", usage);
+    return 0;
+  }
   for (int i = 1; i < argc; i++) {
     bool has_arg = i + 1 < argc;
     if (o.spec || o.spec_stdin) return die(64, usage, "give one spec only");

@@ -143,8 +143,9 @@ int chaos_cmd(int argc, char **argv, FILE *out, FILE *err) {
   struct scenario_error se;
   struct scenario *s = scenario_load(a.file, &se);
   if (!s) {
-    fprintf(err, "%s:%d:%d: error: %s\n", se.file, se.pos.line, se.pos.column,
-            se.message);
+    char msg[1200];
+    scenario_error_format(&se, msg, sizeof msg);
+    fprintf(err, "%s\n", msg);
     return 2;
   }
   struct chaos_plan p;

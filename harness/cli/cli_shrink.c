@@ -137,8 +137,9 @@ static int load_input(const char *path, struct input *in) {
   }
   struct scenario_error se;
   if (!(in->s = scenario_load(path, &se))) {
-    fprintf(stderr, "%s:%d:%d: error: %s\n", se.file, se.pos.line,
-            se.pos.column, se.message);
+    char msg[1200];
+    scenario_error_format(&se, msg, sizeof msg);
+    fprintf(stderr, "%s\n", msg);
     return -1;
   }
   in->origin = strdup(path);

@@ -276,7 +276,7 @@ struct scenario *scenario_load(const char *path, struct scenario_error *err) {
   if (!bytes) {
     memset(err, 0, sizeof *err);
     snprintf(err->file, sizeof err->file, "%s", path);
-    err->pos.line = err->pos.column = 1;
+    err->pos.line = err->pos.column = 0; /* no position: no line was read */
     if (e == EFBIG)
       snprintf(err->message, sizeof err->message,
                "scenario file too large (limit 16 MiB)");
@@ -288,4 +288,13 @@ struct scenario *scenario_load(const char *path, struct scenario_error *err) {
   struct scenario *s = scenario_load_mem(path, bytes, len, err);
   free(bytes);
   return s;
+}
+
+void scenario_error_format(const struct scenario_error *e, char *buf,
+                           size_t len) {
+  if (e->pos.line > 0)
+    snprintf(buf, len, "%s:%d:%d: error: %s", e->file, e->pos.line,
+             e->pos.column, e->message);
+  else
+    snprintf(buf, len, "%s: error: %s", e->file, e->message);
 }

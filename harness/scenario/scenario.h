@@ -135,6 +135,12 @@ struct scenario_error {
   char message[512];
 };
 
+/* The one shape of a scenario error, into buf (NUL-terminated, cut to
+ * len): "FILE:LINE:COLUMN: error: MESSAGE", or "FILE: error: MESSAGE" when
+ * it has no position (the file could not be read). */
+void scenario_error_format(const struct scenario_error *e, char *buf,
+                           size_t len);
+
 /* Load and validate `path`. Returns a scenario (free it with scenario_free)
  * or NULL with *err filled in. Never crashes, on any input. */
 struct scenario *scenario_load(const char *path, struct scenario_error *err);

@@ -75,7 +75,8 @@ static char *trace_path(const char *path, struct replay_error *err) {
   struct stat st;
   snprintf(err->file, sizeof err->file, "%s", path);
   if (stat(path, &st) < 0) {
-    snprintf(err->message, sizeof err->message, "%s", strerror(errno));
+    snprintf(err->message, sizeof err->message, "cannot read: %s",
+             strerror(errno));
     return NULL;
   }
   if (!S_ISDIR(st.st_mode))

@@ -268,6 +268,11 @@ Test(scenario, missing_file) {
   struct scenario_error e;
   cr_expect_null(scenario_load("/nonexistent/x.yaml", &e));
   cr_expect(strstr(e.message, "cannot read") != NULL, "%s", e.message);
+  /* no line was read: no made-up position */
+  char msg[1200];
+  scenario_error_format(&e, msg, sizeof msg);
+  cr_expect_str_eq(msg, "/nonexistent/x.yaml: error: cannot read: No such "
+                   "file or directory");
 }
 
 Test(scenario, huge_document_refused) {
