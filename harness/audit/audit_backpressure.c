@@ -4,7 +4,10 @@
  * bound the path implies (per node: its stdin pipe's capacity, its
  * :queue-bytes toward the next node, one 64 KiB read chunk and one request
  * line), no node's RSS may pass its bound, and after SIGCONT every reply
- * must arrive, in order, none lost. */
+ * must arrive, in order, none lost, none twice. The evidence numbers the
+ * flood's requests 1, 2, ... in the order sent (their ids are internal):
+ * a lost reply names the first missing one, a reordering the first reply
+ * that came after a later request's, once, with how many did. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -173,28 +176,52 @@ static void check_rss(struct engine *e, struct flood *f) {
   edn_buf_free(&figs);
 }
 
+/* The flood's request number (1 for the first sent) of reply id `id`. */
+static size_t request_no(const struct engine *e, int64_t id) {
+  return (size_t)(e->bulk_hi - id) + 1;
+}
+
 /* After SIGCONT: finish the partial line, then wait for every reply. */
 static void drain(struct engine *e, struct flood *f, double deadline) {
   if (f->pend_off < f->pend_len &&
       engine_write(e, f->pending + f->pend_off, f->pend_len - f->pend_off,
                    deadline) == 0)
     f->accepted += (long)(f->pend_len - f->pend_off);
-  while (e->bulk_next >= e->bulk_lo && engine_now_ms() < deadline &&
-         !e->out_eof)
+  while (e->bulk_got < f->nsent && engine_now_ms() < deadline && !e->out_eof)
     if (engine_pump(e, 50, false) < 0)
       break;
-  size_t lost = (size_t)(e->bulk_next - e->bulk_lo + 1);
-  if (e->bulk_next >= e->bulk_lo)
+  /* the holes: those still open are lost, those filled came late */
+  size_t late = 0;
+  int64_t missing = 0;
+  for (int64_t id = e->bulk_hi; id > e->bulk_next; id--) {
+    const struct idcount *hole = engine_idcount(e, id, false);
+    if (hole && hole->got)
+      late++;
+    else if (hole && !missing)
+      missing = id;
+  }
+  if (!missing && e->bulk_next >= e->bulk_lo)
+    missing = e->bulk_next;
+  if (e->bulk_got < f->nsent)
     engine_fail(e, PROP_BACKPRESSURE, "backpressure: after releasing %s, "
-                "%zu of %zu replies never arrived (first missing :id %" PRId64
-                ")", f->held->path, lost, f->nsent, e->bulk_next);
-  if (e->bulk_first_disorder)
-    engine_fail(e, PROP_BACKPRESSURE, "backpressure: replies out of order: "
-                ":id %" PRId64 " arrived before earlier requests' replies",
-                e->bulk_first_disorder);
+                "%zu of %zu replies never arrived (the first missing: the "
+                "reply to request %zu)", f->held->path, f->nsent - e->bulk_got,
+                f->nsent, missing ? request_no(e, missing) : 0);
+  if (e->bulk_first_disorder) {
+    /* it filled a hole; the reply that left the hole is just below the
+     * holes beside it */
+    int64_t before = e->bulk_first_disorder - 1;
+    while (before > e->bulk_lo && engine_idcount(e, before, false))
+      before--;
+    engine_fail(e, PROP_BACKPRESSURE, "backpressure: replies came back out "
+                "of order on the root edge: the reply to request %zu came "
+                "after the reply to request %zu (%zu of %zu replies out of "
+                "order)", request_no(e, e->bulk_first_disorder),
+                request_no(e, before), late, e->bulk_got);
+  }
   if (e->bulk_dup)
-    engine_fail(e, PROP_BACKPRESSURE, "backpressure: %zu duplicated replies",
-                e->bulk_dup);
+    engine_fail(e, PROP_BACKPRESSURE, "backpressure: %zu duplicated repl%s",
+                e->bulk_dup, e->bulk_dup == 1 ? "y" : "ies");
   if (e->bulk_bad)
     engine_fail(e, PROP_BACKPRESSURE, "backpressure: %zu replies without "
                 "the %d-byte :body echoed back", e->bulk_bad, BODY_LEN);

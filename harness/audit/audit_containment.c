@@ -49,11 +49,14 @@ static void check_report(struct engine *e, const struct expect *x,
                    x->signal == SIGHUP;
   if (x->signal) {
     if (!int_is(edn_map_getk(status, "signal"), x->signal) &&
-        !(catchable && edn_map_getk(status, "exit")))
+        !(catchable && edn_map_getk(status, "exit"))) {
+      /* the :status as it came ({:exit -9}, {:weird 1}) */
+      char *had = status ? show(status) : NULL;
       engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) was killed "
                   "with signal %d but %s reports :status %s", path,
-                  (int)x->pid, x->signal, seen_by,
-                  status ? "other" : "missing");
+                  (int)x->pid, x->signal, seen_by, had ? had : "missing");
+      free(had);
+    }
   } else {
     if (!int_is(edn_map_getk(status, "exit"), 70))
       engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) panicked "

@@ -292,9 +292,12 @@ static int step_expect_exit(struct engine *e, size_t i) {
   }
   const edn_value *status = edn_map_getk(rep, "status");
   if (!status_matches(status, st)) {
-    char *got = pretty(rep);
-    engine_step_fail(e, "%s: %s (pid %d) exited, but not with %s:\n%s", where,
-                     st->node->path, (int)pid, want, got);
+    /* the :status as it came, whatever it is ({:exit -9}, {:weird 1}) */
+    char *had = edn_to_string(status), *got = pretty(rep);
+    engine_step_fail(e, "%s: %s (pid %d) exited with :status %s, not %s:\n%s",
+                     where, st->node->path, (int)pid, had ? had : "?", want,
+                     got);
+    free(had);
     free(got);
     return -1;
   }
