@@ -1,5 +1,26 @@
 /* node_cmd.c — resolving the node command before anything launches, so a
- * missing node program is a usage error (exit 2) and not N failed runs. */
+ * missing node program is a usage error (exit 2) and not N failed runs.
+ *
+ * The search order, first hit wins:
+ *
+ *   1. --node-cmd CMD, split on whitespace (no shell): a first word with a
+ *      '/' must be an executable file, a bare name is looked up on PATH.
+ *   Without --node-cmd, `watvm`, relative to the directory D of the running
+ *   treeproof as /proc/self/exe names it (symlinks resolved):
+ *   2. D/watvm — the installed layout: `cmake --install` and the .deb put
+ *      bin/treeproof and bin/watvm side by side, so an installed treeproof
+ *      finds its own watvm under any prefix, a DESTDIR staging tree or a
+ *      `dpkg -x` root; the build tree's bin/ too (CMAKE_RUNTIME_OUTPUT_DIRECTORY);
+ *   3. D/../bin/watvm, D/bin/watvm, D/../runtime/watvm — build trees laid
+ *      out otherwise;
+ *   4. TREEPROOF_BUILD_BIN_DIR/watvm, when the build defines that (none
+ *      does today);
+ *   5. watvm on PATH (/usr/local/bin:/usr/bin:/bin when PATH is unset).
+ *
+ * There is deliberately no compiled-in install path (such as
+ * CMAKE_INSTALL_FULL_BINDIR) before PATH: rule 2 already covers every
+ * installed layout, and a baked-in /usr/bin would name the wrong watvm for
+ * a relocated or extracted copy. */
 #define _GNU_SOURCE
 #include "node_cmd.h"
 
