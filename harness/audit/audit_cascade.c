@@ -54,7 +54,7 @@ static bool gone(struct engine *e, pid_t pid, unsigned long long start) {
   return false;
 }
 
-/* The longest :grace-ms in t's subtree (DESIGN.md default: 2 s). */
+/* The longest :grace-ms in t's subtree (docs/node-contract.md default: 2 s). */
 static long subtree_grace(const struct tree_node *t) {
   long g = node_grace_ms(t);
   for (size_t i = 0; i < t->nchildren; i++) {

@@ -1,7 +1,7 @@
 /* node_cmd.h — which program the harness launches as the root node:
  * `--node-cmd CMD` split on whitespace (no shell), else the `watvm` beside
  * the treeproof executable, else in the build tree it came from, else
- * `watvm` on PATH (DESIGN.md "The harness"). */
+ * `watvm` on PATH (docs/tools.md). */
 #ifndef TREEPROOF_NODE_CMD_H
 #define TREEPROOF_NODE_CMD_H
 

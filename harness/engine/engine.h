@@ -280,7 +280,7 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
                                     pid_t pid, double deadline,
                                     const struct tree_node **from);
 
-/* The grace a node gets to go down (DESIGN.md: SIGTERM grace, 2 s) plus
+/* The grace a node gets to go down (docs/node-contract.md: SIGTERM grace, 2 s) plus
  * scheduling slack on a loaded machine: 1.5 s, or TREEPROOF_SLACK_MS from
  * the environment (sanitized nodes scan for leaks as they exit: slow). */
 #define CASCADE_GRACE_MS NODE_DEFAULT_GRACE_MS

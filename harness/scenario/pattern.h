@@ -1,4 +1,4 @@
-/* pattern.h — matching a reply against an `expect` pattern (DESIGN.md):
+/* pattern.h — matching a reply against an `expect` pattern (docs/scenarios.md):
  * the symbol `_` matches anything; a map matches a map holding at least the
  * pattern's keys with matching values; a vector or list matches position by
  * position with the same length; a set matches a set holding every element

@@ -20,7 +20,7 @@ struct scenario_pos {
 enum policy { POLICY_UNSET = 0, POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART };
 
 /* One node of the topology. Numeric fields are -1 when the YAML leaves them
- * unset (the node's defaults then apply: DESIGN.md "A node's spec"). */
+ * unset (the node's defaults then apply: docs/node-contract.md, "The spec"). */
 struct tree_node {
   char *name;
   char *path;                 /* "L2b/L3c" (below the root); the root's name

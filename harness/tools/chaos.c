@@ -111,7 +111,7 @@ static int model_add(struct model *m, const char *name, int parent,
   return (int)(m->n - 1);
 }
 
-/* DESIGN.md defaults: :isolate, :max-restarts 3, :restart-period-ms 5000. */
+/* docs/node-contract.md defaults: :isolate, :max-restarts 3, :restart-period-ms 5000. */
 static int model_load(struct model *m, const struct tree_node *t, int parent) {
   int me = model_add(m, t->name, parent, true);
   if (me < 0)

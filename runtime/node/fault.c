@@ -1,7 +1,7 @@
 /* fault.c — the WATVM_FAULT switches: each of the five contract switches
  * (leak-fd, no-pgrp, unbounded-queue, ignore-eof, swallow-panic) breaks
  * exactly one property so the harness's negative controls can prove it
- * notices (DESIGN.md); three more make a hostile child for the runtime's
+ * notices (docs/node-contract.md); three more make a hostile child for the runtime's
  * own tests (babble: garbage on stdout among the replies; stderr-flood:
  * megabytes on stderr; stdout-flood: one 64 MiB line on stdout owed to no
  * one); three more build a wrong process tree, silently (skip-child: the

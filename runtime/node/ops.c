@@ -1,4 +1,4 @@
-/* ops.c — the op table of DESIGN.md and one handler per op. A handler gets a
+/* ops.c — the op table of docs/node-contract.md and one handler per op. A handler gets a
  * request and its message and answers it, now or later, exactly once (or
  * drops it: :panic). Framing and id checks happen in ops_handle_line. */
 #include <errno.h>

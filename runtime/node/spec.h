@@ -1,5 +1,5 @@
-/* spec.h — a node's spec: the EDN map a node is started with (DESIGN.md "A
- * node's spec", wire decision 1): checking it, reading its fields, and
+/* spec.h — a node's spec: the EDN map a node is started with (docs/node-contract.md,
+ * "The spec"): checking it, reading its fields, and
  * printing a child's spec for its command line. */
 #ifndef TREEPROOF_SPEC_H
 #define TREEPROOF_SPEC_H

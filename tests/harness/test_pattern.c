@@ -1,4 +1,4 @@
-/* test_pattern.c — the expect matcher of DESIGN.md: `_` matches anything,
+/* test_pattern.c — the expect matcher of docs/scenarios.md: `_` matches anything,
  * maps by the keys given, vectors and lists by position with the same
  * length, sets by membership, scalars by EDN value; and the `why` of a
  * mismatch: the path of the first difference, expected vs actual, and the
