@@ -1,8 +1,9 @@
 /* cli_run.c — `treeproof run`, `check` and `graph`: their options, every
- * scenario loaded and validated before anything launches, and the verdicts
- * turned into the exit status (0 every scenario held, 1 a step or property
- * failed, 2 a scenario or the command line was invalid, 128+N when
- * interrupted by signal N). */
+ * scenario loaded and validated before anything launches (under --shard
+ * too: every scenario given, not only this shard's), this shard's part
+ * picked (run/shard.c), and the verdicts turned into the exit status (0
+ * every scenario held, 1 a step or property failed, 2 a scenario or the
+ * command line was invalid, 128+N when interrupted by signal N). */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <dirent.h>
@@ -19,9 +20,11 @@
 #include "cli_opt.h"
 #include "graph.h"
 #include "jobs.h"
+#include "junit_read.h"
 #include "node_cmd.h"
 #include "report.h"
 #include "scenario.h"
+#include "shard.h"
 
 #define REPORT_MAX_EVENTS 3000 /* events a report page's timeline shows */
 
@@ -29,6 +32,10 @@ struct cli {
   bool tap;
   const char *junit, *trace, *node_cmd, *svg;
   const char *report;   /* --report DIR, or NULL */
+  const char *shard;    /* --shard I/N as given, or NULL */
+  const char *durations;/* --durations JUNIT, or NULL */
+  size_t shard_index, shard_count; /* I - 1 and N */
+  size_t all_files;     /* under --shard: how many scenarios were given */
   int jobs;
   char **files;
   int nfiles;
@@ -73,6 +80,12 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
       c->report = v;
     } else if (run && (v = cli_opt_value(argc, argv, &i, "--node-cmd"))) {
       c->node_cmd = v;
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--shard"))) {
+      if (shard_parse(v, &c->shard_index, &c->shard_count) < 0)
+        return cli_usage_error("--shard: '%s' is not I/N with 1 <= I <= N", v);
+      c->shard = v;
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--durations"))) {
+      c->durations = v;
     } else if (run && (v = jobs_value(argc, argv, &i))) {
       if (parse_jobs(v, &c->jobs) < 0)
         return cli_usage_error("-j: '%s' is not a number from 1 to 256", v);
@@ -86,6 +99,8 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
   }
   c->files = argv + i;
   c->nfiles = argc - i;
+  if (c->durations && !c->shard)
+    return cli_usage_error("%s", "--durations needs --shard I/N");
   if (c->nfiles == 0)
     return cli_usage_error("%s: no scenario file given", cmd);
   if (strcmp(cmd, "graph") == 0 && c->nfiles != 1)
@@ -307,6 +322,28 @@ static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) 
   return interrupted ? 130 : rc;
 }
 
+/* A shard the partition left empty: nothing runs, and the reports asked
+ * for are written empty, so a CI job that uploads them finds them. */
+static int run_nothing(const struct cli *c) {
+  FILE *human = c->tap ? stderr : stdout;
+  fprintf(human, "treeproof: shard %zu/%zu has no scenario (%zu scenario(s) "
+          "over %zu shards): nothing to run\n", c->shard_index + 1,
+          c->shard_count, c->all_files, c->shard_count);
+  if (c->tap)
+    report_tap(stdout, NULL, 0);
+  int rc = 0;
+  if (c->junit && report_junit(c->junit, NULL, 0) < 0) {
+    fprintf(stderr, "treeproof: fatal: unable to write %s\n", c->junit);
+    rc = 2;
+  }
+  char msg[600];
+  if (c->report && report_html_index(c->report, NULL, 0, msg, sizeof msg) < 0) {
+    fprintf(stderr, "treeproof: fatal: report: %s\n", msg);
+    rc = 2;
+  }
+  return rc;
+}
+
 static int cmd_run(const struct cli *c, struct scenario **ss) {
   char msg[512];
   char **argv_node = node_cmd_resolve(c->node_cmd, msg, sizeof msg);
@@ -317,8 +354,79 @@ static int cmd_run(const struct cli *c, struct scenario **ss) {
   int rc = (c->junit && junit_writable(c->junit) < 0) ||
                    (c->report && report_dir_ready(c->report) < 0)
                ? 2
-               : run_all(c, ss, argv_node);
+           : c->nfiles == 0 ? run_nothing(c)
+                            : run_all(c, ss, argv_node);
   node_cmd_free(argv_node);
+  return rc;
+}
+
+/* The weights of the scenarios given: their times in --durations, or their
+ * sizes. 0, or 2 having said why. */
+static int shard_weights(const struct cli *c, struct scenario **ss,
+                         uint64_t *w) {
+  size_t n = (size_t)c->nfiles;
+  if (!c->durations) {
+    shard_node_weights(ss, n, w);
+    return 0;
+  }
+  struct junit_doc d;
+  char msg[512];
+  if (junit_read(c->durations, &d, msg, sizeof msg) < 0) {
+    fprintf(stderr, "%s: error: %s\n", c->durations, msg);
+    return 2;
+  }
+  long known = shard_duration_weights(ss, n, &d, w);
+  junit_doc_free(&d);
+  if (known < 0) {
+    fprintf(stderr, "treeproof: fatal: out of memory\n");
+    return 2;
+  }
+  return 0;
+}
+
+/* --shard I/N: run the I-th part of the scenarios given (in their order
+ * on the command line), after every one of them was validated. */
+static int cmd_run_shard(const struct cli *c, struct scenario **ss) {
+  size_t n = (size_t)c->nfiles;
+  uint64_t *w = calloc(n, sizeof *w);
+  struct shard_item *items = calloc(n, sizeof *items);
+  size_t *part = calloc(n, sizeof *part);
+  struct scenario **mine = calloc(n, sizeof *mine);
+  char **files = calloc(n, sizeof *files);
+  bool mem = w && items && part && mine && files;
+  int rc = mem ? shard_weights(c, ss, w) : 2;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    items[i] = (struct shard_item){w[i], ss[i]->name, c->files[i]};
+  if (rc == 0 && shard_partition(items, n, c->shard_count, part) < 0)
+    mem = false, rc = 2;
+  if (!mem)
+    fprintf(stderr, "treeproof: fatal: out of memory\n");
+  if (rc == 0) {
+    struct cli sub = *c;
+    sub.files = files;
+    sub.nfiles = 0;
+    sub.all_files = n;
+    for (size_t i = 0; i < n; i++)
+      if (part[i] == c->shard_index) {
+        mine[sub.nfiles] = ss[i];
+        files[sub.nfiles++] = c->files[i];
+      }
+    if (sub.nfiles > 0) {
+      FILE *human = c->tap ? stderr : stdout;
+      fprintf(human, "shard %zu/%zu: %d of %zu scenarios:", c->shard_index + 1,
+              c->shard_count, sub.nfiles, n);
+      for (int i = 0; i < sub.nfiles; i++)
+        fprintf(human, " %s", mine[i]->name);
+      fputc('\n', human);
+      fflush(human);
+    }
+    rc = cmd_run(&sub, mine);
+  }
+  free(w);
+  free(items);
+  free(part);
+  free(mine);
+  free(files);
   return rc;
 }
 
@@ -337,6 +445,8 @@ int cli_run(int argc, char **argv) {
       rc = cmd_check(&c, ss);
     else if (strcmp(cmd, "graph") == 0)
       rc = cmd_graph(&c, ss);
+    else if (c.shard)
+      rc = cmd_run_shard(&c, ss);
     else
       rc = cmd_run(&c, ss);
   }

@@ -7,16 +7,22 @@
 #include <string.h>
 
 #include "cli_chaos.h"
+#include "cli_merge.h"
 #include "cli_opt.h"
 #include "cli_replay.h"
 #include "cli_run.h"
 #include "cli_shrink.h"
 
-#define TREEPROOF_VERSION "0.1.0"
+/* The version is project()'s in the top-level CMakeLists.txt, passed in by
+ * harness/CMakeLists.txt as a compile definition: one place to change it. */
+#ifndef TREEPROOF_VERSION
+#error "TREEPROOF_VERSION is not defined: build with CMake (harness/CMakeLists.txt defines it)"
+#endif
 
 static const char usage_text[] =
     "usage: treeproof run [--tap] [--junit FILE] [--trace DIR] "
-    "[--report DIR] [--node-cmd CMD] [-j N] SCENARIO.yaml...\n"
+    "[--report DIR] [--node-cmd CMD] [-j N] [--shard I/N [--durations JUNIT]] "
+    "SCENARIO.yaml...\n"
     "       treeproof check SCENARIO.yaml...\n"
     "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
     "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
@@ -24,6 +30,7 @@ static const char usage_text[] =
     "       treeproof replay [--node-cmd CMD] [--trace DIR] [--dry-run] TRACE\n"
     "       treeproof shrink [--out FILE] [--name NAME] [--check CHECK] "
     "[--max-runs N] [--node-cmd CMD] SCENARIO.yaml|TRACE\n"
+    "       treeproof merge --junit OUT JUNIT...\n"
     "       treeproof --help | --version\n"
     "\n"
     "run     launch each scenario's tree, drive its steps, audit its "
@@ -42,6 +49,16 @@ static const char usage_text[] =
     "tree, on PATH\n"
     "        -j N           N scenarios at once, each in its own worker "
     "process\n"
+    "        --shard I/N    run only the I-th (1-based) of N disjoint parts of "
+    "the\n"
+    "                       scenarios given, the same part on every machine; "
+    "every\n"
+    "                       scenario given is still validated first; an empty "
+    "part\n"
+    "                       runs nothing and exits 0\n"
+    "        --durations JUNIT  balance the parts by the times a JUnit file of "
+    "an\n"
+    "                       earlier run recorded (else by node count)\n"
     "check   load and validate only\n"
     "graph   the tree as Graphviz DOT (or SVG through dot)\n"
     "chaos   K seeded rounds of kills, holds, panics and spawns against the\n"
@@ -61,6 +78,10 @@ static const char usage_text[] =
     "        --check names the check to keep failing (default: the first of\n"
     "        containment cascade isolation backpressure replies steps),\n"
     "        --max-runs bounds the search (default 200)\n"
+    "merge   one JUnit file OUT from the shards' JUnit files: their "
+    "testsuites,\n"
+    "        sorted by name, with the totals recomputed (exit 0 when OUT is\n"
+    "        written, failed testcases or not; 2 when an input is bad)\n"
     "\n"
     "Every option with a value takes it as --opt VALUE or --opt=VALUE.\n"
     "\n"
@@ -82,6 +103,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "replay") == 0)
     return signal(SIGPIPE, SIG_IGN), cli_replay(argc - 1, argv + 1);
+  if (strcmp(cmd, "merge") == 0)
+    return cli_merge(argc - 1, argv + 1);
   if (strcmp(cmd, "shrink") == 0)
     return signal(SIGPIPE, SIG_IGN), cli_shrink(argc - 1, argv + 1);
   if (strcmp(cmd, "run") && strcmp(cmd, "check") && strcmp(cmd, "graph"))
