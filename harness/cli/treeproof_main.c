@@ -88,6 +88,31 @@ static const char usage_text[] =
     "exit status: 0 every scenario held, 1 a step or property failed,\n"
     "             2 a scenario or the command line was invalid\n";
 
+/* `treeproof CMD --help`: CMD's line of the synopsis (the man page's, a
+ * test checks), then its paragraph of usage_text. 0, or -1 when CMD is
+ * not a command. */
+static int command_help(const char *cmd) {
+  size_t n = strlen(cmd);
+  const char *p = usage_text, *syn = NULL, *para = NULL;
+  for (; *p && *p != '\n'; p = strchr(p, '\n') + 1) { /* the synopsis */
+    const char *t = strstr(p, "treeproof ");
+    if (t && t < strchr(p, '\n') && !strncmp(t + 10, cmd, n) && t[10 + n] == ' ')
+      syn = t;
+  }
+  for (; *p; p = strchr(p, '\n') + 1) /* the paragraphs below it */
+    if (!strncmp(p, cmd, n) && p[n] == ' ' && !para)
+      para = p;
+  if (!syn || !para)
+    return -1;
+  printf("usage: %.*s\n\n", (int)(strchr(syn, '\n') - syn), syn);
+  const char *end = para;
+  do
+    end = strchr(end, '\n') + 1;
+  while (*end == ' ');
+  fwrite(para, 1, (size_t)(end - para), stdout);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2)
     return cli_usage_error("%s", "no command given");
@@ -95,6 +120,9 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
       strcmp(cmd, "help") == 0)
     return fputs(usage_text, stdout), 0;
+  if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h")) &&
+      command_help(cmd) == 0)
+    return 0;
   if (strcmp(cmd, "--version") == 0)
     return puts("treeproof " TREEPROOF_VERSION), 0;
   if (strcmp(cmd, "chaos") == 0) {
