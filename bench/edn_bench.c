@@ -1,14 +1,22 @@
 /* edn_bench.c — EDN codec throughput: parse and print MB/s on a generated
  * corpus of ~200-byte request lines (each read into a reset arena, as a node
  * serves them) and on one large nested document; also the streaming reader
- * fed 64 KiB chunks of the corpus. Prints one line per figure.
+ * fed 64 KiB chunks of the corpus. Prints one line per figure: the median
+ * MB/s of its slices with their min and max; the request lines' parse and
+ * print have targets (>= 400 and >= 700 MB/s), printed "met" or "MISSED"
+ * beside them (never an exit status). --json prints one JSON object instead.
  *
- * usage: edn_bench [SECONDS-PER-FIGURE [FIGURE]]   (default 1; FIGURE one of
- * lines, stream, document, big, to profile one alone). Seconds are CPU seconds. */
+ * usage: edn_bench [--json] [--slices N] [SECONDS-PER-FIGURE [FIGURE]]
+ *   SECONDS default 1, split over N slices (default 5); FIGURE one of lines,
+ *   stream, document, big, to profile one alone. Seconds are CPU seconds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define MAXS 64
+#define PARSE_TARGET 400.0 /* MB/s, request lines */
+#define PRINT_TARGET 700.0
 
 #include "edn.h"
 
@@ -96,15 +104,50 @@ static struct text document(size_t bytes) {
   return t;
 }
 
-static void report(const char *what, size_t bytes, double secs) {
-  printf("%-34s %8.1f MB/s  (%.1f MB in %.2f s)\n", what, (double)bytes / secs / 1e6,
-         (double)bytes / 1e6, secs);
+/* A figure's slices: MB/s each, and bytes and seconds in all. */
+struct fig {
+  const char *kind, *what; /* "parse", "request lines" */
+  double target;           /* MB/s, 0: none */
+  int n;
+  double mb_s[MAXS], bytes, secs;
+};
+
+static struct fig figs[8];
+static int nfigs;
+static int json;
+
+static struct fig *fig(const char *kind, const char *what, double target) {
+  struct fig *f = &figs[nfigs++];
+  *f = (struct fig){kind, what, target, 0, {0}, 0, 0};
+  return f;
+}
+
+static void slice(struct fig *f, size_t bytes, double secs) {
+  f->mb_s[f->n++] = (double)bytes / secs / 1e6;
+  f->bytes += (double)bytes;
+  f->secs += secs;
+}
+
+static int cmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static void stats(const double *v, int n, double *med, double *min, double *max) {
+  double s[MAXS];
+  memcpy(s, v, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp);
+  *med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  *min = s[0];
+  *max = s[n - 1];
 }
 
 /* Lines in batches of 256, as a node meets them: read each into the batch's
  * arena (the parse figure), print each (the print figure), reset. Values
- * are warm in cache when printed, as a reply is when a node writes it. */
-static void bench_lines(const struct text *t, double min_secs) {
+ * are warm in cache when printed, as a reply is when a node writes it. One
+ * slice: whole passes over the corpus until both took min_secs. */
+static void bench_lines(const struct text *t, double min_secs, struct fig *fp,
+                        struct fig *fq) {
   enum { BATCH = 256 };
   edn_arena *a = edn_arena_new();
   edn_value *vals[BATCH];
@@ -138,13 +181,13 @@ static void bench_lines(const struct text *t, double min_secs) {
       edn_arena_reset(a);
     }
   } while (parse_secs < min_secs || print_secs < min_secs);
-  report("parse: request lines", parsed, parse_secs);
-  report("print: request lines", printed, print_secs);
+  slice(fp, parsed, parse_secs);
+  slice(fq, printed, print_secs);
   edn_buf_free(&out);
   edn_arena_free(a);
 }
 
-static void bench_stream(const struct text *t, double min_secs) {
+static void bench_stream(const struct text *t, double min_secs, struct fig *f) {
   edn_arena *a = edn_arena_new();
   struct edn_error err;
   size_t total = 0, count = 0;
@@ -167,10 +210,12 @@ static void bench_stream(const struct text *t, double min_secs) {
     edn_reader_free(r);
     total += t->len;
   } while ((secs = now() - t0) < min_secs);
-  report("parse: streaming, 64 KiB chunks", total, secs);
+  slice(f, total, secs);
+  edn_arena_free(a);
 }
 
-static void bench_document(const char *name, const struct text *t, double min_secs) {
+static void bench_document(const struct text *t, double min_secs, struct fig *fp,
+                           struct fig *fq) {
   struct edn_limits lim = {.max_bytes = t->len + 1};
   edn_arena *a = edn_arena_new();
   struct edn_buf out = {NULL, 0, 0};
@@ -178,15 +223,13 @@ static void bench_document(const char *name, const struct text *t, double min_se
   edn_value *v = NULL;
   size_t total = 0, printed = 0;
   double t0 = now(), secs;
-  char label[64];
   do {
     edn_arena_reset(a);
     if (edn_read(a, t->ptr, t->len, &lim, &v, &err) != EDN_OK)
       die(err.message);
     total += t->len;
   } while ((secs = now() - t0) < min_secs);
-  snprintf(label, sizeof label, "parse: %s", name);
-  report(label, total, secs);
+  slice(fp, total, secs);
   t0 = now();
   do {
     out.len = 0;
@@ -194,32 +237,118 @@ static void bench_document(const char *name, const struct text *t, double min_se
       die("print failed");
     printed += out.len;
   } while ((secs = now() - t0) < min_secs);
-  snprintf(label, sizeof label, "print: %s", name);
-  report(label, printed, secs);
+  slice(fq, printed, secs);
   edn_buf_free(&out);
   edn_arena_free(a);
 }
 
+/* "parse", "nested document, 1 MB" -> parse_nested_document_1_mb_mb_s */
+static void json_key(const struct fig *f, char *out, size_t size) {
+  size_t n = (size_t)snprintf(out, size, "%s_", f->kind);
+  for (const char *p = f->what; *p && n + 8 < size; p++) {
+    char c = *p >= 'A' && *p <= 'Z' ? (char)(*p - 'A' + 'a') : *p;
+    int alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    if (alnum) out[n++] = c;
+    else if (out[n - 1] != '_') out[n++] = '_';
+  }
+  if (out[n - 1] == '_') n--;
+  snprintf(out + n, size - n, "_mb_s");
+}
+
+static void print_text(void) {
+  for (int i = 0; i < nfigs; i++) {
+    struct fig *f = &figs[i];
+    double med, min, max;
+    char label[64], target[32] = "";
+    stats(f->mb_s, f->n, &med, &min, &max);
+    snprintf(label, sizeof label, "%s: %s", f->kind, f->what);
+    if (f->target > 0)
+      snprintf(target, sizeof target, "  target >= %.0f %s", f->target,
+               med >= f->target ? "met" : "MISSED");
+    printf("%-34s %8.1f MB/s [%.1f..%.1f]  (%d slices, %.1f MB in %.2f s)%s\n", label, med,
+           min, max, f->n, f->bytes / 1e6, f->secs, target);
+  }
+}
+
+/* One object: "ratio" is, per slice, the worse of the request lines' parse
+ * and print MB/s over their targets (>= 1.0: both met), its median the
+ * headline; "parse"/"print" those two figures; then every figure's median
+ * under its old key. */
+static void print_json(struct fig *fp, struct fig *fq) {
+  printf("{");
+  if (fp && fq) {
+    double r[MAXS], med, min, max;
+    for (int s = 0; s < fp->n; s++) {
+      double a = fp->mb_s[s] / fp->target, b = fq->mb_s[s] / fq->target;
+      r[s] = a < b ? a : b;
+    }
+    stats(r, fp->n, &med, &min, &max);
+    printf("\"ratio\": %.4f, \"median\": %.4f, \"min\": %.4f, \"max\": %.4f, "
+           "\"target\": 1.00, \"met\": %s, \"higher_is_better\": true, "
+           "\"unit\": \"of target\", ",
+           med, med, min, max, med >= 1.0 ? "true" : "false");
+    struct fig *two[2] = {fp, fq};
+    for (int k = 0; k < 2; k++) {
+      stats(two[k]->mb_s, two[k]->n, &med, &min, &max);
+      printf("\"%s\": {\"median\": %.1f, \"min\": %.1f, \"max\": %.1f, \"target\": %.0f, "
+             "\"met\": %s, \"unit\": \"MB/s\"}, ",
+             two[k]->kind, med, min, max, two[k]->target, med >= two[k]->target ? "true" : "false");
+    }
+  }
+  for (int i = 0; i < nfigs; i++) {
+    double med, min, max;
+    char key[96];
+    stats(figs[i].mb_s, figs[i].n, &med, &min, &max);
+    json_key(&figs[i], key, sizeof key);
+    printf("\"%s\": %.1f, ", key, med);
+  }
+  printf("\"slices\": %d}\n", nfigs ? figs[0].n : 0);
+}
+
 int main(int argc, char **argv) {
-  double secs = argc > 1 ? atof(argv[1]) : 1.0;
+  int i = 1, slices = 5;
+  for (; i < argc && argv[i][0] == '-'; i++) {
+    if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (strcmp(argv[i], "--slices") == 0 && i + 1 < argc) slices = atoi(argv[++i]);
+    else break;
+  }
+  double secs = i < argc ? atof(argv[i]) : 1.0;
+  const char *only = i + 1 < argc ? argv[i + 1] : NULL;
   size_t lines;
   struct text c, d, big;
-  if (secs <= 0)
-    die("usage: edn_bench [SECONDS-PER-FIGURE]");
+  if (secs <= 0 || slices < 1 || slices > MAXS)
+    die("usage: edn_bench [--json] [--slices N] [SECONDS-PER-FIGURE [FIGURE]]");
   c = corpus(32u << 20, &lines);
   d = document(1000000); /* about the largest value a wire line may hold */
   big = document(16u << 20);
-  printf("corpus: %zu request lines, %.1f MB (%.0f bytes each); documents: %.2f MB, "
-         "%.1f MB\n", lines, (double)c.len / 1e6, (double)c.len / (double)lines,
-         (double)d.len / 1e6, (double)big.len / 1e6);
-  if (argc < 3 || strcmp(argv[2], "lines") == 0)
-    bench_lines(&c, secs);
-  if (argc < 3 || strcmp(argv[2], "stream") == 0)
-    bench_stream(&c, secs);
-  if (argc < 3 || strcmp(argv[2], "document") == 0)
-    bench_document("nested document, 1 MB", &d, secs);
-  if (argc < 3 || strcmp(argv[2], "big") == 0)
-    bench_document("nested document, 16 MB", &big, secs);
+  if (!json)
+    printf("corpus: %zu request lines, %.1f MB (%.0f bytes each); documents: %.2f MB, "
+           "%.1f MB; %d slices of %.2f CPU s per figure\n", lines, (double)c.len / 1e6,
+           (double)c.len / (double)lines, (double)d.len / 1e6, (double)big.len / 1e6,
+           slices, secs / slices);
+  double per = secs / slices;
+  struct fig *lp = NULL, *lq = NULL;
+  if (!only || strcmp(only, "lines") == 0) {
+    lp = fig("parse", "request lines", PARSE_TARGET);
+    lq = fig("print", "request lines", PRINT_TARGET);
+    for (int s = 0; s < slices; s++) bench_lines(&c, per, lp, lq);
+  }
+  if (!only || strcmp(only, "stream") == 0) {
+    struct fig *f = fig("parse", "streaming, 64 KiB chunks", 0);
+    for (int s = 0; s < slices; s++) bench_stream(&c, per, f);
+  }
+  if (!only || strcmp(only, "document") == 0) {
+    struct fig *fp = fig("parse", "nested document, 1 MB", 0);
+    struct fig *fq = fig("print", "nested document, 1 MB", 0);
+    for (int s = 0; s < slices; s++) bench_document(&d, per, fp, fq);
+  }
+  if (!only || strcmp(only, "big") == 0) {
+    struct fig *fp = fig("parse", "nested document, 16 MB", 0);
+    struct fig *fq = fig("print", "nested document, 16 MB", 0);
+    for (int s = 0; s < slices; s++) bench_document(&big, per, fp, fq);
+  }
+  if (json) print_json(lp, lq);
+  else print_text();
   free(c.ptr);
   free(d.ptr);
   free(big.ptr);
