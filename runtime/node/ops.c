@@ -293,13 +293,13 @@ static void op_spawn(struct req *r, edn_value *msg) {
   else c->spec = kept;
   int e = c ? child_spawn(c) : -ENOMEM;
   if (e < 0) {
-    char text[300];
-    snprintf(text, sizeof text, "cannot spawn %s: %s", s.name, strerror(-e));
+    char fmt[300]; /* the message's format: fail_child() puts the name in */
+    snprintf(fmt, sizeof fmt, "cannot spawn %%s: %s", strerror(-e));
+    fail_child(r, "spawn-failed", fmt, s.name);
     if (fresh && c) { /* not a child after all */
       n->nkids--;
       child_free(c);
     }
-    fail_child(r, "spawn-failed", "%s", text);
     return;
   }
   edn_value *m = reply_map(r);

@@ -221,6 +221,9 @@ Test(unit, spawn_op_with_a_missing_binary_is_spawn_failed) {
   cr_assert(r);
   edn_value *e = edn_map_getk(r, "error");
   cr_expect(e && edn_is_keyword(edn_map_getk(e, "type"), "wat/spawn-failed"), "an error, not a missing child");
+  edn_value *who = e ? edn_map_getk(e, "child") : NULL;
+  cr_expect(who && who->type == EDN_STRING && !strcmp(who->u.text.ptr, "K"),
+            ":child names the child, not the message");
   r = tree_ask(&t, "{:id 3 :op :inspect}", 5000);
   cr_expect(r && edn_map_getk(r, "children")->u.seq.len == 0);
   edn_value *fds = r ? edn_map_getk(r, "fds") : NULL;
