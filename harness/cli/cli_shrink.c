@@ -179,10 +179,22 @@ static char *regression_name(const struct shrink_args *a, const struct scenario 
 
 static const char *plural(size_t n) { return n == 1 ? "" : "s"; }
 
+/* The fault's environment as a reproducer states it: "WATVM_FAULT=X", and
+ * " WATVM_FAULT_NODE=Y" when the switch was limited to nodes (malloc'ed;
+ * NULL without a fault). */
+static char *fault_env(void) {
+  const char *fault = fault_now(), *only = getenv("WATVM_FAULT_NODE");
+  char *s = NULL;
+  if (fault && asprintf(&s, "WATVM_FAULT=%s%s%s", fault,
+                        only && *only ? " WATVM_FAULT_NODE=" : "",
+                        only && *only ? only : "") < 0)
+    s = NULL;
+  return s;
+}
+
 static char *header_comment(const struct shrink_result *r, const struct input *in,
                             const char *name, const char *out) {
-  char *c = NULL, *seed = NULL;
-  const char *fault = fault_now();
+  char *c = NULL, *seed = NULL, *fault = fault_env();
   const char *check = replay_check_name((unsigned)r->check);
   if (in->seed[0] && asprintf(&seed, "seed: %s, SCENARIO being the file of "
                               "%s\n", in->seed, in->s->name) < 0)
@@ -198,13 +210,14 @@ static char *header_comment(const struct shrink_result *r, const struct input *i
       "confirmed: %s failed in %u of 3 runs%s\n"
       "reproduce: %s%s%streeproof run %s",
       name, check, r->summary ? r->summary : "(no summary)", check,
-      fault ? "WATVM_FAULT=" : "none", fault ? fault : "",
+      fault ? fault : "none", "",
       in->origin ? in->origin : "?", r->steps0, plural(r->steps0), r->nodes0,
       plural(r->nodes0), r->steps, plural(r->steps), r->nodes, plural(r->nodes),
       seed ? seed : "", check, r->confirmed,
       fault && !r->control_failed ? "; holds without the fault" : "",
-      fault ? "WATVM_FAULT=" : "", fault ? fault : "", fault ? " " : "", out);
+      "", fault ? fault : "", fault ? " " : "", out);
   free(seed);
+  free(fault);
   return n < 0 ? NULL : c;
 }
 
