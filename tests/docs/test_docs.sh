@@ -4,7 +4,12 @@
 #    except a block whose first line is `# invalid: ...`, which must be
 #    refused with exit 2;
 #  - every repository path in inline backticks (`trees/x.yaml`, `runtime/`,
-#    a glob such as `trees/*.yaml`) exists.
+#    a glob such as `trees/*.yaml`) exists;
+#  - every command shown in a ```sh block that runs this build's watvm or
+#    `treeproof check|graph` on files of the repository runs (from the
+#    source tree, stdin empty, bounded), and is no usage error: exit status
+#    neither 2 nor 64, 126 or 127. Commands on files the reader makes
+#    (my.yaml) are left out.
 # Environment: TREEPROOF_SOURCE_DIR (the source tree), TREEPROOF (the
 # treeproof binary). Prints "N passed, M failed"; exit 1 on any failure.
 set -u
@@ -98,6 +103,33 @@ for doc in "$@"; do
     else fail "$rel:$line: \`$path\` does not exist in the repository"; fi
   done <"$tmp/paths"
 done
+
+# The commands of the ```sh blocks, a "$ " prompt dropped and lines that
+# end in | or \ joined with the next: one "DOC:LINE<TAB>COMMAND" a line.
+bin=$(dirname "$tp")
+for doc in "$@"; do
+  awk -v rel="docs/${doc##*/}" '
+    /^```/ { sh = !sh && ($0 ~ /^```sh[ \t]*$/); next }
+    !sh { next }
+    {
+      line = $0; sub(/^\$ /, "", line)
+      if (cmd == "") at = NR
+      cmd = cmd line
+      if (cmd ~ /[|\\][ \t]*$/) { sub(/\\[ \t]*$/, "", cmd); cmd = cmd " "; next }
+      print rel ":" at "\t" cmd
+      cmd = ""
+    }' "$doc"
+done | grep -E "(^|[|;	 ])(build/bin/watvm|build/bin/treeproof (check|graph) )" |
+  grep -v 'my\.yaml' >"$tmp/cmds"
+while IFS='	' read -r where cmd; do
+  run=$(printf '%s' "$cmd" | sed "s#build/bin/#$bin/#g")
+  (cd "$src" && timeout 30 sh -c "$run" </dev/null >"$tmp/out" 2>&1)
+  rc=$?
+  case $rc in
+  2 | 64 | 124 | 126 | 127) fail "$where: \`$cmd\` exits $rc" ;;
+  *) pass; : >"$tmp/out" ;;
+  esac
+done <"$tmp/cmds"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
