@@ -73,6 +73,14 @@ static void sink_read(struct sink *s, int fd, bool *eof) {
 #endif
 #endif
 
+bool tp_sanitized(void) {
+#ifdef SANITIZED
+  return true;
+#else
+  return false;
+#endif
+}
+
 /* environ with WATVM_FAULT replaced by `fault`'s first word (or removed),
  * every further word of it that is VAR=VALUE set as well (so a control
  * can say "skip-child WATVM_FAULT_NODE=L2a"; a first word that is

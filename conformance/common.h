@@ -49,6 +49,8 @@ int tp_leftovers(void);
 /* SIGKILL and reap every process tp_leftovers() counts (cleanup after a
  * failed check, so one failure does not leak into the next test). */
 void tp_kill_leftovers(void);
+/* True in an ASan build (this suite and every node it spawns sanitized). */
+bool tp_sanitized(void);
 /* Make this process a child subreaper, so leftovers of a run land here. */
 void tp_subreaper(void);
 
