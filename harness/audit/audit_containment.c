@@ -129,17 +129,9 @@ static void judge_root(struct engine *e, const struct expect *x,
   if (x->signal)
     return;
   const edn_value *last = NULL;
-  const char *p = e->errtext.ptr, *end = p + e->errtext.len;
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    edn_value *v = NULL;
-    struct edn_error err;
-    if (edn_read(e->arena, p, len, NULL, &v, &err) == EDN_OK &&
-        edn_map_getk(v, "wat/panic"))
-      last = v;
-    p = nl ? nl + 1 : NULL;
-  }
+  size_t at = 0;
+  for (const edn_value *v; (v = engine_next_root_panic(e, &at));)
+    last = v;
   if (!last) {
     engine_fail(e, PROP_CONTAINMENT, "containment: the root %s (pid %d) "
                 "exited without a {:wat/panic ...} line on its stderr",

@@ -272,6 +272,10 @@ void engine_crash_end(struct engine *e, struct crash *k,
 
 /* ---- exit_report.c ----------------------------------------------------- */
 
+/* The next {:wat/panic ...} line on the root's stderr at or after byte
+ * *at (which it moves past that line), read into e->arena; NULL when
+ * there is none. */
+const edn_value *engine_next_root_panic(struct engine *e, size_t *at);
 /* The child-exit map of node `n` with `pid` (pid <= 0: any), as its nearest
  * live ancestor reports it in :stats :exits (an escalation nests the exit it
  * escalates in :panic :cause), or from the root's own panic on stderr.

@@ -22,25 +22,32 @@ static const edn_value *find_exit(const edn_value *v, const char *name,
   return find_exit(inner, name, pid, depth + 1);
 }
 
+const edn_value *engine_next_root_panic(struct engine *e, size_t *at) {
+  const char *end = e->errtext.ptr + e->errtext.len;
+  while (e->errtext.ptr && *at < e->errtext.len) {
+    const char *p = e->errtext.ptr + *at;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+    *at += len + 1;
+    edn_value *v = NULL;
+    struct edn_error err;
+    if (edn_read(e->arena, p, len, NULL, &v, &err) == EDN_OK &&
+        edn_map_getk(v, "wat/panic"))
+      return v;
+  }
+  return NULL;
+}
+
 /* The panic maps in the root's stderr, as child-exit-like maps. */
 static const edn_value *find_exit_in_stderr(struct engine *e, const char *name,
                                             pid_t pid) {
-  const char *p = e->errtext.ptr, *end = p + e->errtext.len;
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-    edn_value *v = NULL;
-    struct edn_error err;
-    if (edn_read(e->arena, p, len, NULL, &v, &err) == EDN_OK) {
-      const edn_value *panic = edn_map_getk(v, "wat/panic");
-      const edn_value *cause = panic ? edn_map_getk(panic, "cause") : NULL;
-      const edn_value *inner =
-          cause ? edn_map_getk(cause, "wat/child-exit") : NULL;
-      const edn_value *hit = find_exit(inner, name, pid, 0);
-      if (hit)
-        return hit;
-    }
-    p = nl ? nl + 1 : NULL;
+  size_t at = 0;
+  for (const edn_value *v; (v = engine_next_root_panic(e, &at));) {
+    const edn_value *cause = edn_map_getk(edn_map_getk(v, "wat/panic"), "cause");
+    const edn_value *inner = cause ? edn_map_getk(cause, "wat/child-exit") : NULL;
+    const edn_value *hit = find_exit(inner, name, pid, 0);
+    if (hit)
+      return hit;
   }
   return NULL;
 }
