@@ -110,6 +110,13 @@ int load_link(struct loader *L, const struct ynode *y,
               struct tree_node *parent, struct tree_node *child);
 struct tree_node *tree_node_new(const char *name, struct tree_node *parent);
 void tree_node_free(struct tree_node *n);
+
+/* spec_keys.c: the node keys of an EDN spec (:on-child-exit ... :restart,
+ * :shutdown, :restart-backoff-ms, :stop-order; :name, :children and
+ * :depth skipped) into n's fields. 0, or -1 with `why` filled (an unknown
+ * key or a value no node knows). */
+int spec_keys_read(const edn_value *spec, struct tree_node *n, char *why,
+                   size_t len);
 struct tree_node *tree_child(const struct tree_node *n, const char *name,
                              size_t len);
 

@@ -69,8 +69,40 @@ static const char *policy_kw(enum policy p) {
   case POLICY_ISOLATE: return "isolate";
   case POLICY_ESCALATE: return "escalate";
   case POLICY_RESTART: return "restart";
+  case POLICY_ONE_FOR_ALL: return "one-for-all";
+  case POLICY_REST_FOR_ONE: return "rest-for-one";
   default: return NULL;
   }
+}
+
+static int put_kw(edn_arena *a, edn_value *m, const char *k, const char *kw) {
+  if (!kw)
+    return 0;
+  edn_value *x = edn_keyword(a, kw);
+  return x ? edn_map_putk(a, m, k, x) : -1;
+}
+
+/* The supervision keys: the node's stop order, and as a child its restart
+ * type, its shutdown and its backoff. */
+static int put_supervision(edn_arena *a, edn_value *m, const struct tree_node *n) {
+  static const char *const restart[] = {NULL, "permanent", "transient",
+                                        "temporary"};
+  static const char *const stop[] = {NULL, "parallel", "reverse"};
+  const char *shut = n->shutdown == SHUTDOWN_BRUTAL_KILL ? "brutal-kill"
+                     : n->shutdown == SHUTDOWN_INFINITY  ? "infinity"
+                                                         : NULL;
+  if (put_kw(a, m, "stop-order", stop[n->stop_order]) < 0 ||
+      put_kw(a, m, "restart", restart[n->restart]) < 0 ||
+      put_kw(a, m, "shutdown", shut) < 0 ||
+      put_long(a, m, "shutdown-ms", n->shutdown == SHUTDOWN_MS ? n->shutdown_ms : -1) < 0)
+    return -1;
+  if (n->backoff_base_ms < 0)
+    return 0;
+  edn_value *v = edn_coll(a, EDN_VECTOR);
+  if (!v || edn_push(a, v, edn_int(a, n->backoff_base_ms)) < 0 ||
+      edn_push(a, v, edn_int(a, n->backoff_max_ms)) < 0)
+    return -1;
+  return edn_map_putk(a, m, "restart-backoff-ms", v);
 }
 
 edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
@@ -99,7 +131,8 @@ edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
   if (put_long(a, m, "max-restarts", n->max_restarts) < 0 ||
       put_long(a, m, "restart-period-ms", n->restart_period_ms) < 0 ||
       put_long(a, m, "queue-bytes", n->queue_bytes) < 0 ||
-      put_long(a, m, "grace-ms", n->grace_ms) < 0)
+      put_long(a, m, "grace-ms", n->grace_ms) < 0 ||
+      put_supervision(a, m, n) < 0)
     return NULL;
   return m;
 }

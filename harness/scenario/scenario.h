@@ -17,7 +17,19 @@ struct scenario_pos {
   int line, column;
 };
 
-enum policy { POLICY_UNSET = 0, POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART };
+/* What a node does when one of its children exits (`on_child_exit`):
+ * POLICY_RESTART is OTP's one_for_one (`restart` and `one_for_one` are
+ * the same word). */
+enum policy { POLICY_UNSET = 0, POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART,
+              POLICY_ONE_FOR_ALL, POLICY_REST_FOR_ONE };
+/* A child's restart type (`restart`), as OTP's. */
+enum restart_type { RESTART_UNSET = 0, RESTART_PERMANENT, RESTART_TRANSIENT,
+                    RESTART_TEMPORARY };
+/* How its parent stops a child (`shutdown_ms: N`, `shutdown: ...`). */
+enum shutdown_kind { SHUTDOWN_UNSET = 0, SHUTDOWN_MS, SHUTDOWN_BRUTAL_KILL,
+                     SHUTDOWN_INFINITY };
+/* How a node stops its own children when it ends (`stop_order`). */
+enum stop_order { STOP_UNSET = 0, STOP_PARALLEL, STOP_REVERSE };
 
 /* One node of the topology. Numeric fields are -1 when the YAML leaves them
  * unset (the node's defaults then apply: docs/node-contract.md, "The spec"). */
@@ -32,6 +44,12 @@ struct tree_node {
   enum policy on_child_exit;
   long max_restarts, restart_period_ms, queue_bytes;
   long grace_ms;              /* `grace_ms` → :grace-ms; -1 when unset */
+  enum stop_order stop_order;
+  /* As a child (its parent reads these from its spec): */
+  enum restart_type restart;
+  enum shutdown_kind shutdown;
+  long shutdown_ms;           /* SHUTDOWN_MS: the bound; else -1 */
+  long backoff_base_ms, backoff_max_ms; /* restart_backoff_ms; -1 unset */
   long spawn_step;            /* -1 for the initial tree; else the index of
                                  the step that spawns this node (its subtree
                                  shares the index). scenario_node_spec()
@@ -63,6 +81,19 @@ enum policy node_policy(const struct tree_node *t);
 long node_max_restarts(const struct tree_node *t);
 long node_restart_period_ms(const struct tree_node *t);
 long node_grace_ms(const struct tree_node *t);
+enum restart_type node_restart(const struct tree_node *t);
+enum stop_order node_stop_order(const struct tree_node *t);
+/* Does `p` ever restart a child (restart/one_for_one, one_for_all,
+ * rest_for_one)? */
+bool policy_restarts(enum policy p);
+/* The shutdown ladder's bound for child `t` in ms, as its parent applies
+ * it: its own shutdown_ms, 0 for brutal_kill, -1 for infinity — and by
+ * default infinity for a node with children, the parent's grace for a
+ * leaf. */
+long node_shutdown_bound_ms(const struct tree_node *t);
+/* The wait before the n-th restart in a row of `t` (n >= 1), in ms:
+ * min(BASE * 2^(n-1), MAX), 0 without restart_backoff_ms. */
+long node_backoff_ms(const struct tree_node *t, unsigned n);
 
 enum step_action {
   STEP_SEND,        /* send (optionally with expect in the same step) */

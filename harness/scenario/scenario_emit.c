@@ -9,6 +9,7 @@
  * shrunk tree keeps meaning "the default". */
 #define _GNU_SOURCE
 #include "scenario_emit.h"
+#include "internal.h"
 
 #include <signal.h>
 #include <stdarg.h>
@@ -155,89 +156,96 @@ const char *scenario_signal_name(int sig, char *buf, size_t len) {
 
 /* ---- nodes --------------------------------------------------------------- */
 
-static const char *const long_keys[][2] = {
-    {"max-restarts", "max_restarts"}, {"restart-period-ms", "restart_period_ms"},
-    {"queue-bytes", "queue_bytes"}, {"grace-ms", "grace_ms"}};
-
 static int bad(char *why, size_t whylen, const char *fmt, const char *arg) {
   snprintf(why, whylen, fmt, arg);
   return -2;
 }
 
-/* Check `spec` is a node spec; sets *bare when it is a leaf with only a name. */
-static int check_spec(const edn_value *spec, bool *bare, char *why,
-                      size_t whylen) {
+/* Check `spec` is a node spec, its keys read into *keys (spec_keys_read);
+ * sets *bare when it is a leaf with only a name. */
+static int check_spec(const edn_value *spec, struct tree_node *keys,
+                      bool *bare, char *why, size_t whylen) {
   if (!spec || spec->type != EDN_MAP)
     return bad(why, whylen, "a node spec is a map, got %s",
                spec ? edn_type_name(spec->type) : "nothing");
   const edn_value *name = edn_map_getk(spec, "name");
   if (!name || name->type != EDN_STRING || name->u.text.len == 0)
     return bad(why, whylen, "%s", "a node spec needs :name, a string");
-  *bare = true;
-  for (size_t i = 0; i < spec->u.map.len; i++) {
-    const edn_value *k = spec->u.map.entries[i].key, *v = spec->u.map.entries[i].val;
-    if (k->type != EDN_KEYWORD)
-      return bad(why, whylen, "%s", "a node spec's keys are keywords");
-    const char *kn = k->u.text.ptr;
-    bool known = !strcmp(kn, "name") || !strcmp(kn, "depth") ||
-                 !strcmp(kn, "children") || !strcmp(kn, "on-child-exit");
-    for (size_t j = 0; j < 4 && !known; j++)
-      known = !strcmp(kn, long_keys[j][0]);
-    if (!known)
-      return bad(why, whylen, "unknown key :%s in a node spec", kn);
-    if (!strcmp(kn, "children")) {
-      if (v->type != EDN_VECTOR && v->type != EDN_LIST)
-        return bad(why, whylen, "%s", ":children is a vector of node specs");
-      if (v->u.seq.len)
-        *bare = false;
-    } else if (!strcmp(kn, "on-child-exit")) {
-      if (!edn_is_keyword(v, "isolate") && !edn_is_keyword(v, "escalate") &&
-          !edn_is_keyword(v, "restart"))
-        return bad(why, whylen, "%s", ":on-child-exit is :isolate, :escalate "
-                   "or :restart");
-      *bare = false;
-    } else if (strcmp(kn, "name")) {
-      if (v->type != EDN_INT || v->u.integer < 0)
-        return bad(why, whylen, ":%s is a non-negative integer", kn);
-      if (strcmp(kn, "depth"))
-        *bare = false;
-    }
-  }
+  memset(keys, 0, sizeof *keys);
+  keys->max_restarts = keys->restart_period_ms = keys->queue_bytes = -1;
+  keys->grace_ms = keys->shutdown_ms = -1;
+  keys->backoff_base_ms = keys->backoff_max_ms = -1;
+  char w[200];
+  if (spec_keys_read(spec, keys, w, sizeof w) < 0)
+    return bad(why, whylen, "%s", w);
+  const edn_value *kids = edn_map_getk(spec, "children");
+  if (kids && kids->type != EDN_VECTOR && kids->type != EDN_LIST)
+    return bad(why, whylen, "%s", ":children is a vector of node specs");
+  size_t keyed = 0;
+  for (size_t i = 0; i < spec->u.map.len; i++)
+    keyed += !edn_is_keyword(spec->u.map.entries[i].key, "name") &&
+             !edn_is_keyword(spec->u.map.entries[i].key, "depth") &&
+             !edn_is_keyword(spec->u.map.entries[i].key, "children");
+  *bare = keyed == 0 && (!kids || kids->u.seq.len == 0);
   return 0;
 }
 
-static int put_options(struct edn_buf *b, const edn_value *spec, int indent) {
-  const edn_value *pol = edn_map_getk(spec, "on-child-exit");
-  if (pol && (indent_to(b, indent) < 0 ||
-              put(b, "on_child_exit: %s\n", pol->u.text.ptr) < 0))
+/* One `key: value` line, when the value is set. */
+static int put_line(struct edn_buf *b, int indent, const char *key,
+                    const char *word, long num) {
+  if (!word && num < 0)
+    return 0;
+  if (indent_to(b, indent) < 0)
     return -1;
-  for (size_t j = 0; j < 4; j++) {
-    const edn_value *v = edn_map_getk(spec, long_keys[j][0]);
-    if (v && (indent_to(b, indent) < 0 ||
-              put(b, "%s: %lld\n", long_keys[j][1], (long long)v->u.integer) < 0))
-      return -1;
-  }
-  return 0;
+  return word ? put(b, "%s: %s\n", key, word) : put(b, "%s: %ld\n", key, num);
+}
+
+static int put_options(struct edn_buf *b, const struct tree_node *k, int indent) {
+  static const char *const pol[] = {NULL, "isolate", "escalate", "restart",
+                                    "one_for_all", "rest_for_one"};
+  static const char *const rst[] = {NULL, "permanent", "transient", "temporary"};
+  static const char *const stop[] = {NULL, "parallel", "reverse"};
+  const char *shut = k->shutdown == SHUTDOWN_BRUTAL_KILL ? "brutal_kill"
+                     : k->shutdown == SHUTDOWN_INFINITY  ? "infinity"
+                                                         : NULL;
+  if (put_line(b, indent, "on_child_exit", pol[k->on_child_exit], -1) < 0 ||
+      put_line(b, indent, "max_restarts", NULL, k->max_restarts) < 0 ||
+      put_line(b, indent, "restart_period_ms", NULL, k->restart_period_ms) < 0 ||
+      put_line(b, indent, "queue_bytes", NULL, k->queue_bytes) < 0 ||
+      put_line(b, indent, "grace_ms", NULL, k->grace_ms) < 0 ||
+      put_line(b, indent, "stop_order", stop[k->stop_order], -1) < 0 ||
+      put_line(b, indent, "restart", rst[k->restart], -1) < 0 ||
+      put_line(b, indent, "shutdown", shut, -1) < 0 ||
+      put_line(b, indent, "shutdown_ms", NULL,
+               k->shutdown == SHUTDOWN_MS ? k->shutdown_ms : -1) < 0)
+    return -1;
+  if (k->backoff_base_ms < 0)
+    return 0;
+  return indent_to(b, indent) < 0 ? -1
+         : put(b, "restart_backoff_ms: [%ld, %ld]\n", k->backoff_base_ms,
+               k->backoff_max_ms);
 }
 
 int scenario_emit_node(struct edn_buf *b, const edn_value *spec, int indent,
                        char *why, size_t whylen) {
   bool bare;
-  int rc = check_spec(spec, &bare, why, whylen);
+  struct tree_node keys;
+  int rc = check_spec(spec, &keys, &bare, why, whylen);
   if (rc < 0)
     return rc;
   const edn_value *name = edn_map_getk(spec, "name");
   const edn_value *kids = edn_map_getk(spec, "children");
   if (put(b, "name: ") < 0 ||
       scenario_emit_str(b, name->u.text.ptr, name->u.text.len) < 0 ||
-      put(b, "\n") < 0 || put_options(b, spec, indent) < 0)
+      put(b, "\n") < 0 || put_options(b, &keys, indent) < 0)
     return -1;
   if (!kids || kids->u.seq.len == 0)
     return 0;
   bool all_bare = true;
   for (size_t i = 0; i < kids->u.seq.len; i++) {
     bool kb;
-    if ((rc = check_spec(kids->u.seq.items[i], &kb, why, whylen)) < 0)
+    struct tree_node kk;
+    if ((rc = check_spec(kids->u.seq.items[i], &kk, &kb, why, whylen)) < 0)
       return rc;
     all_bare = all_bare && kb;
   }

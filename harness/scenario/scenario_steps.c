@@ -71,6 +71,11 @@ static int spec_node(struct loader *L, const struct ynode *y,
     return load_fail(L, y, "out of memory");
   n->pos = y->pos;
   n->spawn_step = step;
+  char why[200];
+  if (spec_keys_read(spec, n, why, sizeof why) < 0) {
+    tree_node_free(n);
+    return load_fail(L, y, "send: a :spawn :spec: %s", why);
+  }
   const edn_value *kids = edn_map_getk(spec, "children");
   if (kids && kids->type == EDN_VECTOR)
     for (size_t i = 0; i < kids->u.seq.len; i++) {

@@ -11,7 +11,8 @@
 
 static const char *const node_keys[] = {
     "name", "children", "on_child_exit", "max_restarts", "restart_period_ms",
-    "queue_bytes", "grace_ms", NULL};
+    "queue_bytes", "grace_ms", "stop_order", "restart", "shutdown",
+    "shutdown_ms", "restart_backoff_ms", NULL};
 
 struct tree_node *tree_node_new(const char *name, struct tree_node *parent) {
   struct tree_node *n = calloc(1, sizeof *n);
@@ -31,6 +32,7 @@ struct tree_node *tree_node_new(const char *name, struct tree_node *parent) {
   n->parent = parent;
   n->depth = parent ? parent->depth + 1 : 1;
   n->max_restarts = n->restart_period_ms = n->queue_bytes = n->grace_ms = -1;
+  n->shutdown_ms = n->backoff_base_ms = n->backoff_max_ms = -1;
   n->spawn_step = -1;
   return n;
 }
@@ -62,24 +64,109 @@ int load_link(struct loader *L, const struct ynode *y,
   return 0;
 }
 
+/* One of a few words (`names`, NULL-terminated) as its value in `vals`;
+ * the message lists the words allowed. */
+static int load_word(struct loader *L, const struct ynode *y, const char *what,
+                     const char *const *names, const int *vals, int *out) {
+  char allowed[256] = "";
+  for (size_t i = 0; names[i]; i++) {
+    if (y && y->kind == YN_SCALAR && y->len == strlen(names[i]) &&
+        strcmp(y->text, names[i]) == 0) {
+      *out = vals[i];
+      return 0;
+    }
+    size_t at = strlen(allowed);
+    snprintf(allowed + at, sizeof allowed - at, "%s%s",
+             i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+  }
+  if (!y || y->kind != YN_SCALAR)
+    return load_fail(L, y, "%s: expected %s, got %s", what, allowed,
+                     ynode_kind_name(y));
+  return load_fail(L, y, "%s: expected %s, got '%.60s'", what, allowed, y->text);
+}
+
 static int load_policy(struct loader *L, const struct ynode *y,
                        enum policy *out) {
-  static const char *const names[] = {"isolate", "escalate", "restart"};
-  static const enum policy vals[] = {POLICY_ISOLATE, POLICY_ESCALATE,
-                                     POLICY_RESTART};
-  if (y && y->kind == YN_SCALAR)
-    for (size_t i = 0; i < 3; i++)
-      if (strcmp(y->text, names[i]) == 0 && y->len == strlen(names[i])) {
-        *out = vals[i];
-        return 0;
-      }
-  if (!y || y->kind != YN_SCALAR)
-    return load_fail(L, y,
-                     "on_child_exit: expected isolate, escalate or restart, "
-                     "got %s", ynode_kind_name(y));
-  return load_fail(L, y,
-                   "on_child_exit: expected isolate, escalate or restart, "
-                   "got '%.60s'", y->text);
+  static const char *const names[] = {"isolate", "escalate", "restart",
+                                      "one_for_one", "one_for_all",
+                                      "rest_for_one", NULL};
+  static const int vals[] = {POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART,
+                             POLICY_RESTART, POLICY_ONE_FOR_ALL,
+                             POLICY_REST_FOR_ONE};
+  int v;
+  if (load_word(L, y, "on_child_exit", names, vals, &v) < 0)
+    return -1;
+  *out = (enum policy)v;
+  return 0;
+}
+
+/* `restart_backoff_ms: [BASE, MAX]`, 0 <= BASE <= MAX. */
+static int load_backoff(struct loader *L, const struct ynode *y,
+                        struct tree_node *n) {
+  if (!y || y->kind != YN_SEQ || y->n != 2)
+    return load_fail(L, y, "restart_backoff_ms: expected [BASE, MAX] (two "
+                     "numbers of ms), got %s", ynode_kind_name(y));
+  if (load_long(L, y->items[0], "restart_backoff_ms: BASE", 0, MS_MAX,
+                &n->backoff_base_ms) < 0 ||
+      load_long(L, y->items[1], "restart_backoff_ms: MAX", 0, MS_MAX,
+                &n->backoff_max_ms) < 0)
+    return -1;
+  if (n->backoff_max_ms < n->backoff_base_ms)
+    return load_fail(L, y->items[1], "restart_backoff_ms: MAX (%ld) is below "
+                     "BASE (%ld)", n->backoff_max_ms, n->backoff_base_ms);
+  return 0;
+}
+
+/* The keys a node has as a child: its restart type, its shutdown, its
+ * backoff. Each is read by the parent, so each must make sense under it. */
+static int load_child_keys(struct loader *L, const struct ynode *y,
+                           struct tree_node *n) {
+  static const char *const rnames[] = {"permanent", "transient", "temporary",
+                                       NULL};
+  static const int rvals[] = {RESTART_PERMANENT, RESTART_TRANSIENT,
+                              RESTART_TEMPORARY};
+  static const char *const snames[] = {"brutal_kill", "infinity", NULL};
+  static const int svals[] = {SHUTDOWN_BRUTAL_KILL, SHUTDOWN_INFINITY};
+  const struct ynode *v, *ys = ymap_get(y, "shutdown"),
+                         *yms = ymap_get(y, "shutdown_ms");
+  int w;
+  if ((v = ymap_get(y, "restart")) &&
+      (load_word(L, v, "restart", rnames, rvals, &w) < 0 ||
+       (n->restart = (enum restart_type)w, 0)))
+    return -1;
+  if (ys && yms)
+    return load_fail(L, yms, "shutdown_ms: give either shutdown or "
+                     "shutdown_ms, not both");
+  if (ys && (load_word(L, ys, "shutdown", snames, svals, &w) < 0 ||
+             (n->shutdown = (enum shutdown_kind)w, 0)))
+    return -1;
+  if (yms) {
+    if (load_long(L, yms, "shutdown_ms", 0, MS_MAX, &n->shutdown_ms) < 0)
+      return -1;
+    n->shutdown = SHUTDOWN_MS;
+  }
+  if ((v = ymap_get(y, "restart_backoff_ms")) && load_backoff(L, v, n) < 0)
+    return -1;
+  return 0;
+}
+
+/* A child key on the root (it has no parent to read it), or a backoff
+ * under a parent that never restarts, is an error at the key. */
+static int check_child_keys(struct loader *L, const struct ynode *y,
+                            const struct tree_node *n) {
+  static const char *const keys[] = {"restart", "shutdown", "shutdown_ms",
+                                     "restart_backoff_ms", NULL};
+  for (size_t i = 0; !n->parent && keys[i]; i++)
+    if (ymap_get(y, keys[i]))
+      return load_fail(L, ymap_key(y, keys[i]), "%s: the root has no parent "
+                       "to apply it (it is a child's key)", keys[i]);
+  const struct ynode *b = ymap_key(y, "restart_backoff_ms");
+  if (b && n->parent && !policy_restarts(node_policy(n->parent)))
+    return load_fail(L, b, "restart_backoff_ms: %s's parent %s never restarts "
+                     "a child (on_child_exit: %s)", n->name, n->parent->name,
+                     node_policy(n->parent) == POLICY_ESCALATE ? "escalate"
+                                                               : "isolate");
+  return 0;
 }
 
 /* The optional numeric and policy keys of one node mapping. */
@@ -100,7 +187,14 @@ static int load_options(struct loader *L, const struct ynode *y,
   if ((v = ymap_get(y, "grace_ms")) &&
       load_long(L, v, "grace_ms", 0, MS_MAX, &n->grace_ms) < 0)
     return -1;
-  return 0;
+  static const char *const onames[] = {"parallel", "reverse", NULL};
+  static const int ovals[] = {STOP_PARALLEL, STOP_REVERSE};
+  int w;
+  if ((v = ymap_get(y, "stop_order")) &&
+      (load_word(L, v, "stop_order", onames, ovals, &w) < 0 ||
+       (n->stop_order = (enum stop_order)w, 0)))
+    return -1;
+  return load_child_keys(L, y, n);
 }
 
 static int load_children(struct loader *L, const struct ynode *y,
@@ -145,7 +239,8 @@ int load_node(struct loader *L, const struct ynode *y,
     return load_fail(L, y, "out of memory");
   n->pos = y->pos;
   n->spawn_step = spawn_step;
-  if (load_options(L, y, n) < 0 || load_children(L, y, n) < 0) {
+  if (load_options(L, y, n) < 0 || check_child_keys(L, y, n) < 0 ||
+      load_children(L, y, n) < 0) {
     tree_node_free(n);
     return -1;
   }
@@ -170,6 +265,12 @@ static void copy_options(struct tree_node *n, const struct tree_node *like) {
   n->restart_period_ms = like->restart_period_ms;
   n->queue_bytes = like->queue_bytes;
   n->grace_ms = like->grace_ms;
+  n->stop_order = like->stop_order;
+  n->restart = like->restart;
+  n->shutdown = like->shutdown;
+  n->shutdown_ms = like->shutdown_ms;
+  n->backoff_base_ms = like->backoff_base_ms;
+  n->backoff_max_ms = like->backoff_max_ms;
 }
 
 /* Children of `n` down to `levels` more levels, named L{depth}-i-j-... */
@@ -200,7 +301,8 @@ static int grow(struct loader *L, const struct ynode *y, struct tree_node *n,
 int load_generate(struct loader *L, const struct ynode *y) {
   static const char *const keys[] = {
       "fanout", "depth", "on_child_exit", "max_restarts", "restart_period_ms",
-      "queue_bytes", "grace_ms", NULL};
+      "queue_bytes", "grace_ms", "stop_order", "restart", "shutdown",
+      "shutdown_ms", "restart_backoff_ms", NULL};
   if (load_check_keys(L, y, "generate", keys) < 0)
     return -1;
   const struct ynode *yf = ymap_get(y, "fanout"), *yd = ymap_get(y, "depth");
@@ -227,5 +329,18 @@ int load_generate(struct loader *L, const struct ynode *y) {
   L->nodes = L->s->nnodes = (size_t)total;
   if (load_options(L, y, root) < 0)
     return -1;
-  return grow(L, y, root, fanout, depth);
+  /* every node has the same policy: a backoff needs it to restart */
+  const struct ynode *b = ymap_key(y, "restart_backoff_ms");
+  if (b && !policy_restarts(node_policy(root)))
+    return load_fail(L, b, "restart_backoff_ms: the generated nodes never "
+                     "restart a child (on_child_exit: %s)",
+                     node_policy(root) == POLICY_ESCALATE ? "escalate"
+                                                          : "isolate");
+  if (grow(L, y, root, fanout, depth) < 0)
+    return -1;
+  /* the child keys hold for every node but the root, which has no parent */
+  root->restart = RESTART_UNSET;
+  root->shutdown = SHUTDOWN_UNSET;
+  root->shutdown_ms = root->backoff_base_ms = root->backoff_max_ms = -1;
+  return 0;
 }

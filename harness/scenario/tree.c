@@ -43,3 +43,47 @@ bool tree_in_subtree(const struct tree_node *n, const struct tree_node *top) {
       return true;
   return false;
 }
+
+enum restart_type node_restart(const struct tree_node *t) {
+  return t->restart == RESTART_UNSET ? RESTART_PERMANENT : t->restart;
+}
+
+enum stop_order node_stop_order(const struct tree_node *t) {
+  return t->stop_order == STOP_UNSET ? STOP_PARALLEL : t->stop_order;
+}
+
+bool policy_restarts(enum policy p) {
+  return p == POLICY_RESTART || p == POLICY_ONE_FOR_ALL ||
+         p == POLICY_REST_FOR_ONE;
+}
+
+/* A node whose spawn step is later than its parent's is not in the spec
+ * the parent was started with (scenario_node_spec() leaves it out), so it
+ * does not count as a child of the spec: only children born with t. */
+static bool has_spec_children(const struct tree_node *t) {
+  for (size_t i = 0; i < t->nchildren; i++)
+    if (t->children[i]->spawn_step == t->spawn_step)
+      return true;
+  return false;
+}
+
+long node_shutdown_bound_ms(const struct tree_node *t) {
+  switch (t->shutdown) {
+  case SHUTDOWN_MS: return t->shutdown_ms;
+  case SHUTDOWN_BRUTAL_KILL: return 0;
+  case SHUTDOWN_INFINITY: return -1;
+  default: break;
+  }
+  if (has_spec_children(t))
+    return -1;
+  return t->parent ? node_grace_ms(t->parent) : node_grace_ms(t);
+}
+
+long node_backoff_ms(const struct tree_node *t, unsigned n) {
+  if (t->backoff_base_ms < 0 || n == 0)
+    return 0;
+  long d = t->backoff_base_ms;
+  for (unsigned i = 1; i < n && d < t->backoff_max_ms; i++)
+    d *= 2;
+  return d < t->backoff_max_ms ? d : t->backoff_max_ms;
+}

@@ -99,6 +99,51 @@ Test(scenario, defaults_and_spec_keys) {
   scenario_free(s);
 }
 
+Test(scenario, supervision_keys_reach_the_spec) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree:\n  name: R\n  on_child_exit: one_for_all\n  stop_order: reverse\n"
+      "  children:\n"
+      "    - {name: A, restart: transient, shutdown_ms: 300,"
+      " restart_backoff_ms: [50, 400]}\n"
+      "    - {name: B, restart: temporary, shutdown: brutal_kill}\n"
+      "    - {name: C, shutdown: infinity}\n"
+      "steps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  char *spec = spec_str(s->root);
+  cr_expect_str_eq(spec, "{:name \"R\" :depth 1 :children [{:name \"A\" "
+                   ":depth 2 :children [] :restart :transient :shutdown-ms 300 "
+                   ":restart-backoff-ms [50 400]} {:name \"B\" :depth 2 "
+                   ":children [] :restart :temporary :shutdown :brutal-kill} "
+                   "{:name \"C\" :depth 2 :children [] :shutdown :infinity}] "
+                   ":on-child-exit :one-for-all :stop-order :reverse}");
+  free(spec);
+  const struct tree_node *a = s->root->children[0];
+  cr_expect_eq(node_shutdown_bound_ms(a), 300);
+  cr_expect_eq(node_shutdown_bound_ms(s->root->children[1]), 0);
+  cr_expect_eq(node_shutdown_bound_ms(s->root->children[2]), -1);
+  cr_expect_eq(node_backoff_ms(a, 1), 50);
+  cr_expect_eq(node_backoff_ms(a, 3), 200);
+  cr_expect_eq(node_backoff_ms(a, 9), 400, "capped at MAX");
+  scenario_free(s);
+}
+
+Test(scenario, shutdown_defaults_follow_otp) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree:\n  name: R\n  grace_ms: 700\n  children:\n"
+      "    - {name: M, children: [{name: X}]}\n    - {name: L}\n"
+      "    - {name: T, restart: temporary}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s: a temporary child under :isolate is fine",
+                     e.message);
+  cr_expect_eq(node_shutdown_bound_ms(s->root->children[0]), -1,
+               "a middle node: infinity");
+  cr_expect_eq(node_shutdown_bound_ms(s->root->children[1]), 700,
+               "a leaf: its parent's grace");
+  cr_expect_eq(node_restart(s->root->children[1]), RESTART_PERMANENT);
+  scenario_free(s);
+}
+
 Test(scenario, generate_names_and_count) {
   struct scenario_error e;
   struct scenario *s = load_str("generate: {fanout: 10, depth: 3}\nsteps: []\n", &e);
@@ -204,7 +249,18 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-unknown-node-key.yaml", 5, 7, "node: unknown key 'on_child_exits'"},
       {"bad-wrong-type-timeout.yaml", 2, 13, "timeout_ms: expected an integer, got 'soon'"},
       {"bad-wrong-type-children.yaml", 3, 13, "children: expected a sequence"},
-      {"bad-policy.yaml", 3, 18, "expected isolate, escalate or restart"},
+      {"bad-policy.yaml", 3, 18, "expected isolate, escalate, restart, "
+       "one_for_one, one_for_all or rest_for_one, got 'ignore'"},
+      {"bad-restart-type.yaml", 5, 28, "restart: expected permanent, transient "
+       "or temporary, got 'sometimes'"},
+      {"bad-shutdown-both.yaml", 6, 20, "give either shutdown or shutdown_ms"},
+      {"bad-shutdown-word.yaml", 4, 29, "expected brutal_kill or infinity"},
+      {"bad-backoff-no-restart.yaml", 6, 7, "L2a's parent L1 never restarts a "
+       "child (on_child_exit: isolate)"},
+      {"bad-backoff-shape.yaml", 5, 45, "MAX (50) is below BASE (400)"},
+      {"bad-root-child-key.yaml", 3, 3, "restart: the root has no parent"},
+      {"bad-stop-order.yaml", 3, 15, "stop_order: expected parallel or reverse"},
+      {"bad-generate-backoff.yaml", 1, 33, "the generated nodes never restart"},
       {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
       {"bad-duplicate-key.yaml", 3, 1, "key 'steps' given twice"},
       {"bad-missing-tree.yaml", 1, 1, "missing 'tree'"},
