@@ -1,7 +1,7 @@
 /* child.c — one parent–child edge seen from the parent: spawning the child,
  * sending it requests under ids of this edge, reading its replies and its
- * stderr, and what happens when it is reaped (the child-exit map, pending
- * requests answered, the :on-child-exit policy). */
+ * stderr, and what happens when it is reaped (the child-exit map recorded,
+ * pending requests answered; then supervise.c decides what follows). */
 #define _GNU_SOURCE /* pipe2, close_range, signalfd */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +48,7 @@ struct child *child_add(struct node *n, const edn_value *spec) {
   }
   c->n = n;
   c->spec = spec;
+  spec_read_child(spec, &c->keys);
   c->in_fd = c->out_fd = c->err_fd = -1;
   n->kids[n->nkids++] = c;
   return c;
@@ -72,11 +73,24 @@ static void child_close_fds(struct child *c) {
 void child_free(struct child *c) {
   if (!c) return;
   child_close_fds(c);
+  loop_timer_stop(c->n->loop, &c->stop_timer);
+  loop_timer_stop(c->n->loop, &c->start_timer);
   idmap_free(&c->pending);
   free(c->panic);
+  free(c->report);
   free(c->restart_ms);
   free(c->name);
   free(c);
+}
+
+void child_remove(struct child *c) {
+  struct node *n = c->n;
+  size_t i = 0;
+  while (i < n->nkids && n->kids[i] != c) i++;
+  if (i == n->nkids) return;
+  memmove(n->kids + i, n->kids + i + 1, (n->nkids - i - 1) * sizeof *n->kids);
+  n->nkids--;
+  child_free(c);
 }
 
 void child_signal(struct child *c, int sig) {
@@ -128,6 +142,10 @@ int child_spawn(struct child *c) {
   c->alive = true;
   c->in_closing = false;
   c->next_id = 1;
+  c->spawned_ms = loop_now_ms();
+  c->stop_why = STOP_NONE;
+  c->rung = RUNG_NONE;
+  c->stop_mark = c->restarting = c->in_group = false;
   free(c->panic);
   c->panic = NULL;
   linebuf_init(&c->out_lb, NODE_CHILD_IDLE_LINE_MAX);
@@ -300,8 +318,22 @@ static edn_value *exit_map(struct child *c, int status, edn_arena *a) {
   return m;
 }
 
-static void record_exit(struct node *n, const edn_value *m) {
-  char *s = m ? edn_to_string(m) : NULL;
+edn_value *child_report(struct child *c, edn_arena *a) {
+  edn_value *v = NULL;
+  struct edn_error err;
+  if (!c->report ||
+      edn_read(a, c->report, strlen(c->report), &child_lim, &v, &err) != EDN_OK)
+    return edn_nil(a);
+  return v;
+}
+
+/* Into :stats :exits, with :stopped KW when the parent stopped it. */
+static void record_exit(struct child *c, edn_value *m, edn_arena *a) {
+  struct node *n = c->n;
+  edn_value *x = m ? edn_copy(a, m) : NULL;
+  if (x && c->stop_why != STOP_NONE)
+    edn_map_putk(a, x, "stopped", edn_keyword(a, shutdown_why_name(c->stop_why)));
+  char *s = x ? edn_to_string(x) : NULL;
   if (!s) return;
   size_t i = n->nexits % NODE_EXITS_KEPT;
   free(n->exits[i]);
@@ -334,54 +366,10 @@ static void fail_pending(struct child *c, const char *report) {
   }
 }
 
-/* :restart within its limit: true when the child was spawned again. */
-static bool restart(struct child *c, char *why, size_t whylen) {
-  struct node *n = c->n;
-  int64_t now = loop_now_ms();
-  size_t k = 0;
-  for (size_t i = 0; i < c->nrestart; i++)
-    if (now - c->restart_ms[i] <= n->spec.restart_period_ms)
-      c->restart_ms[k++] = c->restart_ms[i];
-  c->nrestart = k;
-  if ((int64_t)k >= n->spec.max_restarts &&
-      !(n->faults & FAULT_NO_RESTART_LIMIT)) {
-    snprintf(why, whylen, "restart limit: child %s", c->name);
-    return false;
-  }
-  int64_t *p = realloc(c->restart_ms, (k + 1) * sizeof *p);
-  if (!p) {
-    snprintf(why, whylen, "restart failed: child %s: out of memory", c->name);
-    return false;
-  }
-  c->restart_ms = p;
-  c->restart_ms[c->nrestart++] = now;
-  if (n->faults & FAULT_RESTART_BARE) { /* {:name NAME}: a leaf from now on */
-    edn_value *bare = edn_coll(n->spec_arena, EDN_MAP);
-    edn_value *name = edn_string(n->spec_arena, c->name, strlen(c->name));
-    if (bare && name && edn_map_putk(n->spec_arena, bare, "name", name) == 0)
-      c->spec = bare;
-  }
-  int e = child_spawn(c);
-  if (e < 0) {
-    snprintf(why, whylen, "restart failed: child %s: %s", c->name, strerror(-e));
-    return false;
-  }
-  n->restarts++;
-  return true;
-}
-
-static void apply_policy(struct child *c, edn_value *map, edn_arena *a) {
-  struct node *n = c->n;
-  char why[300];
-  if (n->state != NODE_RUNNING || n->exiting || n->in_eof) return;
-  if (n->spec.on_child_exit == POLICY_ISOLATE) return;
-  if (n->spec.on_child_exit == POLICY_RESTART && restart(c, why, sizeof why))
-    return;
-  if (n->spec.on_child_exit == POLICY_ESCALATE)
-    snprintf(why, sizeof why, "child %s exited", c->name);
-  edn_value *cause = edn_coll(a, EDN_MAP);
-  if (cause) edn_map_putk(a, cause, "wat/child-exit", map);
-  node_panic(n, why, cause);
+/* A node that is ending applies no policy: a child that exits meanwhile is
+ * neither restarted nor escalated. */
+static bool supervising(const struct node *n) {
+  return n->state == NODE_RUNNING && !n->ending && !n->exiting && !n->in_eof;
 }
 
 void child_reaped(struct child *c, int status) {
@@ -392,14 +380,17 @@ void child_reaped(struct child *c, int status) {
   pump_lines(c, c->err_fd, &c->err_lb, on_err_line, true);
   noise_flush(c);
   child_close_fds(c);
+  loop_timer_stop(n->loop, &c->stop_timer);
   c->alive = false;
   n->nalive--;
   edn_arena *a = edn_arena_new();
   edn_value *map = a ? exit_map(c, status, a) : NULL;
-  record_exit(n, map);
-  char *report = map ? edn_to_string(map) : NULL;
-  fail_pending(c, report);
-  free(report);
-  if (map) apply_policy(c, map, a);
+  if (map) record_exit(c, map, a);
+  free(c->report);
+  c->report = map ? edn_to_string(map) : NULL;
+  fail_pending(c, c->report);
   edn_arena_free(a);
+  if (c->stop_why != STOP_NONE) supervise_stopped(c); /* c may be gone */
+  else if (supervising(n)) supervise_exit(c, status);
+  shutdown_pump(n);
 }

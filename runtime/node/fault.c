@@ -8,9 +8,12 @@
  * spec's last child is never started, node.c; restart-bare: a :restart
  * respawns the child from its name alone, without its :children, child.c;
  * zombie: one helper forked at start-up exits at once and is never reaped,
- * here, with node.c reaping only known pids); and no-restart-limit (a
- * :restart parent ignores :max-restarts, child.c) breaks containment's
- * restart limit. WATVM_FAULT_NODE=NAME[,NAME...]
+ * here, with node.c reaping only known pids); no-restart-limit (a
+ * :restart parent ignores :max-restarts, supervise.c) breaks containment's
+ * restart limit; and seven break supervision the way OTP defines it
+ * (supervise.c, shutdown.c): ofa-forget, rfo-early, stop-spec-order,
+ * transient-restart, temporary-restart, intensity-per-child,
+ * backoff-no-reset. WATVM_FAULT_NODE=NAME[,NAME...]
  * limits every switch to the nodes so named, so the parent of a hostile
  * child stays healthy. */
 #define _GNU_SOURCE
@@ -39,6 +42,13 @@ unsigned fault_parse(const char *list) {
       {"restart-bare", FAULT_RESTART_BARE},
       {"zombie", FAULT_ZOMBIE},
       {"no-restart-limit", FAULT_NO_RESTART_LIMIT},
+      {"ofa-forget", FAULT_OFA_FORGET},
+      {"rfo-early", FAULT_RFO_EARLY},
+      {"stop-spec-order", FAULT_STOP_SPEC_ORDER},
+      {"transient-restart", FAULT_TRANSIENT_RESTART},
+      {"temporary-restart", FAULT_TEMPORARY_RESTART},
+      {"intensity-per-child", FAULT_INTENSITY_PER_CHILD},
+      {"backoff-no-reset", FAULT_BACKOFF_NO_RESET},
   };
   unsigned bits = 0;
   if (!list) return 0;

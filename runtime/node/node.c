@@ -1,7 +1,8 @@
 /* node.c — a node's life: bootstrap from its spec, the serve loop's pump
  * (what to read, what to write, when to stop reading: backpressure and
  * :hold), signals through a signalfd, reaping, and the three ways to end:
- * graceful (stdin EOF or :exit), SIGTERM/SIGINT with a grace, and panic. */
+ * graceful (stdin EOF or :exit), SIGTERM/SIGINT, and panic — each stops
+ * the children by their shutdown ladders (shutdown.c). */
 #define _GNU_SOURCE /* pipe2, close_range, signalfd */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,25 +21,13 @@ int64_t node_queue_bound(const struct node *n) { return n->spec.queue_bytes; }
 
 /* ---- Ending ------------------------------------------------------------ */
 
-static void signal_kids(struct node *n, int sig) {
-  for (size_t i = 0; i < n->nkids; i++) child_signal(n->kids[i], sig);
-}
-
-static void grace_over(void *data) {
-  struct node *n = data;
-  n->grace_over = true;
-  signal_kids(n, SIGKILL);
-}
-
-/* Take the children down: SIGTERM to each child's group, SIGKILL after
- * :grace-ms. The node ends once every child is reaped. */
+/* Take the children down by their ladders (SIGTERM first after a signal,
+ * else their stdin closed). The node ends once every child is reaped. */
 static void take_down(struct node *n, enum node_state state, int code) {
   bool first = n->state == NODE_RUNNING;
   n->state = state;
   n->exit_code = code;
-  if (!first) return;
-  signal_kids(n, SIGTERM);
-  loop_timer_start(n->loop, &n->grace_timer, n->spec.grace_ms, grace_over, n);
+  if (first && !n->ending) shutdown_end(n);
 }
 
 static void write_all(int fd, const char *p, size_t len) {
@@ -76,6 +65,17 @@ void node_panic(struct node *n, const char *reason, edn_value *cause) {
   take_down(n, NODE_PANICKING, NODE_EXIT_PANIC);
 }
 
+void node_give_up(struct node *n, const char *reason, edn_value *cause) {
+  if (n->state == NODE_PANICKING) return;
+  if (!(n->faults & FAULT_SWALLOW_PANIC)) write_panic_line(n, reason, cause);
+  n->state = NODE_PANICKING;
+  n->exit_code = NODE_EXIT_PANIC;
+  n->ending = true;
+  supervise_cancel(n);
+  for (size_t i = 0; i < n->nkids; i++) n->kids[i]->stop_mark = n->kids[i]->alive;
+  shutdown_marked(n, STOP_INTENSITY, true, NULL);
+}
+
 void node_begin_exit(struct node *n) { n->exiting = true; }
 
 /* ---- Signals and reaping ---------------------------------------------- */
@@ -84,9 +84,13 @@ static void reap_all(struct node *n) {
   int st;
   pid_t pid;
   if (n->faults & FAULT_ZOMBIE) { /* known pids only: the helper stays */
+    /* A reap may remove or start children: scan again after each. */
     for (size_t i = 0; i < n->nkids; i++) {
       struct child *c = n->kids[i];
-      if (c->alive && waitpid(c->pid, &st, WNOHANG) == c->pid) child_reaped(c, st);
+      if (c->alive && waitpid(c->pid, &st, WNOHANG) == c->pid) {
+        child_reaped(c, st);
+        i = (size_t)-1;
+      }
     }
     return;
   }
@@ -106,8 +110,13 @@ static void on_signal(void *data, int fd, unsigned ev) {
   struct signalfd_siginfo si;
   (void)ev;
   while (read(fd, &si, sizeof si) == sizeof si) {
-    if (si.ssi_signo == SIGCHLD) reap_all(n);
-    else if (n->state == NODE_RUNNING) take_down(n, NODE_TERMINATING, 0);
+    if (si.ssi_signo == SIGCHLD) {
+      reap_all(n);
+    } else if (!n->got_term) { /* SIGTERM/SIGINT: ladders start with TERM */
+      n->got_term = true;
+      shutdown_term_all(n);
+      if (n->state == NODE_RUNNING) take_down(n, NODE_TERMINATING, 0);
+    }
   }
   reap_all(n); /* signals coalesce: never trust one SIGCHLD per child */
 }
@@ -186,15 +195,15 @@ static void flush_kids(struct node *n) {
   }
 }
 
-/* Graceful end: nothing left to answer → close the children's stdin, wait
- * for them, flush stdout, done. */
+/* Graceful end: nothing left to answer → stop the children by their
+ * ladders, wait for them, flush stdout, done. */
 static void check_graceful(struct node *n) {
   bool eof = n->in_eof && !(n->faults & FAULT_IGNORE_EOF);
   if (!eof && !n->exiting) return;
   if (!n->kids_closed) {
     if (linebuf_has_line(&n->in) || n->ntop > 0) return;
-    for (size_t i = 0; i < n->nkids; i++) n->kids[i]->in_closing = true;
     n->kids_closed = true;
+    if (!n->ending) shutdown_end(n);
   }
   if (n->nalive == 0 && (n->out_dead || outq_bytes(&n->out) == 0)) n->done = true;
 }
@@ -359,6 +368,7 @@ void node_release(struct node *n) {
   for (size_t i = 0; i < n->npool; i++) edn_arena_free(n->pool[i]);
   free(n->pool);
   for (size_t i = 0; i < NODE_EXITS_KEPT; i++) free(n->exits[i]);
+  free(n->restart_ms);
   edn_arena_free(n->scratch);
   edn_arena_free(n->spec_arena);
   linebuf_free(&n->in);
@@ -390,7 +400,7 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
     if (e < 0) { /* the loop itself is broken: kill what we started, go */
       snprintf(why, whylen, "unable to wait for events: %s", strerror(-e));
       node_panic(n, why, NULL);
-      signal_kids(n, SIGKILL);
+      for (size_t i = 0; i < n->nkids; i++) child_signal(n->kids[i], SIGKILL);
       for (size_t i = 0; i < n->nkids; i++)
         if (n->kids[i]->alive) waitpid(n->kids[i]->pid, NULL, 0);
       break;

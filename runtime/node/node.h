@@ -2,7 +2,8 @@
  *
  * The one public entry is node_run(); the rest of this header is shared by
  * the files that make up a node (node.c: lifecycle and signals; child.c: one
- * parent–child edge; req.c: requests and replies; ops.c: the op table;
+ * parent–child edge; supervise.c: what a child's exit sets off;
+ * shutdown.c: stopping children; req.c: requests and replies; ops.c: the op table;
  * proc.c: /proc readings; trace.c: WATVM_TRACE; fault.c: WATVM_FAULT) and by
  * the unit tests. Nothing here prints but the node's own wire output and its
  * panic line; main decides exit codes. */
@@ -57,6 +58,14 @@ enum {
                                    alone: its subtree never comes back */
   FAULT_ZOMBIE = 1u << 10,      /* one helper forked at start, never reaped */
   FAULT_NO_RESTART_LIMIT = 1u << 11, /* :max-restarts ignored: restarts forever */
+  /* Supervision negative controls (supervise.c, shutdown.c): */
+  FAULT_OFA_FORGET = 1u << 12,      /* one-for-all skips the first live sibling */
+  FAULT_RFO_EARLY = 1u << 13,       /* rest-for-one starts the later ones first */
+  FAULT_STOP_SPEC_ORDER = 1u << 14, /* one-at-a-time stops in spec order */
+  FAULT_TRANSIENT_RESTART = 1u << 15, /* transient restarted after exit 0 */
+  FAULT_TEMPORARY_RESTART = 1u << 16, /* temporary restarted as permanent */
+  FAULT_INTENSITY_PER_CHILD = 1u << 17, /* intensity counted per child */
+  FAULT_BACKOFF_NO_RESET = 1u << 18, /* the backoff count never resets */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
@@ -78,13 +87,20 @@ void fault_babble(struct node *n);
 #define NODE_CHILD_IDLE_LINE_MAX (1u << 20) /* a stdout line of a child owed nothing */
 #define NODE_SPEC_LINE_MAX (64u << 20)  /* --spec-stdin's first line */
 #define NODE_CHILD_ERR_LINE_MAX (1u << 20) /* a line on a child's stderr */
-#define NODE_EXITS_KEPT 16
+#define NODE_EXITS_KEPT 64
 
 enum node_state {
   NODE_RUNNING,     /* serving */
-  NODE_TERMINATING, /* SIGTERM/SIGINT: children signalled, grace running */
+  NODE_TERMINATING, /* SIGTERM/SIGINT: children on their ladders */
   NODE_PANICKING,   /* panic line written; taking the children down */
 };
+
+/* Why a parent stops a child (the :stopped key of its exit), or none. */
+enum stop_why { STOP_NONE, STOP_ONE_FOR_ALL, STOP_REST_FOR_ONE,
+                STOP_INTENSITY, STOP_END };
+
+/* The rungs of a child's shutdown ladder. */
+enum stop_rung { RUNG_NONE, RUNG_EOF, RUNG_TERM, RUNG_KILL };
 
 struct node;
 struct req;
@@ -113,9 +129,23 @@ struct child {
   struct idmap pending;  /* id we sent → who waits */
   int64_t next_id;
   char *panic;           /* last {:wat/panic M} seen: M printed, or NULL */
-  int64_t *restart_ms;   /* times of recent restarts, malloc'ed */
-  size_t nrestart;
   struct noise noise[2]; /* by enum noise_stream; reset at each spawn */
+
+  /* Supervision (supervise.c, shutdown.c). */
+  struct spec keys;      /* the child's spec as its parent reads it */
+  char *report;          /* its last exit map, printed; malloc'ed or NULL */
+  int64_t spawned_ms;    /* when it was last spawned */
+  unsigned backoff_n;    /* restarts in a row (for :restart-backoff-ms) */
+  bool restarting;       /* dead, to be started again: a backoff wait or a
+                            group restart it belongs to */
+  bool in_group;         /* a member of the parent's group restart */
+  bool stop_mark;        /* the stopper is to stop it */
+  enum stop_why stop_why;/* set while the parent stops it */
+  enum stop_rung rung;   /* the last rung of its ladder taken */
+  struct loop_timer stop_timer;  /* the ladder's wait before SIGKILL */
+  struct loop_timer start_timer; /* a one-for-one backoff wait */
+  int64_t *restart_ms;   /* intensity-per-child fault only: its restarts */
+  size_t nrestart;
 };
 
 struct req {
@@ -160,8 +190,26 @@ struct node {
   edn_arena *scratch;     /* one line from a child at a time */
 
   int64_t hold_until_ms;
-  struct loop_timer hold_timer, grace_timer;
-  bool grace_over;
+  struct loop_timer hold_timer;
+
+  /* Stopping children one at a time or all at once (shutdown.c). */
+  bool got_term;          /* SIGTERM/SIGINT: the ladders' first rung is TERM */
+  bool ending;            /* the node's own end has begun stopping children */
+  struct {
+    bool active, sequential;
+    enum stop_why why;
+    void (*done)(struct node *n); /* once no marked child is alive */
+  } stopper;
+  /* A one-for-all or rest-for-one restart in progress (supervise.c). */
+  struct {
+    bool active;
+    bool waiting;         /* the trigger's backoff has not run out */
+    bool counted;         /* recorded toward intensity already */
+    struct child *trigger;
+    struct loop_timer timer;
+  } group;
+  int64_t *restart_ms;    /* times of recent restarts, for intensity */
+  size_t nrestart;
 
   uint64_t restarts;
   char *exits[NODE_EXITS_KEPT]; /* printed child-exit maps, a ring */
@@ -174,6 +222,9 @@ struct node {
  * opened and are skipped); stdin/stdout get back their original flags. */
 void node_release(struct node *n);
 void node_panic(struct node *n, const char *reason, edn_value *cause);
+/* Restart intensity crossed: the panic line now, then every child stopped
+ * one at a time in reverse spec order (:stopped :intensity), exit 70. */
+void node_give_up(struct node *n, const char *reason, edn_value *cause);
 void node_begin_exit(struct node *n); /* after :exit */
 int64_t node_queue_bound(const struct node *n);
 
@@ -186,7 +237,41 @@ int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
 void child_watch(struct child *c);
 void child_reaped(struct child *c, int status);
 void child_free(struct child *c);
+/* Take a dead child out of n->kids for good (a temporary child): it is
+ * freed, and the children after it move up one place. */
+void child_remove(struct child *c);
 void child_signal(struct child *c, int sig);
+/* The child-exit map of c's last exit, parsed into a, or nil. */
+edn_value *child_report(struct child *c, edn_arena *a);
+
+/* supervise.c */
+/* An exit the parent did not cause, while the node runs: the restart type,
+ * the strategy, backoff and intensity decide what follows. `status` as
+ * waitpid gives it. c may be freed (a temporary child is removed). */
+void supervise_exit(struct child *c, int status);
+/* An exit the parent caused (c->stop_why set): a temporary child stopped
+ * by a group restart is removed. c may be freed. */
+void supervise_stopped(struct child *c);
+/* The node is ending: no restart will happen; waits are cancelled. */
+void supervise_cancel(struct node *n);
+
+/* shutdown.c */
+/* Put c on its shutdown ladder (nothing if it is dead or on it already). */
+void shutdown_child(struct child *c, enum stop_why why);
+/* Stop every child whose stop_mark is set, in one go or one at a time in
+ * reverse spec order; then call done (may be NULL). */
+void shutdown_marked(struct node *n, enum stop_why why, bool sequential,
+                     void (*done)(struct node *n));
+/* After a reap: the next stop of a one-at-a-time order, or done. */
+void shutdown_pump(struct node *n);
+/* The keyword (without ':') naming why / rung: "one-for-all", "eof", ... */
+const char *shutdown_why_name(enum stop_why why);
+const char *shutdown_rung_name(enum stop_rung rung);
+/* The node's own end: every live child stopped in its :stop-order. */
+void shutdown_end(struct node *n);
+/* SIGTERM/SIGINT reached the node: children already on an EOF rung get
+ * SIGTERM too. */
+void shutdown_term_all(struct node *n);
 
 /* noise.c */
 /* Drop `bytes` of a child's `s` stream with a {:wat/child-noise ...} note
@@ -222,6 +307,7 @@ int64_t proc_rss_kb(void);          /* -1 when unknown */
 
 /* trace.c */
 int trace_open(const char *dir);    /* fd or -1 */
+
 void trace_event(struct node *n, const char *child, const char *dir,
                  const edn_value *msg);
 

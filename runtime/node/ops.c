@@ -84,6 +84,10 @@ static void op_route(struct req *r, edn_value *msg) {
     fail_child(r, "no-such-child", "no child named %s", name);
     return;
   }
+  if (c->restarting) {
+    fail_child(r, "restarting", "child %s is restarting", name);
+    return;
+  }
   if (!c->alive) {
     fail_child(r, "dead", "child %s is dead", name);
     return;
@@ -103,13 +107,16 @@ static void op_route(struct req *r, edn_value *msg) {
     req_fail(r, "bad-request", "out of memory");
 }
 
-static edn_value *dead_entry(edn_arena *a, const char *name) {
+/* A fan's entry for a child that cannot answer: {:node NAME :error
+ * {:type :wat/restarting}} while it waits to start again, else :wat/dead. */
+static edn_value *dead_entry(edn_arena *a, const struct child *c) {
   edn_value *m = edn_coll(a, EDN_MAP);
+  const char *type = c->restarting ? "restarting" : "dead";
   char msg[256];
-  snprintf(msg, sizeof msg, "child %s is dead", name);
+  snprintf(msg, sizeof msg, "child %s is %s", c->name, type);
   if (m) {
-    edn_map_putk(a, m, "node", str(a, name));
-    edn_map_putk(a, m, "error", wat_error(a, "dead", msg));
+    edn_map_putk(a, m, "node", str(a, c->name));
+    edn_map_putk(a, m, "error", wat_error(a, type, msg));
   }
   return m;
 }
@@ -134,8 +141,9 @@ static void op_fan(struct req *r, edn_value *msg) {
   if (fwd) edn_map_putk(r->a, fwd, "req", inner);
   for (size_t i = 0; i < n->nkids; i++) {
     struct child *c = n->kids[i];
-    if (c->alive && child_send(c, fwd, r, (int)i + 1, r->a) == 0) continue;
-    r->slots[i + 1] = dead_entry(r->a, c->name);
+    if (c->alive && !c->restarting && child_send(c, fwd, r, (int)i + 1, r->a) == 0)
+      continue;
+    r->slots[i + 1] = dead_entry(r->a, c);
     r->remaining--;
   }
   /* Our own part last: it may complete (and free) r. */
@@ -283,6 +291,10 @@ static void op_spawn(struct req *r, edn_value *msg) {
     fail_child(r, "exists", "a live child is named %s", s.name);
     return;
   }
+  if (c && c->restarting) { /* its parent starts it again by itself */
+    fail_child(r, "restarting", "child %s is restarting", s.name);
+    return;
+  }
   edn_value *kept = edn_copy(n->spec_arena, spec);
   if (!kept) {
     req_fail(r, "bad-request", "out of memory");
@@ -290,7 +302,10 @@ static void op_spawn(struct req *r, edn_value *msg) {
   }
   bool fresh = !c;
   if (fresh) c = child_add(n, kept);
-  else c->spec = kept;
+  else {
+    c->spec = kept;
+    spec_read_child(kept, &c->keys);
+  }
   int e = c ? child_spawn(c) : -ENOMEM;
   if (e < 0) {
     char fmt[300]; /* the message's format: fail_child() puts the name in */

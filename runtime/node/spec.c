@@ -6,7 +6,31 @@
 
 static const char *const known_keys[] = {
     "name", "depth", "children", "on-child-exit", "max-restarts",
-    "restart-period-ms", "queue-bytes", "grace-ms"};
+    "restart-period-ms", "queue-bytes", "grace-ms", "stop-order", "restart",
+    "shutdown-ms", "shutdown", "restart-backoff-ms"};
+
+/* The keyword values a key may take, each with the enum value it stands
+ * for; `list` is what the error message names. */
+struct choice {
+  const char *kw;
+  int value;
+};
+
+static const struct choice policies[] = {
+    {"isolate", POLICY_ISOLATE},         {"escalate", POLICY_ESCALATE},
+    {"restart", POLICY_RESTART},         {"one-for-one", POLICY_RESTART},
+    {"one-for-all", POLICY_ONE_FOR_ALL}, {"rest-for-one", POLICY_REST_FOR_ONE},
+    {NULL, 0}};
+static const struct choice restarts[] = {{"permanent", RESTART_PERMANENT},
+                                         {"transient", RESTART_TRANSIENT},
+                                         {"temporary", RESTART_TEMPORARY},
+                                         {NULL, 0}};
+static const struct choice shutdowns[] = {{"brutal-kill", SHUTDOWN_BRUTAL},
+                                          {"infinity", SHUTDOWN_INFINITY},
+                                          {NULL, 0}};
+static const struct choice orders[] = {{"parallel", STOP_PARALLEL},
+                                       {"reverse", STOP_REVERSE},
+                                       {NULL, 0}};
 
 static int bad(char *why, size_t whylen, const char *fmt, const char *a,
                const char *b) {
@@ -41,17 +65,81 @@ static int get_int(const edn_value *v, const char *key, int64_t min,
   return 0;
 }
 
-static int get_policy(const edn_value *v, enum policy *out, const char *who,
+/* `key` absent: 0, *out untouched. One of `cs`: 0. Else -1 naming them. */
+static int get_choice(const edn_value *v, const char *key,
+                      const struct choice *cs, int *out, const char *who,
                       char *why, size_t whylen) {
-  const edn_value *x = edn_map_getk(v, "on-child-exit");
+  const edn_value *x = edn_map_getk(v, key);
   if (!x) return 0;
-  if (edn_is_keyword(x, "isolate")) *out = POLICY_ISOLATE;
-  else if (edn_is_keyword(x, "escalate")) *out = POLICY_ESCALATE;
-  else if (edn_is_keyword(x, "restart")) *out = POLICY_RESTART;
-  else
-    return bad(why, whylen,
-               "%s: :on-child-exit must be :isolate, :escalate or :restart%s",
+  char list[200] = "";
+  for (size_t i = 0; cs[i].kw; i++) {
+    if (edn_is_keyword(x, cs[i].kw)) {
+      *out = cs[i].value;
+      return 0;
+    }
+    size_t len = strlen(list);
+    snprintf(list + len, sizeof list - len, "%s:%s", i ? (cs[i + 1].kw ? ", " : " or ") : "",
+             cs[i].kw);
+  }
+  char fmt[300];
+  snprintf(fmt, sizeof fmt, "%%s: :%s must be %%s", key);
+  return bad(why, whylen, fmt, who, list);
+}
+
+/* :shutdown-ms N or :shutdown KW, not both. */
+static int get_shutdown(const edn_value *v, struct spec *s, const char *who,
+                        char *why, size_t whylen) {
+  int kind = SHUTDOWN_DEFAULT;
+  if (edn_map_getk(v, "shutdown-ms") && edn_map_getk(v, "shutdown"))
+    return bad(why, whylen, "%s: give :shutdown-ms or :shutdown, not both%s",
                who, "");
+  if (get_int(v, "shutdown-ms", 0, &s->shutdown_ms, who, why, whylen) < 0 ||
+      get_choice(v, "shutdown", shutdowns, &kind, who, why, whylen) < 0)
+    return -1;
+  if (edn_map_getk(v, "shutdown-ms")) kind = SHUTDOWN_MS;
+  s->shutdown = (enum shutdown_kind)kind;
+  return 0;
+}
+
+/* :restart-backoff-ms [BASE MAX]: two integers, 0 <= BASE <= MAX. */
+static int get_backoff(const edn_value *v, struct spec *s, const char *who,
+                       char *why, size_t whylen) {
+  const edn_value *x = edn_map_getk(v, "restart-backoff-ms");
+  if (!x) return 0;
+  const char *msg = "%s: :restart-backoff-ms must be [BASE MAX], two "
+                    "integers with 0 <= BASE <= MAX%s";
+  if ((x->type != EDN_VECTOR && x->type != EDN_LIST) || x->u.seq.len != 2)
+    return bad(why, whylen, msg, who, "");
+  const edn_value *b = x->u.seq.items[0], *m = x->u.seq.items[1];
+  if (b->type != EDN_INT || m->type != EDN_INT || b->u.integer < 0 ||
+      b->u.integer > m->u.integer)
+    return bad(why, whylen, msg, who, "");
+  s->backoff = true;
+  s->backoff_base_ms = b->u.integer;
+  s->backoff_max_ms = m->u.integer;
+  return 0;
+}
+
+/* Every key but :name and :children, into s (defaults already in s). */
+static int get_fields(const edn_value *v, struct spec *s, const char *who,
+                      char *why, size_t whylen) {
+  int policy = s->on_child_exit, restart = s->restart, order = s->stop_order;
+  if (check_keys(v, who, why, whylen) < 0 ||
+      get_int(v, "depth", 1, &s->depth, who, why, whylen) < 0 ||
+      get_int(v, "max-restarts", 0, &s->max_restarts, who, why, whylen) < 0 ||
+      get_int(v, "restart-period-ms", 0, &s->restart_period_ms, who, why,
+              whylen) < 0 ||
+      get_int(v, "queue-bytes", 1, &s->queue_bytes, who, why, whylen) < 0 ||
+      get_int(v, "grace-ms", 0, &s->grace_ms, who, why, whylen) < 0 ||
+      get_choice(v, "on-child-exit", policies, &policy, who, why, whylen) < 0 ||
+      get_choice(v, "restart", restarts, &restart, who, why, whylen) < 0 ||
+      get_choice(v, "stop-order", orders, &order, who, why, whylen) < 0 ||
+      get_shutdown(v, s, who, why, whylen) < 0 ||
+      get_backoff(v, s, who, why, whylen) < 0)
+    return -1;
+  s->on_child_exit = (enum policy)policy;
+  s->restart = (enum restart_type)restart;
+  s->stop_order = (enum stop_order)order;
   return 0;
 }
 
@@ -59,7 +147,7 @@ static int check_children(const edn_value *kids, const char *who, char *why,
                           size_t whylen);
 
 static int parse_one(const edn_value *v, struct spec *s, bool need_name,
-                     char *why, size_t whylen) {
+                     bool deep, char *why, size_t whylen) {
   *s = (struct spec){.name = "L1", .depth = 1, .on_child_exit = POLICY_ISOLATE,
                      .max_restarts = 3, .restart_period_ms = 5000,
                      .queue_bytes = 65536, .grace_ms = 2000};
@@ -77,27 +165,20 @@ static int parse_one(const edn_value *v, struct spec *s, bool need_name,
     return bad(why, whylen, "a child spec needs a :name%s%s", "", "");
   if (name) s->name = name->u.text.ptr;
   const char *who = s->name;
-  if (check_keys(v, who, why, whylen) < 0 ||
-      get_int(v, "depth", 1, &s->depth, who, why, whylen) < 0 ||
-      get_int(v, "max-restarts", 0, &s->max_restarts, who, why, whylen) < 0 ||
-      get_int(v, "restart-period-ms", 0, &s->restart_period_ms, who, why,
-              whylen) < 0 ||
-      get_int(v, "queue-bytes", 1, &s->queue_bytes, who, why, whylen) < 0 ||
-      get_int(v, "grace-ms", 0, &s->grace_ms, who, why, whylen) < 0 ||
-      get_policy(v, &s->on_child_exit, who, why, whylen) < 0)
-    return -1;
+  if (get_fields(v, s, who, why, whylen) < 0) return -1;
   const edn_value *kids = edn_map_getk(v, "children");
   if (kids && kids->type != EDN_VECTOR && kids->type != EDN_LIST)
     return bad(why, whylen, "%s: :children must be a vector%s", who, "");
   s->children = kids;
-  return kids ? check_children(kids, who, why, whylen) : 0;
+  return kids && deep ? check_children(kids, who, why, whylen) : 0;
 }
 
 static int check_children(const edn_value *kids, const char *who, char *why,
                           size_t whylen) {
   for (size_t i = 0; i < kids->u.seq.len; i++) {
     struct spec c;
-    if (parse_one(kids->u.seq.items[i], &c, true, why, whylen) < 0) return -1;
+    if (parse_one(kids->u.seq.items[i], &c, true, true, why, whylen) < 0)
+      return -1;
     for (size_t j = 0; j < i; j++)
       if (strcmp(spec_name(kids->u.seq.items[j]), c.name) == 0)
         return bad(why, whylen, "%s: two children named \"%s\"", who, c.name);
@@ -106,7 +187,12 @@ static int check_children(const edn_value *kids, const char *who, char *why,
 }
 
 int spec_parse(const edn_value *v, struct spec *out, char *why, size_t whylen) {
-  return parse_one(v, out, false, why, whylen);
+  return parse_one(v, out, false, true, why, whylen);
+}
+
+void spec_read_child(const edn_value *child, struct spec *out) {
+  char why[8];
+  parse_one(child, out, false, false, why, sizeof why);
 }
 
 const char *spec_name(const edn_value *child) {

@@ -4,12 +4,25 @@
 #ifndef TREEPROOF_SPEC_H
 #define TREEPROOF_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "edn.h"
 
-enum policy { POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART };
+/* :on-child-exit. POLICY_RESTART is :restart and :one-for-one. */
+enum policy { POLICY_ISOLATE, POLICY_ESCALATE, POLICY_RESTART,
+              POLICY_ONE_FOR_ALL, POLICY_REST_FOR_ONE };
+
+/* :restart, read by the parent from the child's spec. */
+enum restart_type { RESTART_PERMANENT, RESTART_TRANSIENT, RESTART_TEMPORARY };
+
+/* :shutdown-ms / :shutdown. SHUTDOWN_DEFAULT: none given (the parent picks:
+ * :infinity for a child with children, its own :grace-ms for a leaf). */
+enum shutdown_kind { SHUTDOWN_DEFAULT, SHUTDOWN_MS, SHUTDOWN_BRUTAL,
+                     SHUTDOWN_INFINITY };
+
+enum stop_order { STOP_PARALLEL, STOP_REVERSE };
 
 struct spec {
   const char *name;          /* points into the spec's arena */
@@ -20,12 +33,23 @@ struct spec {
   int64_t restart_period_ms;
   int64_t queue_bytes;
   int64_t grace_ms;
+  enum stop_order stop_order;
+  /* Keys about this node as a child, read by its parent: */
+  enum restart_type restart;
+  enum shutdown_kind shutdown;
+  int64_t shutdown_ms;       /* with SHUTDOWN_MS */
+  bool backoff;              /* :restart-backoff-ms given */
+  int64_t backoff_base_ms, backoff_max_ms;
 };
 
 /* Check `v` and every child spec below it. Returns 0 with `out` filled from
  * `v` (defaults applied), or -1 with a message in why[0..whylen). `out`
  * points into v's arena. `v` NULL means no spec: a leaf named "L1". */
 int spec_parse(const edn_value *v, struct spec *out, char *why, size_t whylen);
+
+/* The fields of one child spec already checked by spec_parse, without
+ * walking its children again (a parent reads its children's keys so). */
+void spec_read_child(const edn_value *child, struct spec *out);
 
 /* The spec to give a child: a copy of `child` in `a` with :depth set to
  * `depth`. NULL when out of memory. */

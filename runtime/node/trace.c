@@ -1,6 +1,6 @@
 /* trace.c — WATVM_TRACE (wire decision 11): every message on this node's
  * edges to its children, and each child's lifecycle (spawned, exited,
- * signalled), appended as one EDN event per line to DIR/PID.ednl.
+ * signalled, each rung of its shutdown ladder), appended as one EDN event per line to DIR/PID.ednl.
  * The file is opened O_APPEND|O_CLOEXEC; it is the one regular file the
  * isolation auditor allows a node, and only while tracing. Every entry
  * returns at once when tracing is off.
@@ -97,4 +97,12 @@ void trace_exited(const struct child *c, int status) {
 void trace_signal(const struct child *c, int sig) {
   if (c->n->trace_fd < 0) return;
   event_end(c->n, !(lifecycle(c, "signal") || put(" :signal ") || put_int(sig)));
+}
+
+void trace_stop(const struct child *c, enum stop_rung rung, enum stop_why why) {
+  if (c->n->trace_fd < 0) return;
+  int fail = event_begin(c->n, c->name) || put(" :dir :stop :rung :") ||
+             put(shutdown_rung_name(rung)) || put(" :why :") ||
+             put(shutdown_why_name(why)) || put(" :pid ") || put_int(c->pid);
+  event_end(c->n, !fail);
 }

@@ -15,5 +15,10 @@ void trace_spawned(const struct child *c);
 void trace_exited(const struct child *c, int status);
 /* {... :event :signal :pid PID :signal N}: `sig` sent to the child's group. */
 void trace_signal(const struct child *c, int sig);
+/* {... :dir :stop :rung :eof|:term|:kill :why W :pid PID}: the parent takes
+ * one rung of c's shutdown ladder, for reason W (:one-for-all,
+ * :rest-for-one, :intensity, :end). Written before the rung's own effect
+ * (the :signal event of :term and :kill follows it). */
+void trace_stop(const struct child *c, enum stop_rung rung, enum stop_why why);
 
 #endif

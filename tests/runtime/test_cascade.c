@@ -78,7 +78,7 @@ Test(cascade, sigterm_of_the_root_removes_all_within_the_grace) {
 
 Test(cascade, sigterm_kills_a_stopped_child_after_the_grace) {
   struct tree t;
-  cr_assert_eq(tree_start(&t, "{:name \"L1\" :grace-ms 300 :children [{:name \"A\" :children [{:name \"B\"}]}]}", false, NULL), 0);
+  cr_assert_eq(tree_start(&t, "{:name \"L1\" :grace-ms 300 :children [{:name \"A\" :shutdown-ms 300 :children [{:name \"B\"}]}]}", false, NULL), 0);
   pid_t a = tree_node_pid(&t, "A", 5000), b = tree_node_pid(&t, "A/B", 5000);
   cr_assert_eq(kill(a, SIGSTOP), 0);
   int64_t t0 = now_ms();

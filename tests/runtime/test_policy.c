@@ -132,12 +132,13 @@ Test(policy, restart_gives_a_new_pid_then_hits_the_limit) {
   cr_expect_eq(get_int(r, "children-alive"), 2);
   cr_expect_eq(tree_node_pid(&t, "L2", 5000), l2);
   cr_expect_eq(tree_node_pid(&t, "L2/B", 5000), b);
-  /* A third exit within the period is one more than :max-restarts allows. */
+  /* A third restart within the period is one more than :max-restarts allows. */
   tree_ask(&t, route_line(line, sizeof line, 30, "L2/A", "{:op :panic :reason \"last\"}"), 5000);
   cr_expect(pid_wait_gone(l2, 5000), "L2 escalated");
   edn_value *x = last_exit(&t, "", 31);
   cr_assert(x);
-  cr_expect_str_eq(get_str(edn_map_getk(x, "panic"), "reason"), "restart limit: child A");
+  cr_expect_str_eq(get_str(edn_map_getk(x, "panic"), "reason"),
+                   "restart intensity: more than 2 restarts within 60000 ms (last: child A)");
   end_clean(&t, 0);
 }
 

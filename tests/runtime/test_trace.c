@@ -270,6 +270,7 @@ Test(trace, exact_lines) {
       EDGE ":dir :err :msg {:wat/panic {:node \"q\\\"b\\\\s \u2603\\tx\" :pid P1 "
       ":reason \"bo\\\"om\\\\ \u00e9\\n\" :cause nil}}}\n"
       EDGE ":event :exited :pid P1 :status {:exit 70}}\n"
+      "{:t-us T :edge [\"R\u00e9\" \"B\"] :dir :stop :rung :term :why :end :pid P2}\n"
       "{:t-us T :edge [\"R\u00e9\" \"B\"] :event :signal :pid P2 :signal 15}\n"
       "{:t-us T :edge [\"R\u00e9\" \"B\"] :event :exited :pid P2 :status {:exit 0}}\n";
 #undef EDGE
