@@ -162,6 +162,23 @@ ParameterizedTestParameters(other_node, holds) {
        "replies cascade", 0},
       {"conformance/trees/escalate-root.yaml", "escalate-root",
        "replies containment cascade", 0},
+      /* supervision, judged the same for both implementations */
+      {"trees/supervise-one-for-all.yaml", "supervise-one-for-all",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-rest-for-one.yaml", "supervise-rest-for-one",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-transient.yaml", "supervise-transient",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-temporary.yaml", "supervise-temporary",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-shutdown.yaml", "supervise-shutdown",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-backoff.yaml", "supervise-backoff",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-intensity.yaml", "supervise-intensity",
+       "replies topology containment cascade", 0},
+      {"trees/supervise-stop-order.yaml", "supervise-stop-order",
+       "replies topology containment cascade", 0},
   };
   return cr_make_param_array(struct held_case, c, sizeof c / sizeof c[0]);
 }

@@ -54,20 +54,29 @@ static bool gone(struct engine *e, pid_t pid, unsigned long long start) {
   return false;
 }
 
-/* The longest :grace-ms in t's subtree (docs/node-contract.md default: 2 s). */
-static long subtree_grace(const struct tree_node *t) {
-  long g = node_grace_ms(t);
-  for (size_t i = 0; i < t->nchildren; i++) {
-    long c = subtree_grace(t->children[i]);
-    if (c > g)
-      g = c;
+/* How long the crash may take to stop everything it touches: the node
+ * that went down stops its children, and a group restart stops its
+ * siblings one at a time, each by its ladder (scenario/tree.c). */
+static double stop_bound(const struct crash *k) {
+  const struct tree_node *top = affected_top(k);
+  bool crossed = k->o.crossed >= 0 && k->o.down == k->o.crossed;
+  long ms = node_end_bound_ms(top, crossed);
+  for (size_t i = 0; top->parent && i < top->parent->nchildren; i++) {
+    const struct tree_node *s = top->parent->children[i];
+    if (s != top && engine_crash_touches(k, s))
+      ms += node_stop_bound_ms(s);
   }
-  return g;
+  return (double)ms;
+}
+
+/* Touched by the crash: in the subtree that went down, or a sibling's
+ * that its parent's group restart stopped. */
+static bool touched(const struct crash *k, const struct tree_node *t) {
+  return engine_crash_touches(k, t) || tree_in_subtree(t, affected_top(k));
 }
 
 void audit_cascade_crash(struct engine *e, const struct crash *k) {
-  double deadline = k->t0 + (double)subtree_grace(affected_top(k)) +
-                    CASCADE_SLACK_MS;
+  double deadline = k->t0 + stop_bound(k) + CASCADE_SLACK_MS;
   const struct tree_node *top = k->node;
   size_t left = 0;
   for (;;) {
@@ -75,7 +84,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
     left = 0;
     for (size_t i = 0; i < k->nbefore; i++) {
       const struct live_node *b = &k->before[i];
-      if (b->state == NODE_ALIVE && tree_in_subtree(b->t, top) &&
+      if (b->state == NODE_ALIVE && touched(k, b->t) &&
           !gone(e, b->pid, b->start))
         left++;
     }
@@ -88,7 +97,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
   for (size_t i = 0; left && i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
     struct proc_info pi;
-    if (b->state == NODE_ALIVE && tree_in_subtree(b->t, top) &&
+    if (b->state == NODE_ALIVE && touched(k, b->t) &&
         !gone(e, b->pid, b->start) && proctree_read(b->pid, &pi) == 0)
       engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d, state %c, parent "
                   "%d) is still there %.0f ms after %s of %s (pid %d); its "
@@ -101,7 +110,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
   /* and nothing outside it went down */
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
-    if (b->state == NODE_ALIVE && b->pid && !tree_in_subtree(b->t, top) &&
+    if (b->state == NODE_ALIVE && b->pid && !touched(k, b->t) &&
         !proctree_alive(b->pid, b->start))
       engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d) is outside the "
                   "subtree of %s but went down with it", b->t->path,
@@ -250,7 +259,7 @@ void audit_cascade_end(struct engine *e) {
       close(e->in_fd);
       e->in_fd = -1;
     }
-    nleft = wait_down(e, t0 + (double)subtree_grace(e->s->root) +
+    nleft = wait_down(e, t0 + (double)node_end_bound_ms(e->s->root, false) +
                              CASCADE_SLACK_MS, left,
                       sizeof left / sizeof left[0]);
     double took = engine_now_ms() - t0;

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "audit.h"
+#include "internal.h"
 
 static char *show(const edn_value *v) {
   char *s = v ? edn_to_string(v) : NULL;
@@ -94,17 +94,6 @@ static void check_report(struct engine *e, const struct expect *x,
   free(text);
 }
 
-static pid_t before_pid(const struct crash *k, const struct tree_node *t,
-                        unsigned long long *start) {
-  for (size_t i = 0; i < k->nbefore; i++)
-    if (k->before[i].t == t && k->before[i].state == NODE_ALIVE) {
-      if (start)
-        *start = k->before[i].start;
-      return k->before[i].pid;
-    }
-  return 0;
-}
-
 /* The root crashed: its own exit status and its stderr panic line. */
 static void judge_root(struct engine *e, const struct expect *x,
                        double deadline) {
@@ -167,17 +156,17 @@ static const edn_value *await_report(struct engine *e, const struct expect *x,
   }
 }
 
-/* The parent P kept its policy `isolate`: alive, same pid, lists the child
- * dead. */
+/* The parent P stayed (its policy isolate, or a child its restart type
+ * keeps dead): alive, same pid, lists the child dead. */
 static void judge_isolate(struct engine *e, const struct crash *k,
                           const struct expect *x, double deadline) {
   const struct tree_node *p = x->node->parent;
   unsigned long long start = 0;
-  pid_t ppid = before_pid(k, p, &start);
+  pid_t ppid = crash_before_pid(k, p, &start);
   if (!proctree_alive(ppid, start)) {
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) has policy "
-                ":isolate but went down with its child %s", p->path,
-                (int)ppid, x->node->path);
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) should have "
+                "stayed up (its policy, or %s's restart type) but went down "
+                "with its child", p->path, (int)ppid, x->node->path);
     return;
   }
   edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
@@ -193,8 +182,8 @@ static void judge_isolate(struct engine *e, const struct crash *k,
     const edn_value *err = edn_map_getk(c, "error");
     if (!err || !edn_is_keyword(edn_map_getk(err, "type"), "wat/dead")) {
       char *t = show(c);
-      engine_fail(e, PROP_CONTAINMENT, "containment: %s (policy :isolate) "
-                  "does not list its crashed child %s as :wat/dead: %.300s",
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s does not list its "
+                  "exited, not restarted child %s as :wat/dead: %.300s",
                   p->path, x->node->path, t);
       free(t);
     }
@@ -260,7 +249,7 @@ static int judge_restart(struct engine *e, const struct expect *x,
 static bool goes_down(struct engine *e, const struct crash *k,
                       const struct tree_node *t, double deadline) {
   unsigned long long start = 0;
-  pid_t pid = before_pid(k, t, &start);
+  pid_t pid = crash_before_pid(k, t, &start);
   while (proctree_alive(pid, start)) {
     if (engine_now_ms() > deadline || e->interrupted)
       return false;
@@ -276,7 +265,8 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
   size_t checked = 0;
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
-    if (b->state != NODE_ALIVE || !b->pid || tree_in_subtree(b->t, top))
+    if (b->state != NODE_ALIVE || !b->pid || tree_in_subtree(b->t, top) ||
+        engine_crash_touches(k, b->t))
       continue; /* no known process: topology says why */
     checked++;
     if (!proctree_alive(b->pid, b->start))
@@ -306,9 +296,9 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
     const struct tree_node *t = stack[n - 1].t;
     const edn_value *r = stack[--n].r;
     unsigned long long start;
-    pid_t was = before_pid(k, t, &start);
+    pid_t was = crash_before_pid(k, t, &start);
     const edn_value *res = edn_map_getk(r, "result");
-    if (was && !tree_in_subtree(t, top) &&
+    if (was && !tree_in_subtree(t, top) && !engine_crash_touches(k, t) &&
         !int_is(res ? edn_map_getk(res, "pid") : NULL, was))
       engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) is outside "
                   "the crashed subtree of %s but does not answer with its "
@@ -328,9 +318,74 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
   (void)checked;
 }
 
+static const char *policy_name(enum policy p) {
+  static const char *const names[] = {"isolate", "isolate", "escalate",
+                                      "restart", "one_for_all", "rest_for_one"};
+  return names[p];
+}
+
+/* The level where the model says the crash stops: x->node exited and its
+ * parent p, alive (from == p), acts by the model's outcome. */
+static void judge_last(struct engine *e, const struct crash *k,
+                       struct expect *x, double deadline) {
+  const struct tree_node *p = x->node->parent;
+  if (k->o.fate == MODEL_DEAD) {
+    judge_isolate(e, k, x, deadline);
+    return;
+  }
+  unsigned long long start = 0;
+  pid_t ppid = crash_before_pid(k, p, &start);
+  if (!proctree_alive(ppid, start)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d, %s) should "
+                "have stayed up after %s exited but went down", p->path,
+                (int)ppid, policy_name(node_policy(p)), x->node->path);
+    return;
+  }
+  if (k->o.fate == MODEL_REMOVED) {
+    judge_removed(e, k, deadline);
+    return;
+  }
+  double backoff = (double)node_backoff_ms(k->down, k->backoff_n);
+  if (judge_restart(e, x, deadline + backoff) == 1) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s went down after %s "
+                "exited, but a restart of it is within its intensity "
+                "(:max-restarts %ld within %ld ms, counted over all its "
+                "children)", p->path, x->node->path, node_max_restarts(p),
+                node_restart_period_ms(p));
+    return;
+  }
+  judge_group_restart(e, k, deadline);
+}
+
+/* x->node's parent p must have gone down (escalate, or its intensity
+ * crossed). False when it did not (failed here). */
+static bool judge_went_down(struct engine *e, const struct crash *k,
+                            const struct expect *x,
+                            const struct tree_node *from, double deadline) {
+  const struct tree_node *p = x->node->parent;
+  bool crossed = k->o.crossed >= 0 && e->nodes[k->o.crossed].t == p;
+  if (from == p && !goes_down(e, k, p, deadline)) {
+    if (crossed)
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s stays up after %s "
+                  "exited, crossing its restart intensity (more than "
+                  ":max-restarts %ld restarts of its children within %ld "
+                  "ms): it should have given up and gone down", p->path,
+                  x->node->path, node_max_restarts(p),
+                  node_restart_period_ms(p));
+    else
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :%s but "
+                  "stays up after %s exited", p->path,
+                  policy_name(node_policy(p)), x->node->path);
+    return false;
+  }
+  if (crossed)
+    judge_intensity_stops(e, k, p, x->node, deadline);
+  return true;
+}
+
 /* Judge one level of a crash: x->node exited, and its parent's policy
- * must show. Returns true when the crash went on up (x and *top then name
- * the parent, judged the same way one level up). */
+ * must show as the model says. Returns true when the crash went on up (x
+ * and *top then name the parent, judged the same way one level up). */
 static bool judge_level(struct engine *e, const struct crash *k,
                         struct expect *x, const struct tree_node **top,
                         double deadline) {
@@ -347,46 +402,27 @@ static bool judge_level(struct engine *e, const struct crash *k,
                 (int)x->pid, e->root_reaped
                 ? " nor in a {:wat/panic ...} on the root's stderr (the "
                   "whole tree is gone)" : "");
-    /* judge the others by what the policies above would take down */
-    while ((*top)->parent && node_policy((*top)->parent) == POLICY_ESCALATE)
-      *top = (*top)->parent;
+    *top = k->down; /* judge the others by what the model takes down */
     return false;
   }
   check_report(e, x, rep, from ? from->path : "the root's stderr");
-  enum policy pol = node_policy(p);
-  if (from == p && pol == POLICY_ESCALATE && !goes_down(e, k, p, deadline)) {
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :escalate "
-                "but stays up after %s exited", p->path, x->node->path);
+  if (x->node == k->down) { /* the model says the crash stops here */
+    if (from == p)
+      judge_last(e, k, x, deadline);
+    else
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) went down "
+                  "after its child %s exited, but should have stayed up",
+                  p->path, policy_name(node_policy(p)), x->node->path);
     return false;
   }
-  if (from == p && pol == POLICY_ISOLATE) {
-    judge_isolate(e, k, x, deadline);
+  if (!judge_went_down(e, k, x, from, deadline))
     return false;
-  }
-  if (from == p && pol == POLICY_RESTART && engine_restart_limit(e, x->node) &&
-      !goes_down(e, k, p, deadline)) {
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s stays up after %s "
-                "crossed its restart limit (more than :max-restarts %ld "
-                "within %ld ms): it should have given up and gone down",
-                p->path, x->node->path, node_max_restarts(p),
-                node_restart_period_ms(p));
-    return false;
-  }
-  if (from == p && pol == POLICY_RESTART && !judge_restart(e, x, deadline))
-    return false;
-  /* the parent is gone: only its policy may have taken it down */
-  if (pol == POLICY_ISOLATE) {
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s has policy :isolate "
-                "but went down after its child %s exited", p->path,
-                x->node->path);
-    return false;
-  }
-  /* an escalation carries the child's exit as :cause; a restart limit
-   * says so in its :reason */
-  x->child = pol == POLICY_ESCALATE ? x->node : NULL;
+  /* an escalation carries the child's exit as :cause; an intensity
+   * crossed, the last child's report */
+  x->child = x->node;
   x->child_pid = x->pid;
   x->node = p;
-  x->pid = before_pid(k, p, NULL);
+  x->pid = crash_before_pid(k, p, NULL);
   x->signal = 0;
   x->reason = NULL;
   *top = p;
@@ -402,6 +438,7 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
                      .reason = k->reason};
   const struct tree_node *top = k->node;
   size_t before = e->ev[PROP_CONTAINMENT].len;
+  judge_own_stop_order(e, k, deadline);
   while (judge_level(e, k, &x, &top, deadline)) {
   }
   judge_outsiders(e, k, top, deadline);

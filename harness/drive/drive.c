@@ -170,7 +170,7 @@ static int step_send(struct engine *e, size_t i, struct crash *out) {
   free(printed);
   if (rc < 0) {
     if (crashing)
-      free(k.before);
+      engine_crash_drop(&k);
     if (rc == -EINTR)
       return rc;
     engine_step_fail(e, "%s: cannot write to the root's stdin: %s", where,
@@ -186,7 +186,7 @@ static int step_send(struct engine *e, size_t i, struct crash *out) {
   if (crashing && rc != -EINTR)
     *out = k; /* the caller judges it */
   else if (crashing)
-    free(k.before);
+    engine_crash_drop(&k);
   return rc;
 }
 
@@ -308,7 +308,8 @@ static int step_expect_exit(struct engine *e, size_t i) {
                      (int)pid, want, pi.state);
     return -1;
   }
-  if (node_policy(st->node->parent) != POLICY_RESTART)
+  if (!policy_restarts(node_policy(st->node->parent)) ||
+      node_restart(st->node) == RESTART_TEMPORARY)
     engine_mark_subtree(e, st->node, NODE_GONE);
   if (ln)
     ln->prev_pid = 0; /* that exit is seen: the next is its successor's */
@@ -388,13 +389,13 @@ static int step_kill(struct engine *e, size_t i, struct crash *out) {
     step_where(e, i, where, sizeof where);
     engine_step_fail(e, "%s: kill(%d, %d) of %s: %s", where, (int)ln->pid,
                      st->signal, st->node->path, strerror(errno));
-    free(k.before);
+    engine_crash_drop(&k);
     return -1;
   }
   if (rc == 0 && fatal_signal(st->signal))
     *out = k; /* the caller judges it */
   else if (rc == 0)
-    free(k.before);
+    engine_crash_drop(&k);
   if (fatal_signal(st->signal)) {
     e->map_dirty = true;
     return 0;
@@ -466,6 +467,7 @@ int drive_step(struct engine *e, size_t i, struct crash *crashed) {
   const struct step *st = &e->s->steps[i];
   crashed->node = NULL;
   crashed->before = NULL;
+  crashed->watch = NULL;
   htrace_step(e, i);
   switch (st->action) {
   case STEP_SEND:

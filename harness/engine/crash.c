@@ -4,8 +4,10 @@
  * table updated after it has been judged. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -27,33 +29,23 @@ int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
     k->nbefore = e->nnodes;
   }
   k->t0 = engine_now_ms();
+  k->t0_boot_ns = engine_boottime_ns();
+  k->watch = watch_start(k);
   return 0;
 }
 
-bool engine_restart_limit(struct engine *e, const struct tree_node *child) {
-  const struct tree_node *p = child->parent;
-  struct live_node *ln = engine_live(e, child);
-  if (!p || !ln || !ln->ncrash)
-    return false;
-  long max = node_max_restarts(p);
-  long period = node_restart_period_ms(p);
-  double last = ln->crash_ms[(ln->ncrash - 1) % 16];
-  long n = 0;
-  for (unsigned i = 0; i < ln->ncrash && i < 16; i++)
-    if (last - ln->crash_ms[(ln->ncrash - 1 - i) % 16] <= (double)period)
-      n++;
-  return n > max;
-}
-
-/* A restarted node's subtree is new: the runtime's restart counts for the
- * children below it start again. */
-static void forget_crashes_below(struct engine *e, const struct tree_node *t) {
-  for (size_t i = 0; i < t->nchildren; i++) {
-    struct live_node *ln = engine_live(e, t->children[i]);
-    if (ln)
-      ln->ncrash = 0;
-    forget_crashes_below(e, t->children[i]);
+/* A restarted node's subtree is new: what its processes counted (their
+ * restarts as parents, their backoff as children) starts again. */
+static void forget_counts(struct engine *e, const struct tree_node *t,
+                          bool is_top) {
+  struct live_node *ln = engine_live(e, t);
+  if (ln) {
+    ln->nrestart = 0;
+    if (!is_top)
+      ln->backoff_n = 0;
   }
+  for (size_t i = 0; i < t->nchildren; i++)
+    forget_counts(e, t->children[i], false);
 }
 
 /* The model: `top`'s parent started it again from its spec, so `top` and
@@ -104,68 +96,133 @@ static enum policy view_policy(const void *ctx, int i) {
   return node_policy(v->e->nodes[i].t);
 }
 
-/* With this crash counted: more than :max-restarts within the period? */
-static int view_limit(const void *ctx, int i) {
+static enum restart_type view_restart(const void *ctx, int i) {
   const struct view *v = ctx;
-  const struct live_node *ln = &v->e->nodes[i];
-  const struct tree_node *p = ln->t->parent;
-  long n = 1, period = node_restart_period_ms(p);
-  for (unsigned k = 0; k < ln->ncrash && k < 16; k++)
-    if (v->t0 - ln->crash_ms[(ln->ncrash - 1 - k) % 16] <= (double)period)
+  return node_restart(v->e->nodes[i].t);
+}
+
+/* With one more restart now: more than :max-restarts within the period,
+ * over all of the parent's children? */
+static int view_limit(const void *ctx, int p) {
+  const struct view *v = ctx;
+  const struct live_node *ln = &v->e->nodes[p];
+  long n = 1, period = node_restart_period_ms(ln->t);
+  for (unsigned k = 0; k < ln->nrestart && k < 16; k++)
+    if (v->t0 - ln->restart_ms[(ln->nrestart - 1 - k) % 16] <= (double)period)
       n++;
-  return n > node_max_restarts(p);
+  return n > node_max_restarts(ln->t);
 }
 
-/* Count a crash of `n` as the runtime counts exits — every node the crash
- * takes down with it (an :escalate parent, a :restart parent past its
- * limit) has crashed too — and change the node table as the model says:
- * the subtree that goes down is gone, or back with new processes when its
- * parent restarts it. Returns the node its parent restarts
- * (forget_crashes_below() once the auditors have judged this crash), or
- * NULL. */
-static const struct tree_node *count_crash(struct engine *e, struct crash *k) {
-  const struct tree_node *n = k->node;
-  double t0 = k->t0;
-  struct view v = {e, t0};
-  struct model_view mv = {&v, view_parent, view_policy, view_limit};
-  struct model_outcome o;
-  int at = view_index(e, n);
-  if (at < 0)
-    return NULL;
-  model_outcome(&mv, at, &o);
-  for (int x = at; x >= 0; x = view_parent(&v, x)) {
-    struct live_node *ln = &e->nodes[x];
-    ln->crash_ms[ln->ncrash++ % 16] = t0;
-    if (x == o.down)
-      break;
-  }
-  const struct tree_node *down = e->nodes[o.down].t;
-  k->down = down;
-  if (o.revive) {
-    restart_subtree(e, down, down);
-    return down;
-  }
-  engine_mark_subtree(e, (struct tree_node *)down, NODE_GONE);
-  return NULL;
+/* The spec index of t among its parent's children. */
+static size_t index_of(const struct tree_node *t) {
+  for (size_t i = 0; t->parent && i < t->parent->nchildren; i++)
+    if (t->parent->children[i] == t)
+      return i;
+  return 0;
 }
 
-const struct tree_node *engine_crash_count(struct engine *e, struct crash *k) {
-  if (k->closing) /* a graceful exit: no crash, but the policy applies */
-    return count_crash(e, k);
+/* Is sibling s stopped by the group restart of k (alive before it, or
+ * dead but still listed: a group starts every child it names again)? */
+static bool in_group(const struct crash *k, const struct tree_node *s) {
+  if (k->o.fate != MODEL_RESTARTED || !k->down || s->parent != k->down->parent ||
+      !model_in_group(k->o.strategy, index_of(s), index_of(k->down)))
+    return false;
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (k->before[i].t == s)
+      return k->before[i].state == NODE_ALIVE ||
+             (k->before[i].state == NODE_GONE && !k->before[i].removed);
+  return false;
+}
+
+bool engine_crash_touches(const struct crash *k, const struct tree_node *t) {
+  if (!k->down)
+    return false;
+  for (const struct tree_node *a = t; a; a = a->parent)
+    if (a == k->down || in_group(k, a))
+      return true;
+  return false;
+}
+
+bool engine_crash_normal(const struct crash *k) {
+  return k->closing || k->signal == SIGTERM || k->signal == SIGINT;
+}
+
+static void mark_gone(struct engine *e, const struct tree_node *t, bool removed) {
+  engine_mark_subtree(e, (struct tree_node *)t, NODE_GONE);
+  struct live_node *ln = engine_live(e, t);
+  if (ln)
+    ln->removed = removed;
+}
+
+/* `t` comes back: its processes new, its counts fresh. */
+static void bring_back(struct engine *e, const struct tree_node *t) {
+  restart_subtree(e, t, t);
+  forget_counts(e, t, true);
+}
+
+/* The restart of k->down by its parent: the parent's intensity counts it
+ * once, the child's backoff counts one more in a row (or starts again
+ * after a healthy period), and a group's siblings come back or are
+ * removed. */
+static void apply_restart(struct engine *e, struct crash *k) {
+  struct live_node *by = engine_live(e, k->down->parent);
+  struct live_node *ln = engine_live(e, k->down);
+  by->restart_ms[by->nrestart++ % 16] = k->t0;
+  /* how long its process was up: from its /proc start to the crash */
+  unsigned long long start = 0;
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (k->before[i].t == k->down)
+      start = k->before[i].start;
+  long hz = sysconf(_SC_CLK_TCK);
+  double up = (double)k->t0_boot_ns / 1e6 -
+              (double)start * 1000.0 / (double)(hz > 0 ? hz : 100);
+  double period = (double)node_restart_period_ms(by->t);
+  ln->backoff_n = !start || up >= period ? 1 : ln->backoff_n + 1;
+  /* too close to the period to say which: the backoff is not judged */
+  k->backoff_n = start && up > period - 50 && up < period + 50 ? 0 : ln->backoff_n;
+  const struct tree_node *p = k->down->parent;
+  for (size_t i = 0; i < p->nchildren; i++) {
+    const struct tree_node *s = p->children[i];
+    if (!in_group(k, s))
+      continue;
+    if (model_sibling_fate(node_restart(s)) == MODEL_REMOVED)
+      mark_gone(e, s, true);
+    else
+      bring_back(e, s);
+  }
+  bring_back(e, k->down);
+}
+
+void engine_crash_count(struct engine *e, struct crash *k) {
   struct live_node *ln = engine_live(e, k->node);
-  e->ncrashes++;
-  if (ln && k->signal)
-    ln->kill_signal = k->signal;
-  else if (ln)
-    ln->panicked = true;
-  return count_crash(e, k);
+  if (!k->closing) {
+    e->ncrashes++;
+    if (ln && k->signal)
+      ln->kill_signal = k->signal;
+    else if (ln)
+      ln->panicked = true;
+  }
+  struct view v = {e, k->t0};
+  struct model_view mv = {&v, view_parent, view_policy, view_restart, view_limit};
+  int at = view_index(e, k->node);
+  if (at < 0)
+    return;
+  model_outcome(&mv, at, engine_crash_normal(k), &k->o);
+  k->down = e->nodes[k->o.down].t;
+  if (k->o.fate == MODEL_RESTARTED)
+    apply_restart(e, k);
+  else
+    mark_gone(e, k->down, k->o.fate == MODEL_REMOVED && !k->o.tree_ends);
 }
 
-void engine_crash_end(struct engine *e, struct crash *k,
-                      const struct tree_node *restarted) {
-  if (restarted)
-    forget_crashes_below(e, restarted);
+void engine_crash_end(struct engine *e, struct crash *k) {
   e->map_dirty = true;
+  engine_crash_drop(k);
+}
+
+void engine_crash_drop(struct crash *k) {
+  watch_free(k->watch);
+  k->watch = NULL;
   free(k->before);
   k->before = NULL;
 }

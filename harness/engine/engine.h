@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "edn.h"
+#include "model.h"
 #include "proctree.h"
 #include "result.h"
 #include "session.h"
@@ -47,8 +48,12 @@ struct live_node {
   unsigned long long prev_start; /* which no claim may name again */
   bool held;                /* SIGSTOPped by the harness */
   long said_ppid, said_pgid; /* what its last :inspect claimed (-1: none) */
-  double crash_ms[16];      /* when the scenario crashed it (ring) */
-  unsigned ncrash;
+  double restart_ms[16];    /* as a parent: when it restarted a child (a
+                               group counted once), a ring; reset when
+                               the node itself is restarted */
+  unsigned nrestart;
+  unsigned backoff_n;       /* as a child: restarts in a row (backoff) */
+  bool removed;             /* gone as a temporary child: unlisted */
   int kill_signal;          /* the last kill step's signal, 0 if none */
   bool panicked;            /* the scenario sent it a :panic */
 };
@@ -63,12 +68,33 @@ struct crash {
   bool closing;        /* an :exit sent: a graceful close, judged by
                           cascade only (it is no crash) */
   double t0;           /* when it was caused (engine_now_ms) */
+  long long t0_boot_ns; /* the same instant, CLOCK_BOOTTIME (as /proc's
+                          start times count) */
   const struct tree_node *down; /* the subtree it takes down, by the
                           policies above (engine_crash_count() sets it) */
   size_t step;         /* index of the step */
   struct live_node *before; /* copy of the node table just before */
   size_t nbefore;
+  struct model_outcome o;   /* what the model says it does (set by
+                               engine_crash_count()) */
+  unsigned backoff_n;  /* the restart in a row of o.down it is (1: first;
+                          0: too close to a healthy period to say) */
+  struct exit_watch *watch; /* when each watched process died */
 };
+
+/* ---- watch.c: when processes die, as the harness sees it ---------------- */
+
+/* The processes watched during a crash step: the crashed node, its
+ * parent, its siblings and its children (not when the parent has over 256
+ * children). */
+struct exit_watch;
+enum { WATCH_BEFORE = -2 }; /* gone before the watch began */
+struct exit_watch *watch_start(const struct crash *k); /* NULL: none */
+/* When t's process (as it was at the crash) died, in CLOCK_BOOTTIME ns:
+ * 0 while alive, WATCH_BEFORE, or -1 when t is not watched. */
+long long watch_died(const struct exit_watch *w, const struct tree_node *t);
+void watch_free(struct exit_watch *w);
+long long engine_boottime_ns(void);
 
 /* ---- the engine ---------------------------------------------------------- */
 
@@ -254,21 +280,26 @@ void engine_reap_adopted(struct engine *e, pid_t pid);
 
 /* ---- crash.c: a crash's bookkeeping ------------------------------------ */
 
-/* Will `parent` (policy :restart) give up on `child` after its latest
- * crash: more than :max-restarts crashes within :restart-period-ms? */
-bool engine_restart_limit(struct engine *e, const struct tree_node *child);
 /* Before a step crashes `n`: copy the node table into k (0), or -1 when n
  * is not alive, -EINTR. */
 int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
                        double deadline);
-/* Count the crash `k` as the runtime counts exits (before it is judged).
- * Returns the node its parent restarts, or NULL: pass it to
- * engine_crash_end() once the auditors have judged the crash. */
-const struct tree_node *engine_crash_count(struct engine *e, struct crash *k);
+/* Count the crash `k` as the runtime counts it (before it is judged): the
+ * model's outcome into k->o, and the node table changed as it says (the
+ * subtrees that go down gone or removed, those restarted — a group's too
+ * — alive with processes not yet known). */
+void engine_crash_count(struct engine *e, struct crash *k);
+/* Is `t` touched by the crash k: in the subtree that went down, or in a
+ * sibling's subtree its parent's group restart stopped? */
+bool engine_crash_touches(const struct crash *k, const struct tree_node *t);
+/* The exit of `k->node` was normal (status 0): an :exit sent, or a
+ * SIGTERM/SIGINT it ends by gracefully. */
+bool engine_crash_normal(const struct crash *k);
 /* After the crash was judged: the tree changed (refresh before relying on
- * pids), `restarted` came back with fresh children; k's copy is freed. */
-void engine_crash_end(struct engine *e, struct crash *k,
-                      const struct tree_node *restarted);
+ * pids); k's copy and watch are freed. */
+void engine_crash_end(struct engine *e, struct crash *k);
+/* A crash begun but not caused after all (the step failed first). */
+void engine_crash_drop(struct crash *k);
 
 /* ---- exit_report.c ----------------------------------------------------- */
 

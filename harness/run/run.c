@@ -32,7 +32,7 @@ static void timed(struct engine *e, enum property p, void (*audit)(struct engine
 /* A crash a step caused, judged by cascade and containment when listed,
  * between the engine's counting and its update of the table. */
 static void judge_crash(struct engine *e, struct crash *k) {
-  const struct tree_node *restarted = engine_crash_count(e, k);
+  engine_crash_count(e, k);
   if (engine_listed(e, PROP_CASCADE)) {
     double t = engine_now_ms();
     audit_cascade_crash(e, k);
@@ -43,7 +43,7 @@ static void judge_crash(struct engine *e, struct crash *k) {
     audit_containment_crash(e, k);
     e->ms[PROP_CONTAINMENT] += engine_now_ms() - t;
   }
-  engine_crash_end(e, k, restarted);
+  engine_crash_end(e, k);
 }
 
 /* What step i spawned exists now in the model: the next refresh learns

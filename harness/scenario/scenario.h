@@ -91,6 +91,14 @@ bool policy_restarts(enum policy p);
  * default infinity for a node with children, the parent's grace for a
  * leaf. */
 long node_shutdown_bound_ms(const struct tree_node *t);
+/* Upper bounds on how long stopping takes, for the auditors' deadlines:
+ * node_end_bound_ms(t) — t, ending, stops all its children (at once under
+ * stop_order parallel, else one at a time; always one at a time when
+ * `one_at_a_time`: its intensity crossed); node_stop_bound_ms(t) — its
+ * parent stops t: t's ladder bound (0 for infinity: it then ends once its
+ * children have) plus its own end. Conservative: every rung waited out. */
+long node_end_bound_ms(const struct tree_node *t, bool one_at_a_time);
+long node_stop_bound_ms(const struct tree_node *t);
 /* The wait before the n-th restart in a row of `t` (n >= 1), in ms:
  * min(BASE * 2^(n-1), MAX), 0 without restart_backoff_ms. */
 long node_backoff_ms(const struct tree_node *t, unsigned n);

@@ -87,3 +87,18 @@ long node_backoff_ms(const struct tree_node *t, unsigned n) {
     d *= 2;
   return d < t->backoff_max_ms ? d : t->backoff_max_ms;
 }
+
+long node_end_bound_ms(const struct tree_node *t, bool one_at_a_time) {
+  long sum = 0, max = 0;
+  for (size_t i = 0; i < t->nchildren; i++) {
+    long c = node_stop_bound_ms(t->children[i]);
+    sum += c;
+    max = c > max ? c : max;
+  }
+  return one_at_a_time || node_stop_order(t) == STOP_REVERSE ? sum : max;
+}
+
+long node_stop_bound_ms(const struct tree_node *t) {
+  long b = node_shutdown_bound_ms(t);
+  return (b > 0 ? b : 0) + node_end_bound_ms(t, false);
+}

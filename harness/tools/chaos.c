@@ -64,13 +64,12 @@ struct mnode {
   bool in_spec;      /* in its parent's spec: a restart of the parent
                         brings it back (not so a node spawned at run time) */
   enum policy pol;   /* what it does when one of its children exits */
+  enum restart_type restart; /* as its parent's child */
   long max_restarts;
   bool long_period;  /* :restart-period-ms >= 60 s */
-  unsigned restarts; /* times its parent restarted it, the whole run */
-  unsigned hits;     /* times a kill or panic targeted it (the engine's
-                        count: it does not see restarts by escalation) */
-  bool fresh;        /* its process was re-created by a restart: its
-                        children's restart counts started again at 0 */
+  unsigned restarts; /* restarts of its children it made since its
+                        process began (its intensity count) */
+  bool removed;      /* a temporary child gone: no node to crash again */
 };
 
 struct model {
@@ -106,6 +105,7 @@ static int model_add(struct model *m, const char *name, int parent,
   x->alive = true;
   x->in_spec = in_spec;
   x->pol = POLICY_ISOLATE;
+  x->restart = RESTART_PERMANENT;
   x->max_restarts = 3;
   m->n++;
   return (int)(m->n - 1);
@@ -121,6 +121,7 @@ static int model_load(struct model *m, const struct tree_node *t, int parent) {
     x->pol = t->on_child_exit;
   if (t->max_restarts >= 0)
     x->max_restarts = t->max_restarts;
+  x->restart = node_restart(t);
   x->long_period = t->restart_period_ms >= 60000;
   for (size_t i = 0; i < t->nchildren; i++)
     if (t->children[i]->spawn_step < 0 &&
@@ -152,21 +153,20 @@ static void model_kill(struct model *m, size_t top) {
 
 /* `top` restarted: it and the nodes of its spec are back, as new
  * processes (model_comes_back(): a node spawned at run time is not in the
- * spec its parent keeps). */
+ * spec its parent keeps), their intensity counts at 0. */
 static void model_revive(struct model *m, size_t top) {
   for (size_t i = 0; i < m->n; i++)
     if (under(m, i, top) &&
         model_comes_back(m->v[top].in_spec ? -1 : (long)top,
                          m->v[i].in_spec ? -1 : (long)i, i == top)) {
       m->v[i].alive = true;
-      m->v[i].fresh = true;
+      m->v[i].restarts = 0;
     }
 }
 
 /* The plan's nodes as the shared model (model.h) sees them. */
 struct plan_view {
   const struct model *m;
-  size_t crashed; /* the node the plan crashes */
 };
 
 static int plan_parent(const void *ctx, int i) {
@@ -179,40 +179,64 @@ static enum policy plan_policy(const void *ctx, int i) {
   return v->m->v[i].pol;
 }
 
-/* The plan counts restarts, not time: a limit is crossed for certain only
- * where the runtime's clock cannot disagree (a long period) and its counts
- * must agree with the plan's (see the header); else the caller cannot
- * know (-1). */
-static int plan_limit(const void *ctx, int x) {
+static enum restart_type plan_restart(const void *ctx, int i) {
   const struct plan_view *v = ctx;
-  const struct mnode *X = &v->m->v[x], *P = &v->m->v[X->parent];
-  if ((long)X->restarts < P->max_restarts)
-    return 0;
-  if ((size_t)x != v->crashed || X->hits != X->restarts || P->fresh ||
-      !P->long_period)
-    return -1;
-  return 1;
+  return v->m->v[i].restart;
 }
 
-/* What a crash of node i does, by the policies above it. False when the
- * root would go down, or when the outcome depends on what the plan cannot
- * know. */
-static bool crash_outcome(const struct model *m, size_t i,
+/* The plan counts restarts, not time: a parent's intensity is crossed for
+ * certain only where every restart it counted is surely within its period
+ * (a period of a minute or more: a chaos run is shorter); below the count
+ * it cannot be crossed; else the plan cannot know (-1). */
+static int plan_limit(const void *ctx, int p) {
+  const struct plan_view *v = ctx;
+  const struct mnode *P = &v->m->v[p];
+  if ((long)P->restarts + 1 <= P->max_restarts)
+    return 0;
+  return P->long_period ? 1 : -1;
+}
+
+/* What a crash of node i does, by the policies above it (`normal`: it
+ * ends with status 0, a SIGTERM). False when the root would go down, or
+ * when the outcome depends on what the plan cannot know. */
+static bool crash_outcome(const struct model *m, size_t i, bool normal,
                           struct model_outcome *o) {
-  struct plan_view v = {m, i};
-  struct model_view mv = {&v, plan_parent, plan_policy, plan_limit};
-  model_outcome(&mv, (int)i, o);
+  struct plan_view v = {m};
+  struct model_view mv = {&v, plan_parent, plan_policy, plan_restart,
+                          plan_limit};
+  model_outcome(&mv, (int)i, normal, o);
   return o->certain && !o->tree_ends;
 }
 
-static void crash_apply(struct model *m, size_t i,
-                        const struct model_outcome *o) {
-  m->v[i].hits++;
-  model_kill(m, (size_t)o->down);
-  if (o->revive) {
-    m->v[o->down].restarts++;
-    model_revive(m, (size_t)o->down);
+/* The spec index of node i among its parent's children. */
+static size_t sibling_index(const struct model *m, size_t i) {
+  size_t k = 0;
+  for (size_t j = 0; j < i; j++)
+    k += m->v[j].parent == m->v[i].parent && !m->v[j].removed;
+  return k;
+}
+
+static void crash_apply(struct model *m, const struct model_outcome *o) {
+  size_t down = (size_t)o->down;
+  model_kill(m, down);
+  if (o->fate == MODEL_REMOVED)
+    m->v[down].removed = true;
+  if (o->fate != MODEL_RESTARTED)
+    return;
+  int p = m->v[down].parent;
+  m->v[p].restarts++;
+  size_t at = sibling_index(m, down);
+  for (size_t j = 0; j < m->n; j++) {
+    if (j == down || m->v[j].parent != p || m->v[j].removed ||
+        !model_in_group(o->strategy, sibling_index(m, j), at))
+      continue;
+    model_kill(m, j);
+    if (model_sibling_fate(m->v[j].restart) == MODEL_REMOVED)
+      m->v[j].removed = true;
+    else
+      model_revive(m, j);
   }
+  model_revive(m, down);
 }
 
 /* A live node chosen at random among those `ok` accepts, or -1. */
@@ -239,10 +263,10 @@ static bool non_root(const struct model *m, size_t i, size_t arg) {
   (void)arg;
   return m->v[i].parent >= 0;
 }
+/* arg: 1 for a normal exit (SIGTERM), 0 for a crash */
 static bool crashable(const struct model *m, size_t i, size_t arg) {
   struct model_outcome o;
-  (void)arg;
-  return m->v[i].parent >= 0 && crash_outcome(m, i, &o);
+  return m->v[i].parent >= 0 && crash_outcome(m, i, arg == 1, &o);
 }
 static bool outside(const struct model *m, size_t i, size_t held) {
   return !under(m, i, held);
@@ -371,26 +395,30 @@ static void gen_requests(struct gen *g, bool (*ok)(const struct model *, size_t,
 
 /* Follow a crash of node i through the model; `what` gets the outcome in
  * words for the step's description. */
-static void model_crash(struct gen *g, size_t i, char *what, size_t len) {
+static void model_crash(struct gen *g, size_t i, bool normal, char *what,
+                        size_t len) {
   struct model_outcome o;
-  crash_outcome(&g->m, i, &o); /* true: the node was picked as crashable */
+  crash_outcome(&g->m, i, normal, &o); /* true: picked as crashable */
   const struct mnode *top = &g->m.v[o.down];
   const char *where = *top->path ? top->path : top->name;
   char up[48] = "";
   if (o.escalations)
     snprintf(up, sizeof up, "escalated %d level%s, ", o.escalations,
              o.escalations > 1 ? "s" : "");
-  snprintf(what, len, "%s%s %s", up, where, o.revive ? "restarted" : "gone");
-  crash_apply(&g->m, i, &o);
+  static const char *const fate[] = {"gone", "removed", "restarted"};
+  static const char *const group[] = {"", "", "", "", " with all its siblings",
+                                      " with the siblings after it"};
+  snprintf(what, len, "%s%s %s%s", up, where, fate[o.fate],
+           o.fate == MODEL_RESTARTED ? group[o.strategy] : "");
+  crash_apply(&g->m, &o);
   g->p->crashes++;
   g->p->escalations += (size_t)o.escalations;
-  g->p->restarts += o.revive;
+  g->p->restarts += o.fate == MODEL_RESTARTED;
 }
 
-static void gen_kill(struct gen *g, size_t i) {
-  bool term = pick(&g->rng, 2);
+static void gen_kill(struct gen *g, size_t i, bool term) {
   char what[4200];
-  model_crash(g, i, what, sizeof what);
+  model_crash(g, i, term, what, sizeof what);
   step_begin(g, "kill %s with SIG%s (%s)", g->m.v[i].path,
              term ? "TERM" : "KILL", what);
   put(g, "  - kill: {node: ");
@@ -401,7 +429,7 @@ static void gen_kill(struct gen *g, size_t i) {
 static void gen_panic(struct gen *g, size_t i) {
   int64_t id = g->next_id++;
   char what[4200];
-  model_crash(g, i, what, sizeof what);
+  model_crash(g, i, false, what, sizeof what);
   step_begin(g, ":panic %s (:id %" PRId64 ", %s)", g->m.v[i].path, id, what);
   char inner[64];
   snprintf(inner, sizeof inner, ":op :panic :reason \"chaos r%u\"", g->round);
@@ -455,9 +483,10 @@ static void gen_round(struct gen *g) {
   gen_requests(g, any_node, 0);
   /* kill, panic, hold, spawn; without a target, a spawn under the root */
   size_t what = pick(&g->rng, 4);
+  bool term = what == 0 && pick(&g->rng, 2);
   int i = -1;
   if (what == 0 || what == 1)
-    i = pick_node(&g->m, &g->rng, crashable, 0);
+    i = pick_node(&g->m, &g->rng, crashable, term);
   else if (what == 2)
     i = pick_node(&g->m, &g->rng, non_root, 0);
   else
@@ -468,7 +497,7 @@ static void gen_round(struct gen *g) {
   }
   g->p->actions++;
   if (what == 0)
-    gen_kill(g, (size_t)i);
+    gen_kill(g, (size_t)i, term);
   else if (what == 1)
     gen_panic(g, (size_t)i);
   else if (what == 2)
@@ -479,11 +508,25 @@ static void gen_round(struct gen *g) {
 }
 
 static void put_tree(struct gen *g, const struct tree_node *t) {
-  static const char *pol[] = {"", "isolate", "escalate", "restart"};
+  static const char *pol[] = {"", "isolate", "escalate", "restart",
+                              "one_for_all", "rest_for_one"};
+  static const char *rst[] = {"", "permanent", "transient", "temporary"};
+  static const char *shut[] = {"", "", "brutal_kill", "infinity"};
   put(g, "{name: ");
   put_yaml_str(g, t->name);
   if (t->on_child_exit != POLICY_UNSET)
     put(g, ", on_child_exit: %s", pol[t->on_child_exit]);
+  if (t->restart != RESTART_UNSET)
+    put(g, ", restart: %s", rst[t->restart]);
+  if (t->shutdown == SHUTDOWN_MS)
+    put(g, ", shutdown_ms: %ld", t->shutdown_ms);
+  else if (t->shutdown != SHUTDOWN_UNSET)
+    put(g, ", shutdown: %s", shut[t->shutdown]);
+  if (t->backoff_base_ms >= 0)
+    put(g, ", restart_backoff_ms: [%ld, %ld]", t->backoff_base_ms,
+        t->backoff_max_ms);
+  if (t->stop_order == STOP_REVERSE)
+    put(g, ", stop_order: reverse");
   if (t->max_restarts >= 0)
     put(g, ", max_restarts: %ld", t->max_restarts);
   if (t->restart_period_ms >= 0)

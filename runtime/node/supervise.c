@@ -145,18 +145,22 @@ static size_t index_of(const struct node *n, const struct child *c) {
   return i;
 }
 
-/* The group restart's siblings: every live one (one-for-all) or the live
- * ones after `from` (rest-for-one), marked to be stopped and started. */
+/* The group restart's siblings: every one (one-for-all) or those after
+ * `from` (rest-for-one), marked to be started again, and the live ones to
+ * be stopped first. A sibling already dead (transient after exit 0) is
+ * started again with the group, as OTP's supervisor starts every child it
+ * still names. */
 static void group_mark(struct node *n, struct child *from) {
   bool forget = is_ofa(n) && (n->faults & FAULT_OFA_FORGET);
   for (size_t i = is_ofa(n) ? 0 : index_of(n, from) + 1; i < n->nkids; i++) {
     struct child *s = n->kids[i];
-    if (s == from || !s->alive || s->in_group) continue;
-    if (forget) { /* the fault: this one is neither stopped nor restarted */
+    if (s == from || s->in_group) continue;
+    if (forget && s->alive) { /* the fault: neither stopped nor restarted */
       forget = false;
       continue;
     }
-    s->in_group = s->restarting = s->stop_mark = true;
+    s->in_group = s->restarting = true;
+    s->stop_mark = s->alive;
   }
   from->in_group = from->restarting = true;
 }

@@ -1,0 +1,319 @@
+/* audit_supervision.c — what a supervising parent did beyond the exited
+ * child, judged from the harness's own observations: the order in which
+ * processes died (the crash's exit watch, a pidfd each), the order in
+ * which the new ones started (/proc start time, then pid), how long each
+ * stop took against the child's shutdown, the gap before a restart
+ * against its backoff — each cross-checked with the parent's :stats
+ * :exits, never taken from it. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* Late bounds (ms): a stop may end this long after its shutdown bound, a
+ * restart this long after its backoff — the parent's own latency (its
+ * reap, its timer, the spawn) on a loaded machine: 250 ms, plus a 40th of
+ * TREEPROOF_SLACK_MS (a sanitized run's 20 s makes it 750 ms). Only the
+ * parent's reaction is timed, not a child's start-up, so the bound stays
+ * tight. A restart may come one /proc clock tick early (start times are
+ * in ticks). */
+enum { STOP_LATE_MS = 250, BACKOFF_LATE_MS = 250 };
+
+static double late_ms(int base) {
+  const char *v = getenv("TREEPROOF_SLACK_MS");
+  double s = v ? atof(v) : 0;
+  return base + (s > 0 ? s / 40 : 0);
+}
+
+static double tick_ms(void) {
+  long hz = sysconf(_SC_CLK_TCK);
+  return 1000.0 / (double)(hz > 0 ? hz : 100);
+}
+
+pid_t crash_before_pid(const struct crash *k, const struct tree_node *t,
+                       unsigned long long *start) {
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (k->before[i].t == t && k->before[i].state == NODE_ALIVE) {
+      if (start)
+        *start = k->before[i].start;
+      return k->before[i].pid;
+    }
+  return 0;
+}
+
+static const char *policy_word(enum policy p) {
+  return p == POLICY_ONE_FOR_ALL ? "one_for_all"
+         : p == POLICY_REST_FOR_ONE ? "rest_for_one" : "restart";
+}
+
+/* ---- stops: who died when --------------------------------------------- */
+
+/* Wait (bounded) until every node of `v` alive before the crash has died
+ * in the watch; false for the first that did not (named in *late). */
+static bool await_deaths(struct engine *e, const struct crash *k,
+                         const struct tree_node *const *v, size_t n,
+                         double deadline, const struct tree_node **late) {
+  for (;;) {
+    *late = NULL;
+    for (size_t i = 0; i < n && !*late; i++)
+      if (crash_before_pid(k, v[i], NULL) && watch_died(k->watch, v[i]) == 0)
+        *late = v[i];
+    if (!*late)
+      return true;
+    if (engine_now_ms() > deadline || e->interrupted ||
+        engine_pump(e, 10, false) < 0)
+      return false;
+  }
+}
+
+/* `v` (in spec order) must have died last first: any pair seen dying in
+ * spec order (strictly: one wake-up of the watch orders nothing) fails. */
+static void judge_reverse(struct engine *e, const struct crash *k,
+                          const struct tree_node *p,
+                          const struct tree_node *const *v, size_t n,
+                          const char *why) {
+  for (size_t i = 0; i + 1 < n; i++)
+    for (size_t j = i + 1; j < n; j++) {
+      long long a = watch_died(k->watch, v[i]), b = watch_died(k->watch, v[j]);
+      if (a <= 0 || b <= 0 || a >= b)
+        continue;
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s stopped %s before %s "
+                  "(%s; the harness saw them die %.1f ms apart): children are "
+                  "stopped one at a time in reverse spec order, %s first",
+                  p->path, v[i]->path, v[j]->path, why, (double)(b - a) / 1e6,
+                  v[j]->name);
+      return;
+    }
+}
+
+/* The children of p alive before the crash, in spec order, but `skip`. */
+static size_t live_children(const struct crash *k, const struct tree_node *p,
+                            const struct tree_node *skip,
+                            const struct tree_node **out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < p->nchildren && n < max; i++)
+    if (p->children[i] != skip && crash_before_pid(k, p->children[i], NULL))
+      out[n++] = p->children[i];
+  return n;
+}
+
+enum { GROUP_MAX = 256 };
+
+void judge_intensity_stops(struct engine *e, const struct crash *k,
+                           const struct tree_node *p,
+                           const struct tree_node *exited, double deadline) {
+  const struct tree_node *v[GROUP_MAX], *late;
+  if (!k->watch || watch_died(k->watch, p) < 0)
+    return; /* not watched: nothing to judge the order by */
+  size_t n = live_children(k, p, exited, v, GROUP_MAX);
+  if (await_deaths(e, k, v, n, deadline, &late))
+    judge_reverse(e, k, p, v, n, "crossing its restart intensity");
+}
+
+void judge_own_stop_order(struct engine *e, const struct crash *k,
+                          double deadline) {
+  const struct tree_node *v[GROUP_MAX], *late;
+  if (!k->watch || node_stop_order(k->node) != STOP_REVERSE)
+    return;
+  size_t n = live_children(k, k->node, NULL, v, GROUP_MAX);
+  if (await_deaths(e, k, v, n, deadline, &late))
+    judge_reverse(e, k, k->node, v, n, "its own end, stop_order reverse");
+}
+
+/* ---- one stop's time against its shutdown ------------------------------ */
+
+static bool killed(const edn_value *rep) {
+  const edn_value *st = rep ? edn_map_getk(rep, "status") : NULL;
+  const edn_value *sig = st ? edn_map_getk(st, "signal") : NULL;
+  return sig && sig->type == EDN_INT && sig->u.integer == 9;
+}
+
+/* s was stopped from `from_ns` (the previous death) to its own death. */
+static void judge_stop_time(struct engine *e, const struct crash *k,
+                            const struct tree_node *s, long long from_ns,
+                            double deadline) {
+  long long to = watch_died(k->watch, s);
+  if (from_ns <= 0 || to <= 0)
+    return;
+  double took = (double)(to - from_ns) / 1e6;
+  pid_t pid = crash_before_pid(k, s, NULL);
+  const struct tree_node *from = NULL;
+  const edn_value *rep = engine_exit_report(e, s, pid, deadline, &from);
+  long b = node_shutdown_bound_ms(s);
+  if (!rep) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s stopped %s (pid %d) "
+                "but its :stats :exits does not record that exit",
+                s->parent->path, s->path, (int)pid);
+    return;
+  }
+  const char *bad = NULL;
+  if (b == 0 && !killed(rep))
+    bad = "its shutdown is brutal_kill, but it was not SIGKILLed";
+  else if (b > 0 && killed(rep) && took < (double)b - tick_ms())
+    bad = "it was SIGKILLed before its shutdown_ms";
+  else if (b >= 0 && took > (double)b + late_ms(STOP_LATE_MS))
+    bad = "it took longer than its shutdown bound allows";
+  else if (b < 0 && killed(rep))
+    bad = "its shutdown is infinity, but it was SIGKILLed";
+  if (bad) {
+    char *t = edn_to_string(rep);
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) stopped in "
+                "%.1f ms (shutdown bound %ld ms, late bound +%.0f ms): %s; "
+                "its exit: %.200s", s->path, (int)pid, took, b,
+                late_ms(STOP_LATE_MS), bad, t ? t : "?");
+    free(t);
+  }
+}
+
+/* ---- starts: who came back, in which order ------------------------------ */
+
+/* Is process (sa, pa) started after (sb, pb)? Start ticks first; within
+ * one tick the pid, allowing for a wrap at pid_max. */
+static bool started_after(unsigned long long sa, pid_t pa,
+                          unsigned long long sb, pid_t pb) {
+  if (sa != sb)
+    return sa > sb;
+  long d = (long)pa - (long)pb;
+  return (d > 0 && d < 16384) || d < -16384;
+}
+
+/* Wait (bounded) until each node of v has a new process known to the
+ * engine (its claim checked against /proc); false when one never does. */
+static bool await_new(struct engine *e, const struct tree_node *const *v,
+                      size_t n, double deadline, const struct tree_node **late) {
+  for (;;) {
+    *late = NULL;
+    for (size_t i = 0; i < n && !*late; i++) {
+      const struct live_node *ln = engine_live(e, v[i]);
+      if (!ln || !ln->pid || !ln->start)
+        *late = v[i];
+    }
+    if (!*late || engine_now_ms() > deadline || e->interrupted)
+      return !*late;
+    if (engine_any_held(e) || engine_refresh(e, deadline) < 0 ||
+        engine_pump(e, 20, false) < 0)
+      return false;
+  }
+}
+
+static void judge_start_order(struct engine *e, const struct tree_node *p,
+                              const struct tree_node *const *v, size_t n) {
+  for (size_t i = 0; i + 1 < n; i++) {
+    const struct live_node *a = engine_live(e, v[i]), *b = engine_live(e, v[i + 1]);
+    if (started_after(a->start, a->pid, b->start, b->pid)) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s started %s (pid %d) "
+                  "after %s (pid %d): a restart starts children in spec "
+                  "order (/proc start times %llu, %llu)", p->path, v[i]->path,
+                  (int)a->pid, v[i + 1]->path, (int)b->pid, a->start, b->start);
+      return;
+    }
+  }
+}
+
+/* The exited child's new process started no earlier than its backoff
+ * after the old one died, and not much later. */
+static void judge_backoff(struct engine *e, const struct crash *k) {
+  long want = node_backoff_ms(k->down, k->backoff_n);
+  long long died = watch_died(k->watch, k->down);
+  const struct live_node *ln = engine_live(e, k->down);
+  if (k->down->backoff_base_ms < 0 || !k->backoff_n || died <= 0 || !ln ||
+      !ln->start)
+    return;
+  double born = (double)ln->start * tick_ms();
+  double gap = born - (double)died / 1e6;
+  if (gap < (double)want - tick_ms() || gap > (double)want + late_ms(BACKOFF_LATE_MS))
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s came back %.0f ms after "
+                "it died, but restart %u in a row waits %ld ms "
+                "(restart_backoff_ms [%ld, %ld]; the count starts again after "
+                "%ld ms up; bounds -%.0f/+%.0f ms)", k->down->path, gap,
+                k->backoff_n, want, k->down->backoff_base_ms,
+                k->down->backoff_max_ms,
+                node_restart_period_ms(k->down->parent), tick_ms(),
+                late_ms(BACKOFF_LATE_MS));
+}
+
+/* ---- the group --------------------------------------------------------- */
+
+/* The siblings k's group restart stops, in spec order; *pos is where the
+ * exited child would stand among them. */
+static size_t group_of(const struct crash *k, const struct tree_node **out) {
+  size_t n = 0;
+  const struct tree_node *p = k->down->parent;
+  for (size_t i = 0; i < p->nchildren && n < GROUP_MAX; i++)
+    if (p->children[i] != k->down && engine_crash_touches(k, p->children[i]))
+      out[n++] = p->children[i];
+  return n;
+}
+
+/* The stops, last first, each timed from the death before it. */
+static void judge_stops(struct engine *e, const struct crash *k,
+                        const struct tree_node *const *g, size_t n,
+                        double deadline) {
+  const struct tree_node *p = k->down->parent, *late;
+  if (!await_deaths(e, k, g, n, deadline, &late)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) did not stop its "
+                "child %s (pid %d) after %s exited: it still runs",
+                p->path, policy_word(k->o.strategy), late->path,
+                (int)crash_before_pid(k, late, NULL), k->down->path);
+    return;
+  }
+  judge_reverse(e, k, p, g, n, policy_word(k->o.strategy));
+  long long prev = watch_died(k->watch, k->down);
+  for (size_t i = n; i-- > 0;) {
+    if (!crash_before_pid(k, g[i], NULL))
+      continue;
+    judge_stop_time(e, k, g[i], prev, deadline);
+    prev = watch_died(k->watch, g[i]);
+  }
+}
+
+void judge_group_restart(struct engine *e, const struct crash *k,
+                         double deadline) {
+  const struct tree_node *g[GROUP_MAX], *back[GROUP_MAX + 1], *late;
+  const struct tree_node *p = k->down->parent;
+  if (!k->watch || watch_died(k->watch, k->down) < 0)
+    return; /* not watched (a parent of over 256 children) */
+  size_t n = group_of(k, g), nb = 0;
+  judge_stops(e, k, g, n, deadline);
+  for (size_t i = 0; i < p->nchildren; i++) {
+    const struct tree_node *c = p->children[i];
+    const struct live_node *ln = engine_live(e, c);
+    if ((c == k->down || engine_crash_touches(k, c)) && ln &&
+        ln->state == NODE_ALIVE && nb <= GROUP_MAX)
+      back[nb++] = c;
+  }
+  double until = deadline + (double)node_backoff_ms(k->down, k->backoff_n);
+  if (!await_new(e, back, nb, until, &late)) {
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) did not bring %s "
+                "back: no new process under it answers", p->path,
+                policy_word(k->o.strategy), late->path);
+    return;
+  }
+  judge_start_order(e, p, back, nb);
+  judge_backoff(e, k);
+}
+
+void judge_removed(struct engine *e, const struct crash *k, double deadline) {
+  const struct tree_node *p = k->down->parent;
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "fan"));
+  if (engine_any_held(e) || engine_request(e, p, req, deadline, &rep) < 0)
+    return;
+  const edn_value *reps = edn_map_getk(rep, "replies");
+  for (size_t i = 0; reps && reps->type == EDN_VECTOR && i < reps->u.seq.len;
+       i++) {
+    const edn_value *name = edn_map_getk(reps->u.seq.items[i], "node");
+    if (name && name->type == EDN_STRING &&
+        !strcmp(name->u.text.ptr, k->down->name)) {
+      char *t = edn_to_string(reps->u.seq.items[i]);
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s still lists its "
+                  "temporary child %s after it exited (a temporary child is "
+                  "removed): %.200s", p->path, k->down->path, t ? t : "?");
+      free(t);
+      return;
+    }
+  }
+}
