@@ -59,6 +59,7 @@ Test(containment, control_no_restart_limit, .timeout = 200.) {
   static const struct tp_control c = {
       "conformance/trees/restart-limit.yaml", "restart-limit",
       "no-restart-limit", "containment",
-      "M stays up after M/C crossed its restart limit", NULL, false};
+      "M stays up after M/C exited, crossing its restart intensity", NULL,
+      false};
   tp_assert_control_run(&c, 90.);
 }
