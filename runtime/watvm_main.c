@@ -1,5 +1,7 @@
-/* watvm_main.c — the watvm executable: arguments in, node_run out.
+/* watvm_main.c — the watvm executable: arguments in, node_run (or, with
+ * --probe, probe_run) out.
  *   watvm [--spec EDN | --spec-file PATH | --spec-stdin]
+ *   watvm --probe [--read-dir DIR]
  *   watvm --help
  * Exit: 0 graceful end, 64 usage or bad spec, 70 panic, 71 system failure. */
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "probe.h"
 
 static int die(int code, const char *what, const char *detail) {
   fprintf(stderr, "watvm: fatal: %s%s%s\n", what, detail ? ": " : "",
@@ -44,14 +47,29 @@ static char *read_file(const char *path, size_t *len) {
   return buf;
 }
 
+static const char usage[] =
+    "usage: watvm [--spec EDN | --spec-file PATH | --spec-stdin]\n"
+    "       watvm --probe [--read-dir DIR]\n"
+    "       watvm --help";
+
+/* watvm --probe [--read-dir DIR]: answer questions about this host. */
+static int probe_main(int argc, char **argv) {
+  struct probe_options po = {0};
+  if (argc == 4 && strcmp(argv[2], "--read-dir") == 0) po.read_dir = argv[3];
+  else if (argc != 2) return die(64, usage, NULL);
+  char why[512] = "";
+  if (probe_run(0, 1, &po, why, sizeof why) < 0) return die(71, why, NULL);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   struct node_options o = {0};
   char *file_text = NULL;
-  const char *usage = "usage: watvm [--spec EDN | --spec-file PATH | --spec-stdin]";
   if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-    printf("%s\n       watvm --help\n", usage);
+    printf("%s\n", usage);
     return 0;
   }
+  if (argc >= 2 && strcmp(argv[1], "--probe") == 0) return probe_main(argc, argv);
   for (int i = 1; i < argc; i++) {
     bool has_arg = i + 1 < argc;
     if (o.spec || o.spec_stdin) return die(64, usage, "give one spec only");

@@ -301,10 +301,6 @@ edn_value *map_without_id(edn_arena *a, const edn_value *m);
 /* ops.c */
 void ops_handle_line(struct node *n, const char *line, size_t len);
 
-/* proc.c */
-edn_value *proc_fds(edn_arena *a);  /* NULL when out of memory */
-int64_t proc_rss_kb(void);          /* -1 when unknown */
-
 /* trace.c */
 int trace_open(const char *dir);    /* fd or -1 */
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "node.h"
+#include "procfs.h"
 
 /* One request of this node, by its :op (below); :route and :fan recurse. */
 static void ops_dispatch(struct req *r, edn_value *msg);
@@ -221,7 +222,9 @@ static void op_inspect(struct req *r, edn_value *msg) {
   edn_arena *a = r->a;
   edn_value *m = reply_map(r);
   edn_value *kids = edn_coll(a, EDN_VECTOR);
-  edn_value *fds = proc_fds(a);
+  int err = 0;
+  edn_value *fds = procfs_fds(a, 0, &err);
+  if (!fds && err != -ENOMEM) fds = edn_coll(a, EDN_VECTOR); /* no /proc */
   if (!m || !kids || !fds) {
     req_fail(r, "bad-request", "out of memory");
     return;
@@ -265,7 +268,7 @@ static void op_stats(struct req *r, edn_value *msg) {
     req_reply(r, NULL);
     return;
   }
-  edn_map_putk(a, m, "rss-kb", edn_int(a, proc_rss_kb()));
+  edn_map_putk(a, m, "rss-kb", edn_int(a, procfs_rss_kb()));
   edn_map_putk(a, m, "queued-bytes", edn_int(a, (int64_t)queued_bytes(n)));
   edn_map_putk(a, m, "children-alive", edn_int(a, (int64_t)n->nalive));
   edn_map_putk(a, m, "restarts", edn_int(a, (int64_t)n->restarts));

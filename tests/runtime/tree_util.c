@@ -124,6 +124,12 @@ int tree_start(struct tree *t, const char *spec, bool spec_stdin,
   return 0;
 }
 
+int tree_start_args(struct tree *t, const char *const *args) {
+  char *argv[16] = {"watvm"};
+  for (size_t k = 0; args[k] && k < 14; k++) argv[k + 1] = (char *)args[k];
+  return start_argv(t, watvm_path(), argv, false, NULL);
+}
+
 int tree_start_cmd(struct tree *t, const char *const *cmd, const char *spec,
                    const char *fault) {
   char *argv[16];

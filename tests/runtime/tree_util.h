@@ -36,6 +36,9 @@ int fd_count(void);
  * Returns 0 or -1. */
 int tree_start(struct tree *t, const char *spec, bool spec_stdin,
                const char *fault);
+/* Start watvm with the arguments `args` (a NULL-terminated list of at most
+ * 14, e.g. {"--probe", NULL}) and no spec. Returns 0 or -1. */
+int tree_start_args(struct tree *t, const char *const *args);
 /* As tree_start, but the node is the command `cmd` (a NULL-terminated argv
  * of at most 13 words, cmd[0] searched in PATH) followed by --spec SPEC: the
  * Python node, say. */

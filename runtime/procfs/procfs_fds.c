@@ -1,14 +1,16 @@
-/* proc.c — what a node reads about itself from /proc: its open fds (for
- * :inspect, wire decision 5) and its resident set size (for :stats). */
-#define _GNU_SOURCE /* pipe2, close_range, signalfd */
+/* procfs_fds.c — a process's fd table from /proc/PID/fd (a node's own for
+ * :inspect, wire decision 5; any process's for the probe), and this
+ * process's resident set size (for :stats). */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "node.h"
+#include "procfs.h"
 
 struct fd_link {
   int fd;
@@ -60,24 +62,27 @@ static edn_value *fd_entry(edn_arena *a, const struct fd_link *f) {
   return v;
 }
 
-static size_t read_links(DIR *d, struct fd_link **out) {
+/* Every fd under the listing `d` of directory `dir` ("/proc/PID/fd"), with
+ * its link; `self`: the listing is this process's own, leave its fd out. */
+static size_t read_links(DIR *d, const char *dir, bool self,
+                         struct fd_link **out) {
   size_t n = 0, cap = 0;
   struct fd_link *fl = NULL;
   struct dirent *de;
   while ((de = readdir(d))) {
     if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
     int fd = atoi(de->d_name);
-    if (fd == dirfd(d)) continue; /* the listing's own fd */
+    if (self && fd == dirfd(d)) continue; /* the listing's own fd */
     if (n == cap) {
       cap = cap ? cap * 2 : 32;
       struct fd_link *p = realloc(fl, cap * sizeof *p);
       if (!p) break;
       fl = p;
     }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    char path[96];
+    snprintf(path, sizeof path, "%s/%d", dir, fd);
     ssize_t k = readlink(path, fl[n].link, sizeof fl[n].link - 1);
-    if (k < 0) continue;
+    if (k < 0) continue; /* closed meanwhile */
     fl[n].link[k] = '\0';
     fl[n].fd = fd;
     n++;
@@ -86,23 +91,30 @@ static size_t read_links(DIR *d, struct fd_link **out) {
   return n;
 }
 
-edn_value *proc_fds(edn_arena *a) {
-  edn_value *v = edn_coll(a, EDN_VECTOR);
-  DIR *d = opendir("/proc/self/fd"); /* glibc opens it O_CLOEXEC */
-  if (!v || !d) {
-    if (d) closedir(d);
-    return v;
+edn_value *procfs_fds(edn_arena *a, pid_t pid, int *err) {
+  char dir[64];
+  if (pid > 0) snprintf(dir, sizeof dir, "/proc/%d/fd", (int)pid);
+  else snprintf(dir, sizeof dir, "/proc/self/fd");
+  DIR *d = opendir(dir); /* glibc opens it O_CLOEXEC */
+  if (!d) {
+    *err = errno == ESRCH ? -ENOENT : -errno;
+    return NULL;
   }
   struct fd_link *fl = NULL;
-  size_t n = read_links(d, &fl);
+  size_t n = read_links(d, dir, pid <= 0, &fl);
   closedir(d);
-  qsort(fl, n, sizeof *fl, by_fd);
-  for (size_t i = 0; i < n; i++) edn_push(a, v, fd_entry(a, &fl[i]));
+  edn_value *v = edn_coll(a, EDN_VECTOR);
+  if (v && n) qsort(fl, n, sizeof *fl, by_fd);
+  for (size_t i = 0; v && i < n; i++) {
+    edn_value *e = fd_entry(a, &fl[i]);
+    if (!e || edn_push(a, v, e) < 0) v = NULL;
+  }
   free(fl);
+  if (!v) *err = -ENOMEM;
   return v;
 }
 
-int64_t proc_rss_kb(void) {
+int64_t procfs_rss_kb(void) {
   char buf[4096];
   int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
