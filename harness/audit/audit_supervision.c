@@ -20,7 +20,7 @@
  * parent's reaction is timed, not a child's start-up, so the bound stays
  * tight. A restart may come one /proc clock tick early (start times are
  * in ticks). */
-enum { STOP_LATE_MS = 250, BACKOFF_LATE_MS = 250 };
+enum { STOP_LATE_MS = 250, BACKOFF_LATE_MS = 250, EARLY_MS = 25 };
 
 static double late_ms(int base) {
   const char *v = getenv("TREEPROOF_SLACK_MS");
@@ -152,7 +152,7 @@ static void judge_stop_time(struct engine *e, const struct crash *k,
   const char *bad = NULL;
   if (b == 0 && !killed(rep))
     bad = "its shutdown is brutal_kill, but it was not SIGKILLed";
-  else if (b > 0 && killed(rep) && took < (double)b - tick_ms())
+  else if (b > 0 && killed(rep) && took < (double)b - EARLY_MS)
     bad = "it was SIGKILLed before its shutdown_ms";
   else if (b >= 0 && took > (double)b + late_ms(STOP_LATE_MS))
     bad = "it took longer than its shutdown bound allows";
@@ -224,14 +224,14 @@ static void judge_backoff(struct engine *e, const struct crash *k) {
     return;
   double born = (double)ln->start * tick_ms();
   double gap = born - (double)died / 1e6;
-  if (gap < (double)want - tick_ms() || gap > (double)want + late_ms(BACKOFF_LATE_MS))
+  if (gap < (double)want - EARLY_MS || gap > (double)want + late_ms(BACKOFF_LATE_MS))
     engine_fail(e, PROP_CONTAINMENT, "containment: %s came back %.0f ms after "
                 "it died, but restart %u in a row waits %ld ms "
                 "(restart_backoff_ms [%ld, %ld]; the count starts again after "
                 "%ld ms up; bounds -%.0f/+%.0f ms)", k->down->path, gap,
                 k->backoff_n, want, k->down->backoff_base_ms,
                 k->down->backoff_max_ms,
-                node_restart_period_ms(k->down->parent), tick_ms(),
+                node_restart_period_ms(k->down->parent), (double)EARLY_MS,
                 late_ms(BACKOFF_LATE_MS));
 }
 
