@@ -62,6 +62,7 @@ static void restart_subtree(struct engine *e, const struct tree_node *top,
   }
   if (ln && ln->state != NODE_PENDING) {
     ln->state = NODE_ALIVE;
+    ln->removed = false; /* its parent's spec names it again */
     ln->held = false;
     if (ln->pid) {
       ln->prev_pid = ln->pid;

@@ -160,6 +160,7 @@ static void model_revive(struct model *m, size_t top) {
         model_comes_back(m->v[top].in_spec ? -1 : (long)top,
                          m->v[i].in_spec ? -1 : (long)i, i == top)) {
       m->v[i].alive = true;
+      m->v[i].removed = false; /* its parent's spec names it again */
       m->v[i].restarts = 0;
     }
 }

@@ -19,6 +19,7 @@
 #include "chaos.h"
 
 #define FRACTAL "trees/seed-fractal.yaml"
+#define SUPERVISION "tests/harness/trees/chaos-supervision.yaml"
 #define POLICIES "tests/harness/trees/chaos-policies.yaml"
 
 /* The plan of `rel` for `seed`, made in-process (chaos.h). */
@@ -216,6 +217,43 @@ Test(chaos, every_policy_in_play_holds, .timeout = 60) {
   cr_expect_eq(tp_leftovers(), 0, "processes left behind");
   tp_kill_leftovers();
   tp_run_free(&r);
+  free(file);
+}
+
+/* Every strategy and restart type under seeded crashes: the model follows
+ * each round (one_for_all and rest_for_one groups, transient and temporary
+ * children, a backoff), and holds for watvm. */
+Test(chaos, every_strategy_in_play_holds, .timeout = 120) {
+  tp_subreaper();
+  char *file = tp_source(SUPERVISION);
+  const char *seeds[] = {"1", "4"};
+  for (size_t i = 0; i < 2; i++) {
+    struct tp_run r;
+    const char *args[] = {"chaos", file, "--seed", seeds[i], "--rounds", "30",
+                          NULL};
+    cr_assert_eq(tp_run_args(&r, NULL, 100., args), 0);
+    cr_expect_eq(r.status, 0, "seed %s: exit %d\n%s%s", seeds[i], r.status,
+                 r.out, r.err);
+    cr_expect(strstr(r.out, "30 rounds held"), "%s", r.out);
+    tp_run_free(&r);
+  }
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
+  tp_kill_leftovers();
+  free(file);
+}
+
+/* ...and a one_for_all that forgets a sibling fails the same plan. */
+Test(chaos, a_forgotten_sibling_fails_the_plan, .timeout = 120) {
+  tp_subreaper();
+  char *file = tp_source(SUPERVISION);
+  struct tp_run r;
+  const char *args[] = {"chaos", file, "--seed", "4", "--rounds", "30", NULL};
+  cr_assert_eq(tp_run_args(&r, "ofa-forget", 100., args), 0);
+  cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(strstr(r.out, "A/A1 says its pid is"), "%s", r.out);
+  tp_run_free(&r);
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
+  tp_kill_leftovers();
   free(file);
 }
 
