@@ -1,0 +1,72 @@
+/* host.c — a host's process tree: the local backend (this machine's /proc
+ * through proctree.c). The far backend, the probe over ssh, is in
+ * host_probe.c. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "host_internal.h"
+
+static struct host local_host = {.local = true, .name = "local"};
+
+struct host *host_local(void) { return &local_host; }
+
+bool host_is_local(const struct host *h) { return h->local; }
+const char *host_name(const struct host *h) { return h->name; }
+const char *host_error(const struct host *h) { return h->error; }
+pid_t host_probe_pid(const struct host *h) { return h->local ? 0 : h->probe_pid; }
+
+int host_scan(struct host *h, struct proc_table *t) {
+  return h->local ? proctree_scan(t) : probe_scan(h, t);
+}
+
+int host_read(struct host *h, pid_t pid, struct proc_info *out) {
+  if (h->local)
+    return proctree_read(pid, out);
+  struct proc_table t = {0};
+  int rc = probe_scan(h, &t);
+  const struct proc_info *p = rc == 0 ? proctree_find(&t, pid) : NULL;
+  if (p)
+    *out = *p;
+  proctree_free(&t);
+  return rc < 0 ? rc : p ? 0 : -ENOENT;
+}
+
+bool host_alive(struct host *h, pid_t pid, unsigned long long start) {
+  if (h->local)
+    return proctree_alive(pid, start);
+  struct proc_info pi;
+  return host_read(h, pid, &pi) == 0 && pi.state != 'Z' &&
+         (!start || pi.start == start);
+}
+
+int host_fds(struct host *h, pid_t pid, struct fd_list *l) {
+  return h->local ? proctree_fds(pid, l) : probe_fds(h, pid, l);
+}
+
+long host_rss_kb(struct host *h, pid_t pid) {
+  return h->local ? proctree_rss_kb(pid) : probe_rss_kb(h, pid);
+}
+
+/* Locally: a pidfd, opened and then checked for the start time, so the
+ * signal goes to that process or to none. */
+static int local_signal(pid_t pid, unsigned long long start, int sig) {
+  int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0)
+    return -errno;
+  int rc = 0;
+  if (start && !proctree_alive(pid, start))
+    rc = -ESRCH;
+  else if (syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) < 0)
+    rc = -errno;
+  close(fd);
+  return rc;
+}
+
+int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig) {
+  return h->local ? local_signal(pid, start, sig)
+                  : probe_signal(h, pid, start, sig);
+}

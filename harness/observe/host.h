@@ -1,0 +1,58 @@
+/* host.h — the process tree of one host as the harness reads it: this
+ * machine's /proc directly (proctree.h), or another host's through the
+ * probe (`watvm --probe`, started over an ssh connection of the harness's
+ * own), which reads that host's /proc and answers in EDN. The engine and
+ * the auditors ask a node's host, never local /proc, about a node: a far
+ * node's pid means nothing here.
+ *
+ * Every call on a far host is bounded by the host's timeout; a host whose
+ * probe stopped answering fails each call with -ETIMEDOUT or -EPIPE, and
+ * host_error() says why. */
+#ifndef TREEPROOF_HOST_H
+#define TREEPROOF_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "proctree.h"
+
+struct host;
+
+struct host_options {
+  const char *dest;         /* the ssh destination (a `host:` value) */
+  const char *ssh_config;   /* ssh -F CONFIG, or NULL */
+  const char *remote_watvm; /* the watvm to run there, as an absolute path */
+  int timeout_ms;           /* each request's bound (0: 10 s) */
+};
+
+/* This machine. Never fails; host_close() on it does nothing. */
+struct host *host_local(void);
+/* Start the probe on `o->dest`: 0, or -1 with a message in `err` (ssh
+ * failed, the host is unreachable, or the probe did not answer). */
+int host_open(const struct host_options *o, struct host **out, char *err,
+              size_t errlen);
+/* Close the probe's connection (its stdin; then, bounded, kill the ssh
+ * client) and free the host. */
+void host_close(struct host *h);
+
+bool host_is_local(const struct host *h);
+/* "local", or the destination. */
+const char *host_name(const struct host *h);
+/* Why the last call on h failed, or "". */
+const char *host_error(const struct host *h);
+/* On a far host: the pids of the probe's own processes there (the probe
+ * and its sshd session), which are no part of any tree; 0 when unknown. */
+pid_t host_probe_pid(const struct host *h);
+
+/* As proctree_scan/_read/_alive/_fds/_rss_kb, on h. */
+int host_scan(struct host *h, struct proc_table *t);
+int host_read(struct host *h, pid_t pid, struct proc_info *out);
+bool host_alive(struct host *h, pid_t pid, unsigned long long start);
+int host_fds(struct host *h, pid_t pid, struct fd_list *l);
+long host_rss_kb(struct host *h, pid_t pid);
+/* Send `sig` to the process `pid` with start time `start` on h, never to
+ * another that reuses its pid. 0, or -errno (-ESRCH: it is gone). */
+int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig);
+
+#endif
