@@ -37,12 +37,14 @@ install(FILES ${tp_regressions}
         COMPONENT tool)
 
 # node.py and the modules it imports from its own directory; not
-# check_edn.py, a test that reads fixtures/edn/ (which is not installed).
+# check_edn.py, a test that reads fixtures/edn/ (which is not installed),
+# nor test_supervision.py (a test of the node itself).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/fixtures/nodes/
         DESTINATION ${CMAKE_INSTALL_DATADIR}/treeproof/nodes
         COMPONENT tool USE_SOURCE_PERMISSIONS
         FILES_MATCHING PATTERN "*.py" PATTERN "README.md"
-        PATTERN "check_edn.py" EXCLUDE PATTERN "__pycache__" EXCLUDE)
+        PATTERN "check_edn.py" EXCLUDE PATTERN "test_*.py" EXCLUDE
+        PATTERN "__pycache__" EXCLUDE)
 
 file(GLOB tp_docs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/docs/*.md)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${tp_docs}

@@ -252,8 +252,10 @@ Test(other_node, lost_reply_fails_as_with_watvm, .timeout = 180.) {
 /* The node's own EDN codec against the shared fixtures/edn/ (valid read
  * and round-tripped, malformed refused, hostile a value or a clean
  * error): fixtures/nodes/check_edn.py, exit 0 when all hold. */
-Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
-  char *script = tp_source("fixtures/nodes/check_edn.py");
+/* `python3 SRC/REL`, waited for at most `seconds`: its exit status, or -1
+ * when it did not finish (then killed). */
+static int run_script(const char *rel, int seconds) {
+  char *script = tp_source(rel);
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
@@ -263,17 +265,34 @@ Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
   free(script);
   int st = 0;
   pid_t w = 0;
-  for (int i = 0; i < 5000 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++) {
+  for (int i = 0; i < seconds * 100 && (w = waitpid(pid, &st, WNOHANG)) == 0; i++) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
   if (w == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, &st, 0);
+    return -1;
   }
-  cr_expect_neq(w, 0, "check_edn.py did not finish in 50 s");
-  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
-            "check_edn.py found problems (its stdout above says which)");
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
+  int rc = run_script("fixtures/nodes/check_edn.py", 50);
+  cr_expect_neq(rc, -1, "check_edn.py did not finish in 50 s");
+  cr_expect_eq(rc, 0, "check_edn.py found problems (its stdout above says which)");
+}
+
+/* The node's own supervision tests, over its pipes (strategies, restart
+ * types, the ladder, backoff, intensity, each mistake switch): 35 s on a
+ * quiet machine, two minutes seen at load 70. Plain build only: the node
+ * is no C program to sanitize. */
+Test(other_node, its_supervision_tests_pass, .timeout = 300.) {
+  if (tp_sanitized())
+    cr_skip_test("the Python node's own tests run in the plain build");
+  int rc = run_script("fixtures/nodes/test_supervision.py", 280);
+  cr_expect_neq(rc, -1, "test_supervision.py did not finish in 280 s");
+  cr_expect_eq(rc, 0, "test_supervision.py failed (its output above says which)");
 }
 
 /* ---- where it differs from watvm ------------------------------------- */
