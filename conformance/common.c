@@ -469,6 +469,15 @@ static int control_run(struct tp_run *r, const struct tp_control *c,
   return rc;
 }
 
+char *tp_python_node(void) {
+  char *node = tp_source("fixtures/nodes/node.py"), *cmd = NULL;
+  if (asprintf(&cmd, "python3 %s", node) < 0)
+    cmd = NULL;
+  free(node);
+  cr_assert(cmd);
+  return cmd;
+}
+
 void tp_assert_control_run(const struct tp_control *c, double timeout_s) {
   tp_subreaper();
   struct tp_run r;

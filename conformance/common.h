@@ -68,6 +68,10 @@ void tp_rm_dir(char *dir);
  * its diagnostics must hold; node_cmd NULL for watvm. `only`: no other
  * check may fail (else others may, as when one mistake breaks two
  * properties, each naming its own cause). */
+/* "python3 SRC/fixtures/nodes/node.py": the Python node as a --node-cmd,
+ * malloc'ed. */
+char *tp_python_node(void);
+
 struct tp_control {
   const char *rel, *name, *fault, *prop, *evidence, *node_cmd;
   bool only;

@@ -63,15 +63,6 @@ static const struct sup_control controls[] = {
      "but restart 1 in a row waits 100 ms"},
 };
 
-static char *python_node(void) {
-  char *node = tp_source("fixtures/nodes/node.py"), *cmd = NULL;
-  if (asprintf(&cmd, "python3 %s", node) < 0)
-    cmd = NULL;
-  free(node);
-  cr_assert(cmd);
-  return cmd;
-}
-
 static void run_control(size_t i, bool python) {
   /* the Python node is no C program to sanitize, and its controls judge
    * the same harness code: they run in the plain build */
@@ -83,7 +74,7 @@ static void run_control(size_t i, bool python) {
     snprintf(fault, sizeof fault, "TREENODE_MISTAKE=%s", s->mistake);
   else
     snprintf(fault, sizeof fault, "%s", s->mistake);
-  char *cmd = python ? python_node() : NULL;
+  char *cmd = python ? tp_python_node() : NULL;
   struct tp_control c = {s->tree, s->name, fault, "containment", s->evidence,
                          cmd, false};
   tp_assert_control_run(&c, 90.);

@@ -26,16 +26,6 @@ ParameterizedTest(struct tree_case *c, topology, shipped_trees,
   tp_assert_holds(c->rel, c->name, "topology", 100.);
 }
 
-/* The Python node's command line, malloc'ed. */
-static char *python_node(void) {
-  char *node = tp_source("fixtures/nodes/node.py"), *cmd = NULL;
-  if (asprintf(&cmd, "python3 %s", node) < 0)
-    cmd = NULL;
-  free(node);
-  cr_assert(cmd);
-  return cmd;
-}
-
 /* L2a skips L3b; nothing in seed-fractal talks to L3b, so only topology
  * can notice. */
 static const struct tp_control skip_child = {
@@ -59,7 +49,7 @@ static void run_control(struct tp_control c, const char *fault, bool python) {
    * build, where they judge the same harness code. */
   if (python && tp_sanitized())
     cr_skip_test("the Python node's controls run in the plain build");
-  char *cmd = python ? python_node() : NULL;
+  char *cmd = python ? tp_python_node() : NULL;
   c.fault = fault;
   c.node_cmd = cmd;
   tp_assert_control_run(&c, 90.);
