@@ -395,6 +395,7 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
   fault_start(n);
   while (!n->done) {
     pump(n);
+    trace_flush(n); /* the turn's events, one write */
     if (n->done) break;
     int e = loop_run_once(n->loop, -1);
     if (e < 0) { /* the loop itself is broken: kill what we started, go */
@@ -407,6 +408,7 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
     }
   }
   flush_out(n);
+  trace_flush(n);
   code = n->exit_code;
 out:
   node_release(n);

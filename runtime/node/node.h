@@ -306,5 +306,7 @@ int trace_open(const char *dir);    /* fd or -1 */
 
 void trace_event(struct node *n, const char *child, const char *dir,
                  const edn_value *msg);
+/* Write the events gathered this loop turn (one write). */
+void trace_flush(struct node *n);
 
 #endif

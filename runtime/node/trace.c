@@ -9,8 +9,11 @@
  * hand, names and numbers through the EDN printer (values on the stack),
  * and the message in place — no arena and no copy per event. The bytes
  * are those of the event map {:t-us :edge :dir :msg} printed by
- * edn_print (tests/runtime/test_trace.c holds them to it). Each line is
- * still one write(): a node that panics or is killed has lost nothing. */
+ * edn_print (tests/runtime/test_trace.c holds them to it). The lines of
+ * one loop turn are gathered and written with one write() when the turn
+ * ends (trace_flush, from the serve loop), or sooner once they pass
+ * TRACE_BATCH: a node that panics still writes every line (it flushes
+ * before it exits); one SIGKILLed loses at most the turn it was in. */
 #define _GNU_SOURCE /* pipe2, close_range, signalfd */
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,8 +34,8 @@ int trace_open(const char *dir) {
 /* The event being printed. One per process, and a node is one process;
  * a buffer grown past TRACE_KEEP by a large message is given back after
  * its line is written. */
-static struct edn_buf line;
-enum { TRACE_KEEP = 64 * 1024 };
+static struct edn_buf line, batch;
+enum { TRACE_KEEP = 64 * 1024, TRACE_BATCH = 256 * 1024 };
 
 static int put(const char *s) { return edn_buf_append(&line, s, strlen(s)); }
 
@@ -54,15 +57,28 @@ static int event_begin(const struct node *n, const char *child) {
          put("]");
 }
 
-/* Close the map, end the line and append it with one write (atomic
- * append); `ok` false (out of memory on the way) drops the event. */
-static void event_end(const struct node *n, int ok) {
-  if (ok && put("}\n") == 0) {
+void trace_flush(struct node *n) {
+  if (n->trace_fd < 0 || batch.len == 0) return;
+  /* one write of whole lines: O_APPEND keeps it in one piece beside the
+   * other nodes' appends to their own files */
+  ssize_t w = write(n->trace_fd, batch.ptr, batch.len);
+  (void)w;
+  batch.len = 0;
+  if (batch.cap > TRACE_BATCH * 2) edn_buf_free(&batch);
+}
+
+/* Close the map, end the line and add it to this turn's batch; `ok` false
+ * (out of memory on the way) drops the event. */
+static void event_end(struct node *n, int ok) {
+  if (ok && put("}\n") == 0 &&
+      edn_buf_append(&batch, line.ptr, line.len) < 0) {
+    trace_flush(n); /* no room to gather: write what there is, then this */
     ssize_t w = write(n->trace_fd, line.ptr, line.len);
     (void)w;
   }
   line.len = 0;
   if (line.cap > TRACE_KEEP) edn_buf_free(&line);
+  if (batch.len >= TRACE_BATCH) trace_flush(n);
 }
 
 void trace_event(struct node *n, const char *child, const char *dir,
