@@ -248,6 +248,45 @@ static size_t group_of(const struct crash *k, const struct tree_node **out) {
   return n;
 }
 
+/* Where the exit of `pid` stands in an :exits vector, or -1. */
+static long exit_index(const edn_value *exits, pid_t pid) {
+  for (size_t i = 0; exits && exits->type == EDN_VECTOR && i < exits->u.seq.len; i++) {
+    const edn_value *x = edn_map_getk(exits->u.seq.items[i], "pid");
+    if (x && x->type == EDN_INT && x->u.integer == pid)
+      return (long)i;
+  }
+  return -1;
+}
+
+/* The parent's :exits cross-checked with the watch: two stops the harness
+ * saw die over ORDER_GAP_MS apart are recorded in that order. (Closer
+ * ones may be reaped either way round.) */
+enum { ORDER_GAP_MS = 50 };
+static void judge_exits_order(struct engine *e, const struct crash *k,
+                              const struct tree_node *const *g, size_t n,
+                              double deadline) {
+  const struct tree_node *p = k->down->parent;
+  edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
+  edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "stats"));
+  if (engine_any_held(e) || engine_request(e, p, req, deadline, &rep) < 0)
+    return;
+  const edn_value *exits = edn_map_getk(rep, "exits");
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < n; j++) {
+      long long a = watch_died(k->watch, g[i]), b = watch_died(k->watch, g[j]);
+      long ia = exit_index(exits, crash_before_pid(k, g[i], NULL));
+      long ib = exit_index(exits, crash_before_pid(k, g[j], NULL));
+      if (a <= 0 || b <= 0 || b - a <= ORDER_GAP_MS * 1000000LL || ia < 0 ||
+          ib < 0 || ia < ib)
+        continue;
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s's :stats :exits "
+                  "records %s's exit before %s's, but the harness saw %s die "
+                  "%.0f ms earlier", p->path, g[j]->path, g[i]->path,
+                  g[i]->path, (double)(b - a) / 1e6);
+      return;
+    }
+}
+
 /* The stops, last first, each timed from the death before it. */
 static void judge_stops(struct engine *e, const struct crash *k,
                         const struct tree_node *const *g, size_t n,
@@ -268,6 +307,7 @@ static void judge_stops(struct engine *e, const struct crash *k,
     judge_stop_time(e, k, g[i], prev, deadline);
     prev = watch_died(k->watch, g[i]);
   }
+  judge_exits_order(e, k, g, n, deadline);
 }
 
 void judge_group_restart(struct engine *e, const struct crash *k,
