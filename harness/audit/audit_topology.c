@@ -167,10 +167,22 @@ static void read_tree(struct engine *e, const struct proc_table *pt,
   judge_node(e, pt, e->s->root, me, r);
 }
 
+/* The longest restart backoff in t's subtree: a child waiting it out is
+ * alive in the model with no process yet. */
+static long max_backoff(const struct tree_node *t) {
+  long m = t->backoff_max_ms > 0 ? t->backoff_max_ms : 0;
+  for (size_t i = 0; i < t->nchildren; i++) {
+    long c = max_backoff(t->children[i]);
+    m = c > m ? c : m;
+  }
+  return m;
+}
+
 /* Read until the tree matches its model, or the settle time is over. */
 static void settle(struct engine *e, struct reading *r) {
   double t0 = engine_now_ms(), refreshed = t0;
-  double deadline = t0 + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS;
+  double deadline = t0 + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS +
+                    (double)max_backoff(e->s->root);
   struct proc_table pt = {0};
   for (;;) {
     proctree_scan(&pt);
