@@ -79,6 +79,7 @@ void child_free(struct child *c) {
   free(c->panic);
   free(c->report);
   free(c->restart_ms);
+  free(c->far_err);
   free(c->name);
   free(c);
 }
@@ -107,38 +108,18 @@ static char *child_spec_text(struct child *c) {
   edn_arena *a = edn_arena_new();
   char *text = NULL;
   if (!a) return NULL;
-  edn_value *s = spec_for_child(a, c->spec, c->n->spec.depth + 1);
+  edn_value *s = spec_for_child(a, c->spec, c->n->spec.depth + 1, &c->n->spec);
   if (s) text = edn_to_string(s);
   edn_arena_free(a);
   return text;
 }
 
-int child_spawn(struct child *c) {
-  struct node *n = c->n;
-  char *text = child_spec_text(c);
-  if (!text) return -ENOMEM;
-  bool via_stdin = strlen(text) > 65536;
-  char *argv[] = {"watvm", via_stdin ? "--spec-stdin" : "--spec",
-                  via_stdin ? NULL : text, NULL};
-  int leak[2] = {-1, -1};
-  if ((n->faults & FAULT_LEAK_FD) && pipe2(leak, O_CLOEXEC) < 0) leak[0] = -1;
-  struct spawn_options o = {.file = n->exe, .argv = argv,
-                            .same_pgrp = (n->faults & FAULT_NO_PGRP) != 0,
-                            .leak_fd = leak[0]};
-  struct spawn_child sc;
-  int e = spawn_process(&o, &sc);
-  if (leak[0] >= 0) {
-    close(leak[0]);
-    close(leak[1]);
-  }
-  if (e < 0) {
-    free(text);
-    return e;
-  }
-  c->pid = sc.pid;
-  c->in_fd = sc.in_fd;
-  c->out_fd = sc.out_fd;
-  c->err_fd = sc.err_fd;
+/* The edge of a child just spawned as sc: fresh state for this run. */
+static void child_started(struct child *c, const struct spawn_child *sc) {
+  c->pid = sc->pid;
+  c->in_fd = sc->in_fd;
+  c->out_fd = sc->out_fd;
+  c->err_fd = sc->err_fd;
   c->alive = true;
   c->in_closing = false;
   c->next_id = 1;
@@ -148,12 +129,50 @@ int child_spawn(struct child *c) {
   c->stop_mark = c->restarting = c->in_group = false;
   free(c->panic);
   c->panic = NULL;
+  far_spawned(c);
   linebuf_init(&c->out_lb, NODE_CHILD_IDLE_LINE_MAX);
   set_reply_limit(c);
   linebuf_init(&c->err_lb, NODE_CHILD_ERR_LINE_MAX);
   memset(c->noise, 0, sizeof c->noise);
-  n->nalive++;
+  c->n->nalive++;
   trace_spawned(c);
+}
+
+/* Exec watvm with the spec as an argument (or, when large, on stdin); a
+ * far child: ssh (far.c), the spec always on stdin. */
+static int child_exec(struct child *c, char *text, bool via_stdin,
+                      struct spawn_child *sc) {
+  struct node *n = c->n;
+  char *argv[] = {"watvm", via_stdin ? "--spec-stdin" : "--spec",
+                  via_stdin ? NULL : text, NULL};
+  struct far_cmd fc = {.quoted = NULL};
+  int e = c->keys.host ? far_command(c, &fc) : 0;
+  int leak[2] = {-1, -1};
+  if ((n->faults & FAULT_LEAK_FD) && pipe2(leak, O_CLOEXEC) < 0) leak[0] = -1;
+  struct spawn_options o = {.file = c->keys.host ? fc.file : n->exe,
+                            .argv = c->keys.host ? fc.argv : argv,
+                            .same_pgrp = (n->faults & FAULT_NO_PGRP) != 0,
+                            .leak_fd = leak[0]};
+  if (e == 0) e = spawn_process(&o, sc);
+  if (leak[0] >= 0) {
+    close(leak[0]);
+    close(leak[1]);
+  }
+  far_command_free(&fc);
+  return e;
+}
+
+int child_spawn(struct child *c) {
+  char *text = child_spec_text(c);
+  if (!text) return -ENOMEM;
+  bool via_stdin = c->keys.host || strlen(text) > 65536;
+  struct spawn_child sc;
+  int e = child_exec(c, text, via_stdin, &sc);
+  if (e < 0) {
+    free(text);
+    return e;
+  }
+  child_started(c, &sc);
   if (via_stdin) {
     outq_append(&c->inq, text, strlen(text));
     outq_append(&c->inq, "\n", 1);
@@ -194,6 +213,7 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
     noise_drop(c, NOISE_STDOUT, len + 1, why, line, len);
     return;
   }
+  if (far_first_line(c, v)) return; /* the started line: not passed on */
   trace_event(n, c->name, "up", v);
   edn_value *id = v->type == EDN_MAP ? edn_map_getk(v, "id") : NULL;
   struct idmap_entry e;
@@ -226,7 +246,10 @@ static void on_err_line(struct child *c, const char *line, size_t len) {
     return;
   }
   /* Anything else (a sanitizer report, a fatal message, a grandchild's
-   * noise note) is passed on, within the child's budget. */
+   * noise note, ssh's diagnostics) is passed on, within the child's
+   * budget; a far child's last line is kept even beyond it, for the
+   * :wat/host-unreachable of an ssh that never got through. */
+  far_err_line(c, line, len);
   if (!noise_pass(c, len + 1)) {
     noise_drop(c, NOISE_STDERR, len + 1,
                "over the pass-on budget (64 KiB a second per child)", line, len);
@@ -301,20 +324,28 @@ void child_watch(struct child *c) {
 
 /* ---- Exit ------------------------------------------------------------- */
 
+/* {:node :pid :status :panic}; a far child's (far.c) also names its host,
+ * its ssh client and, when ssh never got through, the :error. */
 static edn_value *exit_map(struct child *c, int status, edn_arena *a) {
-  edn_value *m = edn_coll(a, EDN_MAP), *st = edn_coll(a, EDN_MAP);
-  edn_value *panic = NULL;
+  edn_value *m = edn_coll(a, EDN_MAP), *st = NULL, *panic = NULL;
   struct edn_error err;
-  if (!m || !st) return NULL;
-  if (WIFSIGNALED(status)) edn_map_putk(a, st, "signal", edn_int(a, WTERMSIG(status)));
-  else edn_map_putk(a, st, "exit", edn_int(a, WEXITSTATUS(status)));
+  if (!m) return NULL;
+  edn_map_putk(a, m, "node", edn_string(a, c->name, strlen(c->name)));
+  if (c->far) {
+    st = far_exit_status(c, status, a, m); /* :pid, :via-pid, :host */
+  } else if ((st = edn_coll(a, EDN_MAP))) {
+    edn_map_putk(a, m, "pid", edn_int(a, c->pid));
+    if (WIFSIGNALED(status)) edn_map_putk(a, st, "signal", edn_int(a, WTERMSIG(status)));
+    else edn_map_putk(a, st, "exit", edn_int(a, WEXITSTATUS(status)));
+  }
+  if (!st) return NULL;
   if (!c->panic ||
       edn_read(a, c->panic, strlen(c->panic), &child_lim, &panic, &err) != EDN_OK)
     panic = edn_nil(a);
-  edn_map_putk(a, m, "node", edn_string(a, c->name, strlen(c->name)));
-  edn_map_putk(a, m, "pid", edn_int(a, c->pid));
   edn_map_putk(a, m, "status", st);
   edn_map_putk(a, m, "panic", panic);
+  edn_value *e = c->far ? far_exit_error(c, status, a) : NULL;
+  if (e) edn_map_putk(a, m, "error", e);
   return m;
 }
 

@@ -390,7 +390,13 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
     goto out;
   }
   if ((code = load_spec(n, o, why, whylen)) != 0) goto out;
+  /* :env first: WATVM_FAULT and WATVM_TRACE are read in setup. */
+  if (far_apply_env(&n->spec, why, whylen) < 0) {
+    code = NODE_EXIT_SYSTEM;
+    goto out;
+  }
   if ((code = setup(n, why, whylen)) != 0) goto out;
+  far_announce(n); /* a far node's first line on stdout */
   spawn_spec_children(n);
   fault_start(n);
   while (!n->done) {

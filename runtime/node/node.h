@@ -3,7 +3,8 @@
  * The one public entry is node_run(); the rest of this header is shared by
  * the files that make up a node (node.c: lifecycle and signals; child.c: one
  * parent–child edge; supervise.c: what a child's exit sets off;
- * shutdown.c: stopping children; req.c: requests and replies; ops.c: the op table;
+ * shutdown.c: stopping children; far.c: a child on another host, through
+ * ssh; req.c: requests and replies; ops.c: the op table;
  * proc.c: /proc readings; trace.c: WATVM_TRACE; fault.c: WATVM_FAULT) and by
  * the unit tests. Nothing here prints but the node's own wire output and its
  * panic line; main decides exit codes. */
@@ -146,6 +147,14 @@ struct child {
   struct loop_timer start_timer; /* a one-for-one backoff wait */
   int64_t *restart_ms;   /* intensity-per-child fault only: its restarts */
   size_t nrestart;
+
+  /* A far child (far.c): its spec has :host; pid above is the local ssh
+   * client's. Reset at each spawn. */
+  bool far;
+  bool far_first;        /* its first stdout line has come */
+  bool far_started;      /* ... and it was {:wat/started ...} */
+  pid_t far_pid;         /* its pid on its host, from that line; 0 if none */
+  char *far_err;         /* ssh's last stderr line (truncated), malloc'ed */
 };
 
 struct req {
@@ -272,6 +281,38 @@ void shutdown_end(struct node *n);
 /* SIGTERM/SIGINT reached the node: children already on an EOF rung get
  * SIGTERM too. */
 void shutdown_term_all(struct node *n);
+
+/* far.c */
+/* The ssh command that starts a far child: file is ssh found in PATH. */
+struct far_cmd {
+  char file[4096];
+  char *argv[12];        /* NULL-terminated; points into the child's keys,
+                            the node's spec and quoted */
+  char *quoted;          /* the far watvm's path, single-quoted; malloc'ed */
+};
+/* Fill fc for c (c->keys.host set): ssh -T -o BatchMode=yes [-F CONFIG]
+ * DEST 'WATVM' --spec-stdin, CONFIG and WATVM as in effect for c. 0, or
+ * -ENOENT (no ssh in PATH) / -ENOMEM; far_command_free() either way. */
+int far_command(const struct child *c, struct far_cmd *fc);
+void far_command_free(struct far_cmd *fc);
+/* c was just spawned: forget what its previous run said. */
+void far_spawned(struct child *c);
+/* c's stdout line v (parsed): true when it was a far child's started line,
+ * which is consumed (its pid recorded). Only the first line is looked at. */
+bool far_first_line(struct child *c, const edn_value *v);
+/* Remember a far child's stderr line (ssh's diagnostics come this way). */
+void far_err_line(struct child *c, const char *line, size_t len);
+/* For a far child's exit: :pid (far), :via-pid and :host put in m;
+ * returns the :status map ({:lost true} or {:exit N}), NULL out of memory. */
+edn_value *far_exit_status(struct child *c, int status, edn_arena *a,
+                           edn_value *m);
+/* {:type :wat/host-unreachable :message ssh's last line} when ssh exited
+ * 255 before the started line, else NULL. */
+edn_value *far_exit_error(struct child *c, int status, edn_arena *a);
+/* Set the spec's :env in our environment. 0, or -1 with a message. */
+int far_apply_env(const struct spec *s, char *why, size_t whylen);
+/* A node whose own spec has :host: queue its started line on stdout. */
+void far_announce(struct node *n);
 
 /* noise.c */
 /* Drop `bytes` of a child's `s` stream with a {:wat/child-noise ...} note

@@ -4,7 +4,12 @@
  * stopper runs ladders for a set of children (those with stop_mark), all
  * at once or one at a time in reverse spec order, the next only once the
  * previous has been reaped. Nothing here blocks: the stopper is a state
- * machine driven by reaps (shutdown_pump) and the ladders' timers. */
+ * machine driven by reaps (shutdown_pump) and the ladders' timers.
+ * A far child's ladder has no SIGTERM rung: a signal to the local ssh
+ * client would not cross the hop, only cut it (ssh exits 255 at once, the
+ * far node sees EOF anyway), so even after our own SIGTERM its stdin is
+ * closed and the far node stops its subtree in order; SIGKILL of the ssh
+ * client's group stays the last rung. */
 #include <signal.h>
 
 #include "node.h"
@@ -53,14 +58,14 @@ void shutdown_child(struct child *c, enum stop_why why) {
     take_rung(c, RUNG_KILL);
     return;
   }
-  take_rung(c, c->n->got_term ? RUNG_TERM : RUNG_EOF);
+  take_rung(c, c->n->got_term && !c->far ? RUNG_TERM : RUNG_EOF);
   int64_t ms = wait_ms(c);
   if (ms >= 0) loop_timer_start(c->n->loop, &c->stop_timer, ms, ladder_timeout, c);
 }
 
 void shutdown_term_all(struct node *n) {
   for (size_t i = 0; i < n->nkids; i++)
-    if (n->kids[i]->alive && n->kids[i]->rung == RUNG_EOF)
+    if (n->kids[i]->alive && n->kids[i]->rung == RUNG_EOF && !n->kids[i]->far)
       take_rung(n->kids[i], RUNG_TERM);
 }
 

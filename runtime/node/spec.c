@@ -7,7 +7,8 @@
 static const char *const known_keys[] = {
     "name", "depth", "children", "on-child-exit", "max-restarts",
     "restart-period-ms", "queue-bytes", "grace-ms", "stop-order", "restart",
-    "shutdown-ms", "shutdown", "restart-backoff-ms"};
+    "shutdown-ms", "shutdown", "restart-backoff-ms", "host", "ssh-config",
+    "remote-watvm", "env"};
 
 /* The keyword values a key may take, each with the enum value it stands
  * for; `list` is what the error message names. */
@@ -120,6 +121,64 @@ static int get_backoff(const edn_value *v, struct spec *s, const char *who,
   return 0;
 }
 
+/* A string key: absent → 0 (*out untouched); a non-empty string without
+ * NUL → 0. A :host may not start with '-': ssh would read it as an option. */
+static int get_text(const edn_value *v, const char *key, const char **out,
+                    const char *who, char *why, size_t whylen) {
+  const edn_value *x = edn_map_getk(v, key);
+  if (!x) return 0;
+  if (x->type != EDN_STRING || x->u.text.len == 0 ||
+      memchr(x->u.text.ptr, '\0', x->u.text.len))
+    return bad(why, whylen, "%s: :%s must be a non-empty string", who, key);
+  if (strcmp(key, "host") == 0 && x->u.text.ptr[0] == '-')
+    return bad(why, whylen, "%s: :%s may not start with '-'", who, key);
+  *out = x->u.text.ptr;
+  return 0;
+}
+
+/* An environment variable name we let a spec set: WATVM_ then [A-Z0-9_]. */
+static bool env_name_ok(const edn_value *k) {
+  if (k->type != EDN_STRING || k->u.text.len <= 6 ||
+      strncmp(k->u.text.ptr, "WATVM_", 6) != 0)
+    return false;
+  for (size_t i = 6; i < k->u.text.len; i++) {
+    char ch = k->u.text.ptr[i];
+    if (!((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'))
+      return false;
+  }
+  return true;
+}
+
+/* :env {"WATVM_NAME" "value" ...}: only WATVM_* names, string values. */
+static int get_env(const edn_value *v, struct spec *s, const char *who,
+                   char *why, size_t whylen) {
+  const edn_value *x = edn_map_getk(v, "env");
+  if (!x) return 0;
+  if (x->type != EDN_MAP)
+    return bad(why, whylen, "%s: :env must be a map of strings%s", who, "");
+  for (size_t i = 0; i < x->u.map.len; i++) {
+    const edn_value *k = x->u.map.entries[i].key, *val = x->u.map.entries[i].val;
+    if (!env_name_ok(k))
+      return bad(why, whylen, "%s: :env names must be strings WATVM_[A-Z0-9_]+%s",
+                 who, "");
+    if (val->type != EDN_STRING || memchr(val->u.text.ptr, '\0', val->u.text.len))
+      return bad(why, whylen, "%s: :env values must be strings%s", who, "");
+  }
+  s->env = x;
+  return 0;
+}
+
+/* The tier-3 keys: :host, :ssh-config, :remote-watvm, :env. */
+static int get_far(const edn_value *v, struct spec *s, const char *who,
+                   char *why, size_t whylen) {
+  return get_text(v, "host", &s->host, who, why, whylen) < 0 ||
+                 get_text(v, "ssh-config", &s->ssh_config, who, why, whylen) < 0 ||
+                 get_text(v, "remote-watvm", &s->remote_watvm, who, why, whylen) < 0 ||
+                 get_env(v, s, who, why, whylen) < 0
+             ? -1
+             : 0;
+}
+
 /* Every key but :name and :children, into s (defaults already in s). */
 static int get_fields(const edn_value *v, struct spec *s, const char *who,
                       char *why, size_t whylen) {
@@ -135,7 +194,8 @@ static int get_fields(const edn_value *v, struct spec *s, const char *who,
       get_choice(v, "restart", restarts, &restart, who, why, whylen) < 0 ||
       get_choice(v, "stop-order", orders, &order, who, why, whylen) < 0 ||
       get_shutdown(v, s, who, why, whylen) < 0 ||
-      get_backoff(v, s, who, why, whylen) < 0)
+      get_backoff(v, s, who, why, whylen) < 0 ||
+      get_far(v, s, who, why, whylen) < 0)
     return -1;
   s->on_child_exit = (enum policy)policy;
   s->restart = (enum restart_type)restart;
@@ -200,9 +260,33 @@ const char *spec_name(const edn_value *child) {
   return n && n->type == EDN_STRING ? n->u.text.ptr : "L1";
 }
 
-edn_value *spec_for_child(edn_arena *a, const edn_value *child, int64_t depth) {
+static int put_text(edn_arena *a, edn_value *c, const char *key,
+                    const char *val) {
+  if (!val || edn_map_getk(c, key)) return 0; /* none, or the child's own */
+  edn_value *x = edn_string(a, val, strlen(val));
+  return x ? edn_map_putk(a, c, key, x) : -1;
+}
+
+/* self's :env with the child's own entries over it. */
+static int put_env(edn_arena *a, edn_value *c, const edn_value *env) {
+  if (!env) return 0;
+  const edn_value *own = edn_map_getk(c, "env");
+  edn_value *m = edn_copy(a, env);
+  if (!m) return -1;
+  for (size_t i = 0; own && i < own->u.map.len; i++)
+    if (edn_map_put(a, m, own->u.map.entries[i].key, own->u.map.entries[i].val) < 0)
+      return -1;
+  return edn_map_putk(a, c, "env", m);
+}
+
+edn_value *spec_for_child(edn_arena *a, const edn_value *child, int64_t depth,
+                          const struct spec *self) {
   edn_value *c = edn_copy(a, child);
   edn_value *d = edn_int(a, depth);
-  if (!c || !d || edn_map_putk(a, c, "depth", d) < 0) return NULL;
+  if (!c || !d || edn_map_putk(a, c, "depth", d) < 0 ||
+      put_text(a, c, "ssh-config", self->ssh_config) < 0 ||
+      put_text(a, c, "remote-watvm", self->remote_watvm) < 0 ||
+      put_env(a, c, self->env) < 0)
+    return NULL;
   return c;
 }

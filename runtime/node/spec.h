@@ -40,6 +40,11 @@ struct spec {
   int64_t shutdown_ms;       /* with SHUTDOWN_MS */
   bool backoff;              /* :restart-backoff-ms given */
   int64_t backoff_base_ms, backoff_max_ms;
+  /* Nodes on other hosts (far.c): each NULL when not given. */
+  const char *host;          /* :host, the ssh destination it runs on */
+  const char *ssh_config;    /* :ssh-config (inherited: see far.c) */
+  const char *remote_watvm;  /* :remote-watvm (inherited) */
+  const edn_value *env;      /* :env, a map of WATVM_* names to strings */
 };
 
 /* Check `v` and every child spec below it. Returns 0 with `out` filled from
@@ -52,8 +57,11 @@ int spec_parse(const edn_value *v, struct spec *out, char *why, size_t whylen);
 void spec_read_child(const edn_value *child, struct spec *out);
 
 /* The spec to give a child: a copy of `child` in `a` with :depth set to
- * `depth`. NULL when out of memory. */
-edn_value *spec_for_child(edn_arena *a, const edn_value *child, int64_t depth);
+ * `depth`, the :ssh-config and :remote-watvm in effect for `self` (the
+ * parent's own spec) where the child gives none of its own, and self's
+ * :env under the child's own :env entries. NULL when out of memory. */
+edn_value *spec_for_child(edn_arena *a, const edn_value *child, int64_t depth,
+                          const struct spec *self);
 
 /* The :name of a child spec already checked by spec_parse. */
 const char *spec_name(const edn_value *child);
