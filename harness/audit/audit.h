@@ -17,6 +17,9 @@ void audit_cascade_crash(struct engine *e, const struct crash *k);
 /* The end: close the root's stdin, everything gone within the grace, no
  * orphan or zombie; kill and reap whatever is left (always runs). */
 void audit_cascade_end(struct engine *e);
+/* The far hosts at the end (after audit_cascade_end's own wait): every
+ * process of the run seen there gone by `deadline` (audit_hosts.c). */
+void audit_hosts_end(struct engine *e, double deadline);
 /* After a step that changed the tree (or one chaos marks with
  * scan_after), and at the end before the root is closed: no orphan
  * adopted by the harness lingers past the grace, and no zombie below the

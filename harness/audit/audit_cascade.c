@@ -280,9 +280,11 @@ void audit_cascade_end(struct engine *e) {
     }
     if (nleft > 32 && p == PROP_CASCADE)
       engine_fail(e, p, "cascade: ... and %zu more processes", nleft - 32);
+    audit_hosts_end(e, t0 + (double)node_end_bound_ms(e->s->root, false) +
+                           CASCADE_SLACK_MS);
     if (!nleft && p == PROP_CASCADE && !e->fail[p])
-      engine_summary(e, p, "tree gone %.0f ms after closing the root's stdin",
-                     took);
+      engine_summary(e, p, "tree gone %.0f ms after closing the root's stdin%s",
+                     took, e->nfar ? ", on every host" : "");
   }
   if (e->in_fd >= 0) {
     close(e->in_fd);

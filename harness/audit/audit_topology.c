@@ -75,7 +75,7 @@ static long find_claimed(const struct live_node *ln,
   return -1;
 }
 
-static void judge_node(struct engine *e, const struct proc_table *pt,
+static void judge_node(struct engine *e, const struct readings *rd,
                        const struct tree_node *t, const struct proc_info *me,
                        struct reading *r);
 
@@ -89,9 +89,42 @@ static const struct tree_node *gone_node(const struct engine *e,
   return NULL;
 }
 
+/* A child t started over ssh: on t's host, one child process of me is
+ * its ssh client (the near half of the edge, no node); on c's host, its
+ * claimed process, a child of an sshd session (the far half). */
+static void judge_far_child(struct engine *e, const struct readings *rd,
+                            const struct tree_node *c,
+                            const struct proc_info *me,
+                            const struct proc_info *const *kids, long nk,
+                            bool *used, struct reading *r) {
+  const struct live_node *ln = engine_live(e, c);
+  long via = -1;
+  for (long i = 0; i < nk && via < 0; i++)
+    if (!used[i] && kids[i]->state != 'Z' && !strcmp(kids[i]->comm, "ssh"))
+      via = i;
+  if (via < 0) {
+    note(r, "%s: declared on %s, but %s (pid %d) has no ssh client child "
+         "for it", c->path, node_host(c), c->parent->path, (int)me->pid);
+    return;
+  }
+  used[via] = true;
+  const struct proc_table *pt = engine_reading(e, rd, c);
+  const struct proc_info *pi = ln->pid ? proctree_find(pt, ln->pid) : NULL;
+  const struct proc_info *pp = pi ? proctree_find(pt, pi->ppid) : NULL;
+  if (!pi || pi->state == 'Z' || (ln->start && pi->start != ln->start) ||
+      !pp || strncmp(pp->comm, "sshd", 4)) {
+    note(r, "%s: declared on %s, no process there under an sshd session "
+         "with that place (%s)", c->path, node_host(c),
+         ln->pid ? "its :inspect claims a pid its host does not show so"
+                 : "no :inspect names it");
+    return;
+  }
+  judge_node(e, rd, c, pi, r);
+}
+
 /* t's model children against me's child processes; what is left over in
  * kids (not used) is noted by the caller. */
-static void judge_children(struct engine *e, const struct proc_table *pt,
+static void judge_children(struct engine *e, const struct readings *rd,
                            const struct tree_node *t,
                            const struct proc_info *me,
                            const struct proc_info *const *kids, long nk,
@@ -101,10 +134,14 @@ static void judge_children(struct engine *e, const struct proc_table *pt,
     const struct live_node *ln = engine_live(e, c);
     if (!ln || ln->state != NODE_ALIVE)
       continue;
+    if (node_host(c)) {
+      judge_far_child(e, rd, c, me, kids, nk, used, r);
+      continue;
+    }
     long k = find_claimed(ln, kids, nk, used);
     if (k >= 0) {
       used[k] = true;
-      judge_node(e, pt, c, kids[k], r);
+      judge_node(e, rd, c, kids[k], r);
     } else if (ln->pid) {
       note(r, "%s: declared, no process under %s (pid %d) with that place "
            "(its :inspect claims pid %d, which /proc does not show as a "
@@ -117,9 +154,10 @@ static void judge_children(struct engine *e, const struct proc_table *pt,
   }
 }
 
-static void judge_node(struct engine *e, const struct proc_table *pt,
+static void judge_node(struct engine *e, const struct readings *rd,
                        const struct tree_node *t, const struct proc_info *me,
                        struct reading *r) {
+  const struct proc_table *pt = engine_reading(e, rd, t);
   const struct proc_info **kids = NULL;
   long nk = children_of(pt, me->pid, &kids);
   bool *used = nk >= 0 ? calloc((size_t)nk + 1, sizeof *used) : NULL;
@@ -129,7 +167,7 @@ static void judge_node(struct engine *e, const struct proc_table *pt,
     e->internal_error = true;
     return;
   }
-  judge_children(e, pt, t, me, kids, nk, used, r);
+  judge_children(e, rd, t, me, kids, nk, used, r);
   for (long i = 0; i < nk; i++) {
     if (used[i])
       continue;
@@ -150,8 +188,9 @@ static void judge_node(struct engine *e, const struct proc_table *pt,
 }
 
 /* One reading: the root's process, then everything below it. */
-static void read_tree(struct engine *e, const struct proc_table *pt,
+static void read_tree(struct engine *e, const struct readings *rd,
                       struct reading *r) {
+  const struct proc_table *pt = &rd->v[0]; /* the root is local */
   r->ev.len = 0;
   r->bad = r->nodes = 0;
   const struct live_node *root = engine_live(e, e->s->root);
@@ -164,7 +203,7 @@ static void read_tree(struct engine *e, const struct proc_table *pt,
                                                             : "another one");
     return;
   }
-  judge_node(e, pt, e->s->root, me, r);
+  judge_node(e, rd, e->s->root, me, r);
 }
 
 /* The longest restart backoff in t's subtree: a child waiting it out is
@@ -183,10 +222,12 @@ static void settle(struct engine *e, struct reading *r) {
   double t0 = engine_now_ms(), refreshed = t0;
   double deadline = t0 + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS +
                     (double)max_backoff(e->s->root);
-  struct proc_table pt = {0};
+  struct readings rd = {0};
   for (;;) {
-    proctree_scan(&pt);
-    read_tree(e, &pt, r);
+    engine_readings_free(&rd);
+    if (engine_read_hosts(e, &rd) < 0)
+      break;
+    read_tree(e, &rd, r);
     double now = engine_now_ms();
     if (!r->bad || now > deadline || e->interrupted)
       break;
@@ -199,7 +240,7 @@ static void settle(struct engine *e, struct reading *r) {
     if (engine_pump(e, 20, false) < 0)
       break;
   }
-  proctree_free(&pt);
+  engine_readings_free(&rd);
 }
 
 void audit_topology(struct engine *e, const char *when) {

@@ -268,12 +268,13 @@ static int step_expect_exit(struct engine *e, size_t i) {
       engine_ensure_map(e, deadline) == -EINTR)
     return -EINTR;
   pid_t pid = !ln ? 0 : ln->prev_pid ? ln->prev_pid : ln->pid;
+  struct host *h = engine_host(e, st->node); /* where that pid means it */
   const edn_value *rep = NULL;
   for (;;) {
     rep = engine_exit_report(e, st->node, pid, deadline, NULL);
-    if (rep && !proctree_alive(pid, 0)) {
+    if (rep && !host_alive(h, pid, 0)) {
       struct proc_info pi;
-      if (pid <= 0 || proctree_read(pid, &pi) < 0)
+      if (pid <= 0 || host_read(h, pid, &pi) < 0)
         break; /* reported and reaped */
     }
     if (e->interrupted)
@@ -302,7 +303,7 @@ static int step_expect_exit(struct engine *e, size_t i) {
     return -1;
   }
   struct proc_info pi;
-  if (pid > 0 && proctree_read(pid, &pi) == 0) {
+  if (pid > 0 && host_read(h, pid, &pi) == 0) {
     engine_step_fail(e, "%s: %s (pid %d) exited with %s but its parent has "
                      "not reaped it (state %c)", where, st->node->path,
                      (int)pid, want, pi.state);
@@ -329,7 +330,7 @@ static struct live_node *alive_node(struct engine *e, size_t i,
     return NULL;
   struct live_node *ln = engine_live(e, st->node);
   if (!ln || ln->state != NODE_ALIVE || !ln->pid ||
-      !proctree_alive(ln->pid, ln->start)) {
+      !host_alive(engine_host(e, st->node), ln->pid, ln->start)) {
     engine_step_fail(e, "%s: %s is not alive (pid %d)", where, st->node->path,
                      ln ? (int)ln->pid : 0);
     *rc = -1;
@@ -351,12 +352,13 @@ static bool fatal_signal(int sig) {
   }
 }
 
-/* Wait (bounded) until /proc shows the state a SIGSTOP/SIGCONT asked for. */
-static void wait_state(struct engine *e, pid_t pid, bool stopped,
-                       double deadline) {
+/* Wait (bounded) until /proc on t's host shows the state a SIGSTOP or
+ * SIGCONT asked for. */
+static void wait_state(struct engine *e, const struct tree_node *t, pid_t pid,
+                       bool stopped, double deadline) {
   while (engine_now_ms() < deadline) {
     struct proc_info pi;
-    if (proctree_read(pid, &pi) < 0)
+    if (host_read(engine_host(e, t), pid, &pi) < 0)
       return;
     if ((pi.state == 'T') == stopped)
       return;
@@ -384,11 +386,14 @@ static int step_kill(struct engine *e, size_t i, struct crash *out) {
   k.signal = st->signal;
   k.step = i;
   htrace_signal(e, st->node, ln->pid, st->signal, NULL);
-  if (kill(ln->pid, st->signal) < 0) {
+  struct host *h = engine_host(e, st->node);
+  int e_sig = host_signal(h, ln->pid, ln->start, st->signal);
+  if (e_sig < 0) { /* on its host: a far node's pid means nothing here */
     char where[600];
     step_where(e, i, where, sizeof where);
-    engine_step_fail(e, "%s: kill(%d, %d) of %s: %s", where, (int)ln->pid,
-                     st->signal, st->node->path, strerror(errno));
+    engine_step_fail(e, "%s: kill(%d, %d) of %s on %s: %s", where,
+                     (int)ln->pid, st->signal, st->node->path, host_name(h),
+                     strerror(-e_sig));
     engine_crash_drop(&k);
     return -1;
   }
@@ -405,7 +410,7 @@ static int step_kill(struct engine *e, size_t i, struct crash *out) {
    * would wait on the stopped node until the step's timeout. */
   if (stop_signal(st->signal) || st->signal == SIGCONT) {
     ln->held = st->signal != SIGCONT;
-    wait_state(e, ln->pid, ln->held, deadline);
+    wait_state(e, st->node, ln->pid, ln->held, deadline);
   }
   return 0;
 }
@@ -418,9 +423,10 @@ static int step_hold(struct engine *e, size_t i, bool hold) {
   if (!ln)
     return rc;
   htrace_signal(e, st->node, ln->pid, hold ? SIGSTOP : SIGCONT, NULL);
-  kill(ln->pid, hold ? SIGSTOP : SIGCONT);
+  host_signal(engine_host(e, st->node), ln->pid, ln->start,
+              hold ? SIGSTOP : SIGCONT);
   ln->held = hold;
-  wait_state(e, ln->pid, hold, deadline);
+  wait_state(e, st->node, ln->pid, hold, deadline);
   return 0;
 }
 

@@ -33,6 +33,7 @@ static void close_fd(int *fd) {
 
 void engine_free(struct engine *e) {
   engine_stop(e);
+  engine_hosts_close(e);
   if (e->session_counted)
     session_end();
   e->session_counted = false;
@@ -109,9 +110,40 @@ void engine_fill_result(struct engine *e) {
 }
 
 
+/* A tree on other hosts: the root's spec carries what ssh will not — the
+ * WATVM_* environment (:env), the ssh config and the watvm to run there,
+ * which every node hands down. */
+static int far_keys(struct engine *e, edn_value *sv) {
+  edn_arena *a = e->arena;
+  edn_value *env = edn_coll(a, EDN_MAP);
+  if (!env)
+    return -1;
+  extern char **environ;
+  for (char **v = environ; *v; v++) {
+    const char *eq = strchr(*v, '=');
+    if (strncmp(*v, "WATVM_", 6) || !eq)
+      continue;
+    if (edn_map_put(a, env, edn_string(a, *v, (size_t)(eq - *v)),
+                    edn_string(a, eq + 1, strlen(eq + 1))) < 0)
+      return -1;
+  }
+  const char *watvm = engine_probe_watvm(e);
+  if (edn_map_putk(a, sv, "env", env) < 0 ||
+      (watvm && edn_map_putk(a, sv, "remote-watvm",
+                             edn_string(a, watvm, strlen(watvm))) < 0))
+    return -1;
+  const char *cfg = e->s->ssh_config;
+  return cfg ? edn_map_putk(a, sv, "ssh-config", edn_string(a, cfg, strlen(cfg)))
+             : 0;
+}
+
 int engine_start(struct engine *e, char *err, size_t errlen) {
   struct edn_buf spec = {0};
+  if (engine_hosts_open(e, err, errlen) < 0)
+    return -1;
   edn_value *sv = scenario_node_spec(e->arena, e->s->root);
+  if (sv && engine_far(e) && far_keys(e, sv) < 0)
+    sv = NULL;
   /* NUL-terminated: it becomes an argv string */
   if (!sv || edn_print(&spec, sv) < 0 || edn_buf_append(&spec, "", 1) < 0) {
     edn_buf_free(&spec);

@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "edn.h"
+#include "host.h"
 #include "model.h"
 #include "proctree.h"
 #include "result.h"
@@ -171,6 +172,23 @@ struct engine {
   double ms[PROP_COUNT];
   struct edn_buf steps_ev;
   bool steps_failed;
+
+  /* the other hosts the tree runs on, each read through its probe */
+  struct far_host {
+    const char *dest;
+    struct host *h;
+  } *hosts;
+  size_t nhosts;
+  /* every process of the run seen on another host: each far node, and
+   * the sshd session of each node started over ssh (refresh.c) */
+  struct far_seen {
+    struct host *h;
+    pid_t pid;
+    unsigned long long start;
+    const struct tree_node *t; /* the node, or the node whose session */
+    bool session;
+  } *far;
+  size_t nfar, capfar;
 };
 
 /* ---- engine.c: an engine's life --------------------------------------- */
@@ -277,6 +295,38 @@ void engine_reap_orphans(struct engine *e, const struct proc_table *pt);
 /* Reap `pid`, a zombie the harness adopted, and trace its exit (a node
  * whose parent was SIGKILLed is reaped by no node, so only we can). */
 void engine_reap_adopted(struct engine *e, pid_t pid);
+
+/* ---- hosts.c: where the nodes run --------------------------------------- */
+
+/* Start a probe on every host the scenario names (`host:`). 0; -1 with a
+ * message naming the host that cannot be read (the run cannot be judged
+ * there, so it fails rather than pass vacuously). */
+int engine_hosts_open(struct engine *e, char *err, size_t errlen);
+void engine_hosts_close(struct engine *e);
+/* The host node t runs on (this machine's for local nodes). */
+struct host *engine_host(const struct engine *e, const struct tree_node *t);
+/* Does any node run on another host? */
+bool engine_far(const struct engine *e);
+/* One /proc reading of every host: v[0] this machine's, v[1 + i]
+ * e->hosts[i]'s (a host whose probe fails is a steps failure, and an
+ * empty table). Free with engine_readings_free. */
+struct readings {
+  struct proc_table *v;
+  size_t n;
+};
+int engine_read_hosts(struct engine *e, struct readings *r);
+/* The table of the host node t runs on. */
+const struct proc_table *engine_reading(const struct engine *e,
+                                        const struct readings *r,
+                                        const struct tree_node *t);
+void engine_readings_free(struct readings *r);
+/* Record a process of the run on a far host (once). */
+void engine_far_seen(struct engine *e, const struct tree_node *t, pid_t pid,
+                     unsigned long long start, bool session);
+/* The watvm the probes run (and far nodes, unless remote_watvm says
+ * otherwise): remote_watvm, else the node command when it is a watvm;
+ * NULL when neither. */
+const char *engine_probe_watvm(const struct engine *e);
 
 /* ---- crash.c: a crash's bookkeeping ------------------------------------ */
 

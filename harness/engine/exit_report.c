@@ -57,7 +57,8 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
                                     const struct tree_node **from) {
   for (const struct tree_node *a = n->parent; a; a = a->parent) {
     struct live_node *al = engine_live(e, a);
-    if (!al || !al->pid || !proctree_alive(al->pid, al->start) || al->held)
+    if (!al || !al->pid || al->held ||
+        !host_alive(engine_host(e, a), al->pid, al->start))
       continue;
     edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
     if (!req || edn_map_putk(e->arena, req, "op",

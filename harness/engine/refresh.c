@@ -65,23 +65,43 @@ static void walk_fan(struct engine *e, struct tree_node *t, const edn_value *r) 
   }
 }
 
-/* Every live node's pid must be a live process whose parent is its parent
- * node's pid (the root's: the harness). */
-static int cross_check(struct engine *e, const struct proc_table *pt) {
+/* Is `pi`'s parent as the model says? A node its parent started over ssh
+ * (`host:`) is a child of an sshd session on its own host; any other
+ * node, of its parent node's process (the root's: the harness). */
+static const char *wrong_parent(const struct engine *e,
+                                const struct proc_table *pt,
+                                const struct live_node *ln,
+                                const struct proc_info *pi) {
+  if (node_host(ln->t)) {
+    const struct proc_info *pp = proctree_find(pt, pi->ppid);
+    return pp && !strncmp(pp->comm, "sshd", 4)
+               ? NULL
+               : "gives it a parent that is no sshd session on its host";
+  }
+  struct live_node *pl = ln->t->parent ? engine_live((struct engine *)e,
+                                                     ln->t->parent) : NULL;
+  pid_t want = pl ? pl->pid : e->self;
+  return pi->ppid == want ? NULL : "gives it another parent";
+}
+
+/* Every live node's pid must be a live process on its host whose parent
+ * is as the model says (wrong_parent()). */
+static int cross_check(struct engine *e, const struct readings *rd) {
   int bad = 0;
   for (size_t i = 0; i < e->nnodes; i++) {
     struct live_node *ln = &e->nodes[i];
     if (ln->state != NODE_ALIVE || !ln->pid)
       continue; /* unclaimed: audit_topology.c says what is missing */
+    const struct proc_table *pt = engine_reading(e, rd, ln->t);
     const struct proc_info *pi = proctree_find(pt, ln->pid);
-    struct live_node *pl = ln->t->parent ? engine_live(e, ln->t->parent) : NULL;
-    pid_t want = pl ? pl->pid : e->self;
-    if (!pi || pi->state == 'Z' || pi->ppid != want) {
-      engine_step_fail(e, "tree: %s says its pid is %d, but /proc %s",
-                       ln->t->path, ln->pid,
-                       !pi ? "has no such process"
-                       : pi->state == 'Z' ? "shows a zombie"
-                                           : "gives it another parent");
+    const char *wrong = !pi ? "has no such process"
+                        : pi->state == 'Z' ? "shows a zombie"
+                                           : wrong_parent(e, pt, ln, pi);
+    const char *where = node_where(ln->t);
+    if (wrong) {
+      engine_step_fail(e, "tree: %s says its pid is %d, but /proc%s%s %s",
+                       ln->t->path, ln->pid, where ? " on " : "",
+                       where ? where : "", wrong);
       bad++;
       continue;
     }
@@ -102,7 +122,14 @@ static int cross_check(struct engine *e, const struct proc_table *pt) {
       continue;
     }
     ln->start = pi->start;
-    engine_seen(e, ln->pid, pi->start);
+    if (!where) { /* orphans are attributed by local pids only */
+      engine_seen(e, ln->pid, pi->start);
+      continue;
+    }
+    engine_far_seen(e, ln->t, ln->pid, pi->start, false);
+    const struct proc_info *pp = proctree_find(pt, pi->ppid);
+    if (node_host(ln->t) && pp)
+      engine_far_seen(e, ln->t, pp->pid, pp->start, true);
   }
   return bad ? -1 : 0;
 }
@@ -173,11 +200,12 @@ int engine_refresh(struct engine *e, double deadline) {
     e->map_dirty = false;
     return -1;
   }
-  struct proc_table pt = {0};
-  proctree_scan(&pt);
-  rc = cross_check(e, &pt);
-  engine_reap_orphans(e, &pt);
-  proctree_free(&pt);
+  struct readings rd;
+  if (engine_read_hosts(e, &rd) < 0)
+    return -1;
+  rc = cross_check(e, &rd);
+  engine_reap_orphans(e, &rd.v[0]);
+  engine_readings_free(&rd);
   e->map_dirty = false;
   return rc;
 }

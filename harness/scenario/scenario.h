@@ -50,6 +50,9 @@ struct tree_node {
   enum shutdown_kind shutdown;
   long shutdown_ms;           /* SHUTDOWN_MS: the bound; else -1 */
   long backoff_base_ms, backoff_max_ms; /* restart_backoff_ms; -1 unset */
+  char *host;                 /* `host:` — its parent starts it over ssh on
+                                 this destination; NULL: on its parent's
+                                 host */
   long spawn_step;            /* -1 for the initial tree; else the index of
                                  the step that spawns this node (its subtree
                                  shares the index). scenario_node_spec()
@@ -82,6 +85,11 @@ long node_max_restarts(const struct tree_node *t);
 long node_restart_period_ms(const struct tree_node *t);
 long node_grace_ms(const struct tree_node *t);
 enum restart_type node_restart(const struct tree_node *t);
+/* The destination `t` itself is started on over ssh, or NULL. */
+const char *node_host(const struct tree_node *t);
+/* The host `t` runs on: its own `host:`, else its parent's; NULL for this
+ * machine. */
+const char *node_where(const struct tree_node *t);
 enum stop_order node_stop_order(const struct tree_node *t);
 /* Does `p` ever restart a child (restart/one_for_one, one_for_all,
  * rest_for_one)? */
@@ -163,6 +171,10 @@ struct scenario {
   struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
   long bp_rss_kb;             /* default 65536 */
   edn_arena *arena;           /* owns every edn_value above */
+  char *ssh_config;           /* `ssh_config:` (or $TREEPROOF_SSH_CONFIG), or
+                                 NULL */
+  char *remote_watvm;         /* `remote_watvm:`, or NULL */
+  long hop_bytes;             /* `hop_bytes:` (default 4 MiB) */
   bool has_crash;             /* a step sends a :panic (anywhere inside
                                  :route/:fan :req) or kills a node */
 };

@@ -102,3 +102,12 @@ long node_stop_bound_ms(const struct tree_node *t) {
   long b = node_shutdown_bound_ms(t);
   return (b > 0 ? b : 0) + node_end_bound_ms(t, false);
 }
+
+const char *node_host(const struct tree_node *t) { return t->host; }
+
+const char *node_where(const struct tree_node *t) {
+  for (; t; t = t->parent)
+    if (t->host)
+      return t->host;
+  return NULL;
+}
