@@ -41,12 +41,17 @@ static void reap_if_ours(struct engine *e, pid_t pid) {
     engine_reap_adopted(e, pid);
 }
 
-/* Gone: no /proc entry, or a zombie of ours (reaped here). A zombie whose
- * parent is alive is not gone yet: its parent owes it a waitpid. */
-static bool gone(struct engine *e, pid_t pid, unsigned long long start) {
+/* Gone: no /proc entry on t's host, or a zombie of ours (reaped here). A
+ * zombie whose parent is alive is not gone yet: its parent owes it a
+ * waitpid. */
+static bool gone(struct engine *e, const struct tree_node *t, pid_t pid,
+                 unsigned long long start) {
   struct proc_info pi;
-  if (proctree_read(pid, &pi) < 0 || (start && pi.start != start))
+  struct host *h = engine_host(e, t);
+  if (host_read(h, pid, &pi) < 0 || (start && pi.start != start))
     return true;
+  if (!host_is_local(h))
+    return false; /* a far zombie is its sshd session's to reap */
   if (pi.state == 'Z' && (pi.ppid == e->self || pid == e->root_pid)) {
     reap_if_ours(e, pid);
     return true;
@@ -85,7 +90,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
     for (size_t i = 0; i < k->nbefore; i++) {
       const struct live_node *b = &k->before[i];
       if (b->state == NODE_ALIVE && touched(k, b->t) &&
-          !gone(e, b->pid, b->start))
+          !gone(e, b->t, b->pid, b->start))
         left++;
     }
     if (!left || engine_now_ms() > deadline || e->interrupted)
@@ -98,10 +103,14 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
     const struct live_node *b = &k->before[i];
     struct proc_info pi;
     if (b->state == NODE_ALIVE && touched(k, b->t) &&
-        !gone(e, b->pid, b->start) && proctree_read(b->pid, &pi) == 0)
-      engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d, state %c, parent "
-                  "%d) is still there %.0f ms after %s of %s (pid %d); its "
-                  "whole subtree should be gone", b->t->path, (int)b->pid,
+        !gone(e, b->t, b->pid, b->start) &&
+        host_read(engine_host(e, b->t), b->pid, &pi) == 0)
+      engine_fail(e, PROP_CASCADE, "cascade: %s%s%s%s (pid %d, state %c, "
+                  "parent %d) is still there %.0f ms after %s of %s (pid %d); "
+                  "its whole subtree should be gone",
+                  node_where(b->t) ? "on " : "",
+                  node_where(b->t) ? node_where(b->t) : "",
+                  node_where(b->t) ? ", " : "", b->t->path, (int)b->pid,
                   pi.state, (int)pi.ppid, took,
                   k->closing ? "the :exit"
                   : k->signal ? "the kill" : "the panic", k->node->path,
@@ -111,7 +120,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
     if (b->state == NODE_ALIVE && b->pid && !touched(k, b->t) &&
-        !proctree_alive(b->pid, b->start))
+        !host_alive(engine_host(e, b->t), b->pid, b->start))
       engine_fail(e, PROP_CASCADE, "cascade: %s (pid %d) is outside the "
                   "subtree of %s but went down with it", b->t->path,
                   (int)b->pid, top->path);
