@@ -190,6 +190,39 @@ Test(unit, spec_defaults_and_errors) {
   edn_arena_free(a);
 }
 
+/* The tier-3 keys: accepted as given, refused when malformed; a child's
+ * spec gets the inherited values and the parent's :env under its own. */
+Test(unit, spec_far_keys) {
+  edn_arena *a = edn_arena_new();
+  struct spec s;
+  char why[256];
+  edn_value *v;
+  struct edn_error err;
+  const char *ok = "{:name \"X\" :ssh-config \"/c\" :env {\"WATVM_FAULT\" \"leak-fd\" "
+                   "\"WATVM_TRACE\" \"/t\"} :children [{:name \"Y\" :host \"h1\" "
+                   ":remote-watvm \"/w\" :env {\"WATVM_TRACE\" \"/u\"}}]}";
+  cr_assert_eq(edn_read(a, ok, strlen(ok), NULL, &v, &err), EDN_OK);
+  cr_assert_eq(spec_parse(v, &s, why, sizeof why), 0, "%s", why);
+  cr_expect(s.host == NULL && !strcmp(s.ssh_config, "/c") && s.env);
+  edn_value *c = spec_for_child(a, s.children->u.seq.items[0], 2, &s);
+  char *text = c ? edn_to_string(c) : NULL;
+  cr_expect(text && strstr(text, ":ssh-config \"/c\"") && strstr(text, ":remote-watvm \"/w\"") &&
+                strstr(text, "\"WATVM_FAULT\" \"leak-fd\"") &&
+                strstr(text, "\"WATVM_TRACE\" \"/u\"") && !strstr(text, "\"/t\""),
+            "inherited keys, the child's own :env entry wins: %s", text);
+  free(text);
+  static const char *const bad[] = {
+      "{:host \"\"}", "{:host \"-oProxyCommand=x\"}", "{:host 1}",
+      "{:ssh-config :k}", "{:remote-watvm \"\"}", "{:env [\"WATVM_X\" \"1\"]}",
+      "{:env {\"PATH\" \"/x\"}}", "{:env {\"WATVM_x\" \"1\"}}",
+      "{:env {\"WATVM_X\" 1}}", "{:env {\"WATVM_\" \"1\"}}"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    cr_assert_eq(edn_read(a, bad[i], strlen(bad[i]), NULL, &v, &err), EDN_OK);
+    cr_expect_eq(spec_parse(v, &s, why, sizeof why), -1, "%s is a bad spec", bad[i]);
+  }
+  edn_arena_free(a);
+}
+
 Test(unit, fault_list_parses) {
   cr_expect_eq(fault_parse(NULL), 0u);
   cr_expect_eq(fault_parse("leak-fd"), (unsigned)FAULT_LEAK_FD);
