@@ -16,9 +16,14 @@
 /* Parse /proc/PID/stat. The command name sits in parentheses and may hold
  * spaces and parentheses itself, so fields are counted from the last ')'. */
 static int parse_stat(const char *buf, struct proc_info *out) {
-  const char *p = strrchr(buf, ')');
-  if (!p)
+  const char *p = strrchr(buf, ')'), *lp = strchr(buf, '(');
+  if (!p || !lp || lp > p)
     return -EINVAL;
+  size_t len = (size_t)(p - lp - 1);
+  if (len >= sizeof out->comm)
+    len = sizeof out->comm - 1;
+  memcpy(out->comm, lp + 1, len);
+  out->comm[len] = '\0';
   /* tokens after ')': [0] state (field 3), [1] ppid, [2] pgrp, ...
    * [19] starttime (field 22) */
   const char *tok[20] = {0};

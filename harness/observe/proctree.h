@@ -19,6 +19,8 @@ struct proc_info {
   char state;               /* 'R' 'S' 'T' 'Z' ... */
   unsigned long long start; /* starttime in clock ticks: with the pid, the
                                identity of a process (pids are reused) */
+  char comm[16];            /* its command name (/proc/PID/stat's field 2,
+                               at most 15 bytes as the kernel keeps it) */
 };
 
 /* Every process on the machine, sorted by pid. Zero-initialise. */
