@@ -52,6 +52,13 @@ enum stop_order node_stop_order(const struct tree_node *t) {
   return t->stop_order == STOP_UNSET ? STOP_PARALLEL : t->stop_order;
 }
 
+const char *node_host(const struct tree_node *t) {
+  for (; t; t = t->parent)
+    if (t->host)
+      return t->host;
+  return NULL;
+}
+
 bool policy_restarts(enum policy p) {
   return p == POLICY_RESTART || p == POLICY_ONE_FOR_ALL ||
          p == POLICY_REST_FOR_ONE;
