@@ -208,6 +208,10 @@ static int step_expect(struct engine *e, size_t i) {
  * report's :panic :cause {:wat/child-exit ...} (an escalation carries the
  * exit it escalates). */
 static bool status_matches(const edn_value *status, const struct step *st) {
+  if (st->exit_lost) { /* {:lost true}: the hop's end, not the node's */
+    const edn_value *l = edn_map_getk(status, "lost");
+    return l && l->type == EDN_BOOL && l->u.boolean;
+  }
   const edn_value *x = st->exit_code >= 0 ? edn_map_getk(status, "exit")
                                           : edn_map_getk(status, "signal");
   long want = st->exit_code >= 0 ? st->exit_code : st->exit_signal;
@@ -215,7 +219,9 @@ static bool status_matches(const edn_value *status, const struct step *st) {
 }
 
 static void want_status(const struct step *st, char *buf, size_t n) {
-  if (st->exit_code >= 0)
+  if (st->exit_lost)
+    snprintf(buf, n, "{:lost true}");
+  else if (st->exit_code >= 0)
     snprintf(buf, n, "{:exit %d}", st->exit_code);
   else
     snprintf(buf, n, "{:signal %d}", st->exit_signal);

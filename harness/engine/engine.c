@@ -110,14 +110,19 @@ void engine_fill_result(struct engine *e) {
 }
 
 
-/* A tree on other hosts: the root's spec carries what ssh will not — the
- * WATVM_* environment (:env), the ssh config and the watvm to run there,
- * which every node hands down. */
-static int far_keys(struct engine *e, edn_value *sv) {
+/* A tree on other hosts: the root's spec (scenario_root_spec: with
+ * :ssh-config and :remote-watvm when the scenario names them) carries what
+ * ssh will not — the WATVM_* environment as :env, and the watvm the far
+ * nodes run (the harness's probe's, when the scenario names none) — and
+ * every node hands them down. A tree on this machine alone gets the plain
+ * spec: a node that knows nothing of hosts still runs it. */
+static edn_value *root_spec(struct engine *e) {
+  if (!engine_far(e))
+    return scenario_node_spec(e->arena, e->s->root);
   edn_arena *a = e->arena;
-  edn_value *env = edn_coll(a, EDN_MAP);
-  if (!env)
-    return -1;
+  edn_value *sv = scenario_root_spec(a, e->s), *env = edn_coll(a, EDN_MAP);
+  if (!sv || !env)
+    return NULL;
   extern char **environ;
   for (char **v = environ; *v; v++) {
     const char *eq = strchr(*v, '=');
@@ -125,25 +130,21 @@ static int far_keys(struct engine *e, edn_value *sv) {
       continue;
     if (edn_map_put(a, env, edn_string(a, *v, (size_t)(eq - *v)),
                     edn_string(a, eq + 1, strlen(eq + 1))) < 0)
-      return -1;
+      return NULL;
   }
   const char *watvm = engine_probe_watvm(e);
   if (edn_map_putk(a, sv, "env", env) < 0 ||
-      (watvm && edn_map_putk(a, sv, "remote-watvm",
-                             edn_string(a, watvm, strlen(watvm))) < 0))
-    return -1;
-  const char *cfg = e->s->ssh_config;
-  return cfg ? edn_map_putk(a, sv, "ssh-config", edn_string(a, cfg, strlen(cfg)))
-             : 0;
+      (!e->s->remote_watvm && watvm &&
+       edn_map_putk(a, sv, "remote-watvm", edn_string(a, watvm, strlen(watvm))) < 0))
+    return NULL;
+  return sv;
 }
 
 int engine_start(struct engine *e, char *err, size_t errlen) {
   struct edn_buf spec = {0};
   if (engine_hosts_open(e, err, errlen) < 0)
     return -1;
-  edn_value *sv = scenario_node_spec(e->arena, e->s->root);
-  if (sv && engine_far(e) && far_keys(e, sv) < 0)
-    sv = NULL;
+  edn_value *sv = root_spec(e);
   /* NUL-terminated: it becomes an argv string */
   if (!sv || edn_print(&spec, sv) < 0 || edn_buf_append(&spec, "", 1) < 0) {
     edn_buf_free(&spec);

@@ -84,6 +84,14 @@ static edn_value *status_map(edn_arena *a, int exit_code, int signal) {
   return m;
 }
 
+/* {:lost true}: a far node's expected end (its connection lost). */
+static edn_value *lost_map(edn_arena *a) {
+  edn_value *m = edn_coll(a, EDN_MAP);
+  if (m)
+    edn_map_putk(a, m, "lost", edn_bool(a, true));
+  return m;
+}
+
 static edn_value *header(struct engine *e, edn_arena *a) {
   const struct scenario *s = e->s;
   edn_value *ev = event_new(e, a, "scenario");
@@ -147,7 +155,8 @@ static void step_data(edn_arena *a, edn_value *ev, const struct step *st) {
     edn_map_putk(a, ev, "node", str(a, st->node->path));
   }
   if (st->action == STEP_EXPECT_EXIT)
-    edn_map_putk(a, ev, "status", status_map(a, st->exit_code, st->exit_signal));
+    edn_map_putk(a, ev, "status", st->exit_lost ? lost_map(a)
+                                  : status_map(a, st->exit_code, st->exit_signal));
   if (st->action == STEP_KILL)
     edn_map_putk(a, ev, "signal", edn_int(a, st->signal));
   if (st->action == STEP_WAIT)

@@ -28,12 +28,16 @@ struct host_options {
 
 /* This machine. Never fails; host_close() on it does nothing. */
 struct host *host_local(void);
-/* Start the probe on `o->dest`: 0, or -1 with a message in `err` (ssh
- * failed, the host is unreachable, or the probe did not answer). */
+/* Start the probe on `o->dest`: `ssh -T -o BatchMode=yes [-F CONFIG] DEST
+ * 'WATVM' --probe` (WATVM: remote_watvm, else `watvm` on the far PATH) in
+ * a process group of its own, its stdio on close-on-exec pipes, and ask a
+ * first :ps within the timeout. 0, or -1 with a message in `err` naming
+ * the host and quoting ssh's last stderr line ("h9: ssh: Could not resolve
+ * hostname h9: ..."), with nothing left running. */
 int host_open(const struct host_options *o, struct host **out, char *err,
               size_t errlen);
-/* Close the probe's connection (its stdin; then, bounded, kill the ssh
- * client) and free the host. */
+/* Close the probe's connection (its stdin; ssh gets up to 2 s to exit,
+ * then its process group is SIGKILLed and reaped) and free the host. */
 void host_close(struct host *h);
 
 bool host_is_local(const struct host *h);
@@ -41,9 +45,12 @@ bool host_is_local(const struct host *h);
 const char *host_name(const struct host *h);
 /* Why the last call on h failed, or "". */
 const char *host_error(const struct host *h);
-/* On a far host: the pids of the probe's own processes there (the probe
- * and its sshd session), which are no part of any tree; 0 when unknown. */
+/* On a far host: the pids of the probe's own processes there, which are
+ * no part of any tree: the probe itself (its :self), and its parent, the
+ * sshd session of the harness's connection; 0 locally or when unknown.
+ * Both are learnt by every scan. */
 pid_t host_probe_pid(const struct host *h);
+pid_t host_probe_ppid(const struct host *h);
 
 /* As proctree_scan/_read/_alive/_fds/_rss_kb, on h. */
 int host_scan(struct host *h, struct proc_table *t);
@@ -52,7 +59,9 @@ bool host_alive(struct host *h, pid_t pid, unsigned long long start);
 int host_fds(struct host *h, pid_t pid, struct fd_list *l);
 long host_rss_kb(struct host *h, pid_t pid);
 /* Send `sig` to the process `pid` with start time `start` on h, never to
- * another that reuses its pid. 0, or -errno (-ESRCH: it is gone). */
+ * another that reuses its pid. 0, or -errno (-ESRCH: it is gone or has
+ * another start time). On a far host only KILL TERM STOP CONT INT HUP
+ * (else -EINVAL), and pid 1 is refused (-EINVAL). */
 int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig);
 
 #endif

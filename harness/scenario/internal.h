@@ -120,6 +120,11 @@ int spec_keys_read(const edn_value *spec, struct tree_node *n, char *why,
 struct tree_node *tree_child(const struct tree_node *n, const char *name,
                              size_t len);
 
+/* Why `dest` is no ssh destination a `host:` may name (empty, a blank or
+ * control character, a leading '-' that ssh would read as an option), or
+ * NULL when it is one. */
+const char *spec_host_problem(const char *dest);
+
 /* scenario_steps.c */
 int load_steps(struct loader *L, const struct ynode *y);
 

@@ -14,7 +14,8 @@
 
 static const char *const top_keys[] = {
     "name", "description", "timeout_ms", "tree", "generate", "steps",
-    "properties", "backpressure", NULL};
+    "properties", "backpressure", "ssh_config", "remote_watvm", "hop_bytes",
+    NULL};
 
 static const char *const prop_names[PROP_COUNT] = {
     "replies", "isolation", "backpressure", "containment", "cascade",
@@ -35,6 +36,8 @@ void scenario_free(struct scenario *s) {
   free(s->file);
   free(s->name);
   free(s->description);
+  free(s->ssh_config);
+  free(s->remote_watvm);
   free(s);
 }
 
@@ -120,7 +123,8 @@ edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
     if (!cs || edn_push(a, kids, cs) < 0)
       return NULL;
   }
-  if (edn_map_putk(a, m, "children", kids) < 0)
+  if (edn_map_putk(a, m, "children", kids) < 0 ||
+      (n->host && edn_map_putk(a, m, "host", edn_string(a, n->host, strlen(n->host))) < 0))
     return NULL;
   const char *pol = policy_kw(n->on_child_exit);
   if (pol) {
@@ -137,7 +141,89 @@ edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n) {
   return m;
 }
 
+static int put_str(edn_arena *a, edn_value *m, const char *k, const char *v) {
+  return v ? edn_map_putk(a, m, k, edn_string(a, v, strlen(v))) : 0;
+}
+
+edn_value *scenario_root_spec(edn_arena *a, const struct scenario *s) {
+  edn_value *m = scenario_node_spec(a, s->root);
+  if (!m || put_str(a, m, "ssh-config", s->ssh_config) < 0 ||
+      put_str(a, m, "remote-watvm", s->remote_watvm) < 0)
+    return NULL;
+  return m;
+}
+
+/* Depth first: each new destination under t appended to v (room for
+ * every node: at most one each). */
+static void collect_hosts(const struct tree_node *t, const char **v, long *n) {
+  if (t->host) {
+    long i = 0;
+    while (i < *n && strcmp(v[i], t->host))
+      i++;
+    if (i == *n)
+      v[(*n)++] = t->host;
+  }
+  for (size_t i = 0; i < t->nchildren; i++)
+    collect_hosts(t->children[i], v, n);
+}
+
+long scenario_hosts(const struct scenario *s, const char ***out) {
+  *out = NULL;
+  size_t all = s->root ? tree_count(s->root) : 0;
+  const char **v = all ? malloc(all * sizeof *v) : NULL;
+  if (all && !v)
+    return -1;
+  long n = 0;
+  if (v)
+    collect_hosts(s->root, v, &n);
+  if (n == 0)
+    free(v);
+  else
+    *out = v;
+  return n;
+}
+
 /* ---- top level ----------------------------------------------------------- */
+
+/* A non-empty string with no NUL or line break (it becomes an argv
+ * string, and a path the far shell reads between quotes). */
+static int load_path_string(struct loader *L, const struct ynode *y,
+                            const char *what, char **out) {
+  if (load_string(L, y, what, out) < 0)
+    return -1;
+  if (!(*out)[0] || strpbrk(*out, "\n\r"))
+    return load_fail(L, y, "%s: expected a path (non-empty, one line)", what);
+  return 0;
+}
+
+/* ssh_config, remote_watvm, hop_bytes: how far nodes are reached. */
+static int load_hosts_keys(struct loader *L, const struct ynode *top) {
+  struct scenario *s = L->s;
+  const struct ynode *v;
+  s->hop_bytes = SCENARIO_DEFAULT_HOP_BYTES;
+  if ((v = ymap_get(top, "ssh_config"))) {
+    if (load_path_string(L, v, "ssh_config", &s->ssh_config) < 0)
+      return -1;
+    s->ssh_config_given = true;
+  } else {
+    const char *env = getenv("TREEPROOF_SSH_CONFIG");
+    if (env && env[0] && !(s->ssh_config = strdup(env)))
+      return load_fail(L, top, "out of memory");
+  }
+  if ((v = ymap_get(top, "remote_watvm"))) {
+    if (load_path_string(L, v, "remote_watvm", &s->remote_watvm) < 0)
+      return -1;
+    if (s->remote_watvm[0] != '/')
+      return load_fail(L, v, "remote_watvm: expected an absolute path (the far "
+                       "login shell's directory is not ours), got '%.80s'",
+                       s->remote_watvm);
+  }
+  if ((v = ymap_get(top, "hop_bytes")) &&
+      load_long(L, v, "hop_bytes", 0, 1L << 40, &s->hop_bytes) < 0)
+    return -1;
+  return 0;
+}
+
 
 static int load_properties(struct loader *L, const struct ynode *y) {
   bool *props = L->s->properties;
@@ -242,7 +328,8 @@ static int load_top(struct loader *L, const struct ynode *top) {
     return load_fail(L, top, "a scenario is a mapping (name, tree, steps, "
                      "...), got %s", ynode_kind_name(top));
   if (load_check_keys(L, top, "scenario", top_keys) < 0 ||
-      load_header(L, top) < 0 || load_topology(L, top) < 0)
+      load_header(L, top) < 0 || load_hosts_keys(L, top) < 0 ||
+      load_topology(L, top) < 0)
     return -1;
   const struct ynode *steps = ymap_get(top, "steps");
   if (!steps)

@@ -50,8 +50,8 @@ struct tree_node {
   enum shutdown_kind shutdown;
   long shutdown_ms;           /* SHUTDOWN_MS: the bound; else -1 */
   long backoff_base_ms, backoff_max_ms; /* restart_backoff_ms; -1 unset */
-  char *host;                 /* `host:` — its parent starts it over ssh on
-                                 this destination; NULL: on its parent's
+  char *host;                 /* `host: DEST` (owned): its parent starts it
+                                 over ssh on DEST; NULL: on its parent's
                                  host */
   long spawn_step;            /* -1 for the initial tree; else the index of
                                  the step that spawns this node (its subtree
@@ -68,7 +68,8 @@ enum {
   NODE_DEFAULT_RESTART_PERIOD_MS = 5000,
   NODE_DEFAULT_GRACE_MS = 2000,
   SCENARIO_DEFAULT_TIMEOUT_MS = 5000,
-  SCENARIO_DEFAULT_RSS_KB = 65536 /* backpressure: RSS bound per node */
+  SCENARIO_DEFAULT_RSS_KB = 65536, /* backpressure: RSS bound per node */
+  SCENARIO_DEFAULT_HOP_BYTES = 4194304 /* what one ssh hop may hold */
 };
 
 /* tree.c: the number of nodes in the subtree at t (t included). */
@@ -133,8 +134,11 @@ struct step {
   /* STEP_EXPECT_EXIT, STEP_KILL, STEP_HOLD, STEP_RELEASE, STEP_SPAWN */
   struct tree_node *node;     /* the node named by path (for SPAWN: the
                                  parent that gains the child) */
-  /* STEP_EXPECT_EXIT: exactly one of these is >= 0 */
+  /* STEP_EXPECT_EXIT: exactly one of these is >= 0, or neither and
+   * exit_lost (`status: lost`: a far node's connection was lost, its
+   * report's :status {:lost true}; only on a node with its own host:) */
   int exit_code, exit_signal;
+  bool exit_lost;
   /* STEP_KILL */
   int signal;                 /* SIGKILL, SIGTERM, ... */
   /* STEP_WAIT */
@@ -170,11 +174,15 @@ struct scenario {
   /* backpressure: {hold: PATH, rss_kb: N} */
   struct tree_node *bp_hold;  /* NULL → first leaf in depth-first order */
   long bp_rss_kb;             /* default 65536 */
+  /* tier 3: how far nodes are reached (DESIGN.md, "Nodes on other hosts") */
+  char *ssh_config;           /* `ssh_config:`, else $TREEPROOF_SSH_CONFIG
+                                 at load time (if set, non-empty), or NULL */
+  bool ssh_config_given;      /* it was `ssh_config:` (emit writes it back) */
+  char *remote_watvm;         /* `remote_watvm:` (an absolute path), or NULL:
+                                 each parent's own watvm path */
+  long hop_bytes;             /* `hop_bytes:`, the backpressure allowance
+                                 per host hop; default 4 MiB */
   edn_arena *arena;           /* owns every edn_value above */
-  char *ssh_config;           /* `ssh_config:` (or $TREEPROOF_SSH_CONFIG), or
-                                 NULL */
-  char *remote_watvm;         /* `remote_watvm:`, or NULL */
-  long hop_bytes;             /* `hop_bytes:` (default 4 MiB) */
   bool has_crash;             /* a step sends a :panic (anywhere inside
                                  :route/:fan :req) or kills a node */
 };
@@ -203,8 +211,18 @@ void scenario_free(struct scenario *s);
 /* The node at `path` ("L2b/L3c", or the root's name), or NULL. */
 struct tree_node *scenario_find(const struct scenario *s, const char *path);
 /* `n`'s spec as a node would receive it with --spec: an EDN map with :name,
- * :depth, :children (recursively) and whichever policy keys were set. */
+ * :depth, :children (recursively) and whichever policy keys were set, and
+ * :host "DEST" on a node with its own host:. */
 edn_value *scenario_node_spec(edn_arena *a, const struct tree_node *n);
+/* The root's spec: scenario_node_spec(root) plus the tier-3 keys the
+ * whole tree inherits, :ssh-config and :remote-watvm, when set. (:env is
+ * the engine's: it comes from the harness's environment.) */
+edn_value *scenario_root_spec(edn_arena *a, const struct scenario *s);
+/* The distinct destinations of the tree's `host:` keys (spawned nodes
+ * included), in depth-first order, into *out: a malloc'ed array (the
+ * caller frees it; the strings are the scenario's). Returns the count
+ * (*out NULL when 0), or -1 when out of memory. */
+long scenario_hosts(const struct scenario *s, const char ***out);
 const char *property_name(enum property p); /* "replies", ... */
 
 #endif

@@ -176,7 +176,10 @@ static int check_spec(const edn_value *spec, struct tree_node *keys,
   keys->grace_ms = keys->shutdown_ms = -1;
   keys->backoff_base_ms = keys->backoff_max_ms = -1;
   char w[200];
-  if (spec_keys_read(spec, keys, w, sizeof w) < 0)
+  int rc = spec_keys_read(spec, keys, w, sizeof w);
+  free(keys->host); /* only whether it is there counts here */
+  keys->host = NULL;
+  if (rc < 0)
     return bad(why, whylen, "%s", w);
   const edn_value *kids = edn_map_getk(spec, "children");
   if (kids && kids->type != EDN_VECTOR && kids->type != EDN_LIST)
@@ -235,9 +238,14 @@ int scenario_emit_node(struct edn_buf *b, const edn_value *spec, int indent,
     return rc;
   const edn_value *name = edn_map_getk(spec, "name");
   const edn_value *kids = edn_map_getk(spec, "children");
+  const edn_value *host = edn_map_getk(spec, "host");
   if (put(b, "name: ") < 0 ||
       scenario_emit_str(b, name->u.text.ptr, name->u.text.len) < 0 ||
       put(b, "\n") < 0 || put_options(b, &keys, indent) < 0)
+    return -1;
+  if (host && (indent_to(b, indent) < 0 || put(b, "host: ") < 0 ||
+               scenario_emit_str(b, host->u.text.ptr, host->u.text.len) < 0 ||
+               put(b, "\n") < 0))
     return -1;
   if (!kids || kids->u.seq.len == 0)
     return 0;
@@ -282,6 +290,8 @@ static int put_tree_node(struct edn_buf *b, const struct tree_node *n,
 
 static int put_status(struct edn_buf *b, const struct step *st) {
   char num[16];
+  if (st->exit_lost)
+    return put(b, "lost");
   if (st->exit_code >= 0)
     return put(b, "{exit: %d}", st->exit_code);
   return put(b, "{signal: %s}",
@@ -389,6 +399,21 @@ static int put_backpressure(struct edn_buf *b, const struct scenario *s) {
   return put(b, "}\n");
 }
 
+/* The tier-3 keys as given: not an ssh_config that came from the
+ * environment (the reproducer takes the environment it runs in). */
+static int put_hosts_keys(struct edn_buf *b, const struct scenario *s) {
+  if (s->ssh_config_given && (put(b, "ssh_config: ") < 0 ||
+                              put_str(b, s->ssh_config) < 0 || put(b, "\n") < 0))
+    return -1;
+  if (s->remote_watvm && (put(b, "remote_watvm: ") < 0 ||
+                          put_str(b, s->remote_watvm) < 0 || put(b, "\n") < 0))
+    return -1;
+  if (s->hop_bytes != SCENARIO_DEFAULT_HOP_BYTES &&
+      put(b, "hop_bytes: %ld\n", s->hop_bytes) < 0)
+    return -1;
+  return 0;
+}
+
 int scenario_emit(const struct scenario *s, const struct emit_opts *o,
                   struct edn_buf *out) {
   if (put_comment(out, o ? o->comment : NULL) < 0 || put(out, "name: ") < 0 ||
@@ -397,7 +422,8 @@ int scenario_emit(const struct scenario *s, const struct emit_opts *o,
   if (s->description && (put(out, "description: ") < 0 ||
                          put_str(out, s->description) < 0 || put(out, "\n") < 0))
     return -1;
-  if (put(out, "timeout_ms: %ld\ntree:\n  ", s->timeout_ms) < 0 ||
+  if (put(out, "timeout_ms: %ld\n", s->timeout_ms) < 0 || put_hosts_keys(out, s) < 0 ||
+      put(out, "tree:\n  ") < 0 ||
       put_tree_node(out, s->root, 2) < 0 || put_steps(out, s, o) < 0 ||
       put_properties(out, o && o->properties ? o->properties : s->properties) < 0 ||
       put_backpressure(out, s) < 0)

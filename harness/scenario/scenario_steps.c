@@ -230,11 +230,23 @@ static int load_signal(struct loader *L, const struct ynode *y,
 static int load_status(struct loader *L, const struct ynode *y,
                        struct step *s) {
   static const char *const keys[] = {"exit", "signal", NULL};
+  if (y && y->kind == YN_SCALAR && y->len == 4 && !strcmp(y->text, "lost")) {
+    /* a lost connection is a hop's: the node must be started over ssh */
+    if (!s->node->host)
+      return load_fail(L, y, "expect_exit: status: lost is for a node on "
+                       "another host (one with host:), and %s has none",
+                       s->node->path);
+    s->exit_lost = true;
+    return 0;
+  }
+  if (y && y->kind == YN_SCALAR)
+    return load_fail(L, y, "expect_exit: status is {exit: N}, {signal: S} or "
+                     "lost, got '%.40s'", y->text);
   if (load_check_keys(L, y, "expect_exit: status", keys) < 0)
     return -1;
   const struct ynode *ye = ymap_get(y, "exit"), *ys = ymap_get(y, "signal");
   if ((ye != NULL) == (ys != NULL))
-    return load_fail(L, y, "expect_exit: status is {exit: N} or {signal: S}");
+    return load_fail(L, y, "expect_exit: status is {exit: N}, {signal: S} or lost");
   long code;
   if (ye) {
     if (load_long(L, ye, "expect_exit: status: exit", 0, 255, &code) < 0)

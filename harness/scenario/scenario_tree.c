@@ -12,7 +12,7 @@
 static const char *const node_keys[] = {
     "name", "children", "on_child_exit", "max_restarts", "restart_period_ms",
     "queue_bytes", "grace_ms", "stop_order", "restart", "shutdown",
-    "shutdown_ms", "restart_backoff_ms", NULL};
+    "shutdown_ms", "restart_backoff_ms", "host", NULL};
 
 struct tree_node *tree_node_new(const char *name, struct tree_node *parent) {
   struct tree_node *n = calloc(1, sizeof *n);
@@ -45,6 +45,7 @@ void tree_node_free(struct tree_node *n) {
   free(n->children);
   free(n->name);
   free(n->path);
+  free(n->host);
   free(n);
 }
 
@@ -169,6 +170,24 @@ static int check_child_keys(struct loader *L, const struct ynode *y,
   return 0;
 }
 
+/* `host: DEST`: not on the root, which runs where the harness runs. */
+static int load_host(struct loader *L, const struct ynode *y,
+                     struct tree_node *n) {
+  const struct ynode *v = ymap_get(y, "host");
+  if (!v)
+    return 0;
+  if (!n->parent)
+    return load_fail(L, ymap_key(y, "host"), "host: the root runs where the "
+                     "harness runs (give host: to a node below it)");
+  if (load_string(L, v, "host", &n->host) < 0)
+    return -1;
+  const char *p = spec_host_problem(n->host);
+  if (p)
+    return load_fail(L, v, "host: '%.60s' is no ssh destination: it %s",
+                     n->host, p);
+  return 0;
+}
+
 /* The optional numeric and policy keys of one node mapping. */
 static int load_options(struct loader *L, const struct ynode *y,
                         struct tree_node *n) {
@@ -240,7 +259,7 @@ int load_node(struct loader *L, const struct ynode *y,
   n->pos = y->pos;
   n->spawn_step = spawn_step;
   if (load_options(L, y, n) < 0 || check_child_keys(L, y, n) < 0 ||
-      load_children(L, y, n) < 0) {
+      load_host(L, y, n) < 0 || load_children(L, y, n) < 0) {
     tree_node_free(n);
     return -1;
   }

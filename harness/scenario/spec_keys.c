@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int bad(char *why, size_t len, const char *key, const char *what) {
@@ -74,8 +75,35 @@ static int read_word(const char *kn, const edn_value *v, struct tree_node *n,
   return 0;
 }
 
+const char *spec_host_problem(const char *dest) {
+  if (!dest[0])
+    return "is empty";
+  if (dest[0] == '-')
+    return "starts with '-' (ssh would read it as an option)";
+  for (const unsigned char *p = (const unsigned char *)dest; *p; p++)
+    if (*p <= ' ' || *p == 0x7f)
+      return "holds a blank or a control character";
+  return NULL;
+}
+
+/* :host "DEST", owned by n (a spawned node is freed as any other). */
+static int read_host(const edn_value *v, struct tree_node *n, char *why,
+                     size_t len) {
+  const char *p = v->type == EDN_STRING ? spec_host_problem(v->u.text.ptr) : NULL;
+  if (v->type != EDN_STRING || p || strlen(v->u.text.ptr) != v->u.text.len)
+    return bad(why, len, "host", p ? p : "is a string, an ssh destination");
+  char *h = strdup(v->u.text.ptr);
+  if (!h)
+    return bad(why, len, "host", "could not be copied (out of memory)");
+  free(n->host);
+  n->host = h;
+  return 0;
+}
+
 static int read_one(const char *kn, const edn_value *v, struct tree_node *n,
                     char *why, size_t len) {
+  if (!strcmp(kn, "host"))
+    return read_host(v, n, why, len);
   int rc = read_word(kn, v, n, why, len);
   if (rc <= 0)
     return rc;

@@ -147,11 +147,15 @@ static int put_int(struct reader *rd, const edn_value *ev, const char *key) {
   return v ? put(&rd->steps, "%lld", (long long)v->u.integer) : -1;
 }
 
-/* {exit: N} or {signal: N} from {:exit N} / {:signal N}. */
+/* {exit: N}, {signal: N} or lost from {:exit N} / {:signal N} / {:lost
+ * true}. */
 static int put_status(struct reader *rd, const edn_value *ev) {
   const edn_value *st = need(rd, ev, "status", EDN_MAP);
   if (!st)
     return -1;
+  const edn_value *lost = edn_map_getk(st, "lost");
+  if (lost && lost->type == EDN_BOOL && lost->u.boolean)
+    return put(&rd->steps, "lost");
   const edn_value *x = edn_map_getk(st, "exit"), *s = edn_map_getk(st, "signal");
   if ((x != NULL) == (s != NULL) || (x ? x : s)->type != EDN_INT)
     return fail(rd, rd->line, ":status: expected {:exit N} or {:signal N}");

@@ -39,7 +39,7 @@ static int put_int(edn_arena *a, edn_value *m, const char *kw, long long v) {
   return edn_map_putk(a, m, kw, edn_int(a, v));
 }
 
-/* {:pid P :ppid PP :pgid G :state "S" :start T :comm "watvm"} */
+/* {:pid P :ppid PP :pgid G :state "S" :start T :comm "watvm" :rss-kb K} */
 static edn_value *proc_entry(edn_arena *a, const struct procfs_stat *st) {
   edn_value *m = edn_coll(a, EDN_MAP);
   if (!m || put_int(a, m, "pid", st->pid) < 0 ||
@@ -47,7 +47,8 @@ static edn_value *proc_entry(edn_arena *a, const struct procfs_stat *st) {
       put_int(a, m, "pgid", st->pgid) < 0 ||
       edn_map_putk(a, m, "state", edn_string(a, &st->state, 1)) < 0 ||
       put_int(a, m, "start", (long long)st->start) < 0 ||
-      edn_map_putk(a, m, "comm", edn_string(a, st->comm, strlen(st->comm))) < 0)
+      edn_map_putk(a, m, "comm", edn_string(a, st->comm, strlen(st->comm))) < 0 ||
+      put_int(a, m, "rss-kb", st->rss_kb) < 0)
     return NULL;
   return m;
 }

@@ -19,6 +19,8 @@ struct procfs_stat {
   unsigned long long start; /* field 22: start time in clock ticks after
                                boot; a pid plus this names one process */
   char comm[64];           /* field 2 without its parentheses */
+  long long rss_kb;        /* field 24 (resident pages, the sum VmRSS
+                              shows) in KiB; 0 for a zombie */
 };
 
 /* Read /proc/PID/stat into *st. Returns 0, or a negative errno: -ENOENT or

@@ -33,18 +33,20 @@ static ssize_t read_small(const char *path, char *buf, size_t cap) {
   return (ssize_t)n;
 }
 
-/* The fields after "PID (COMM) ": state is field 3, ppid 4, pgrp 5 and
- * starttime 22, so starttime is the 20th field of `rest`. */
+/* The fields after "PID (COMM) ": state is field 3, ppid 4, pgrp 5,
+ * starttime 22 and rss 24 (in pages), so rss is the 22nd of `rest`. */
 static int parse_rest(const char *rest, struct procfs_stat *st) {
   char *end;
   const char *p = rest;
-  for (int field = 3; field <= 22; field++) {
+  for (int field = 3; field <= 24; field++) {
     while (*p == ' ') p++;
     if (!*p) return -EINVAL;
     if (field == 3) st->state = *p;
     else if (field == 4) st->ppid = (pid_t)strtol(p, &end, 10);
     else if (field == 5) st->pgid = (pid_t)strtol(p, &end, 10);
     else if (field == 22) st->start = strtoull(p, &end, 10);
+    else if (field == 24)
+      st->rss_kb = strtoll(p, &end, 10) * (sysconf(_SC_PAGESIZE) / 1024);
     while (*p && *p != ' ') p++;
   }
   return 0;

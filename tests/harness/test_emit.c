@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scenario.h"
 #include "scenario_emit.h"
@@ -29,7 +30,8 @@ static bool same_node(const struct tree_node *a, const struct tree_node *b,
       a->restart_period_ms != b->restart_period_ms ||
       a->queue_bytes != b->queue_bytes || a->grace_ms != b->grace_ms ||
       a->spawn_step != b->spawn_step || a->depth != b->depth ||
-      a->nchildren != b->nchildren) {
+      a->nchildren != b->nchildren || !a->host != !b->host ||
+      (a->host && strcmp(a->host, b->host))) {
     snprintf(why, n, "node %s differs from %s", a->path, b->path);
     return false;
   }
@@ -51,7 +53,7 @@ static bool same_step(const struct step *a, const struct step *b) {
          ((!a->expect && !b->expect) ||
           (a->expect && b->expect && edn_equal(a->expect, b->expect))) &&
          same_path(a->node, b->node) && a->exit_code == b->exit_code &&
-         a->exit_signal == b->exit_signal &&
+         a->exit_signal == b->exit_signal && a->exit_lost == b->exit_lost &&
          (a->action != STEP_KILL || a->signal == b->signal) &&
          a->wait_ms == b->wait_ms && same_path(a->spawned, b->spawned);
 }
@@ -62,6 +64,13 @@ static bool same_scenario(const struct scenario *a, const struct scenario *b,
       (!a->description != !b->description) ||
       (a->description && strcmp(a->description, b->description))) {
     snprintf(why, n, "header differs");
+    return false;
+  }
+  if (a->ssh_config_given != b->ssh_config_given || a->hop_bytes != b->hop_bytes ||
+      (a->ssh_config_given && strcmp(a->ssh_config, b->ssh_config)) ||
+      !a->remote_watvm != !b->remote_watvm ||
+      (a->remote_watvm && strcmp(a->remote_watvm, b->remote_watvm))) {
+    snprintf(why, n, "the tier-3 keys differ");
     return false;
   }
   if (a->nnodes != b->nnodes || !same_node(a->root, b->root, why, n)) {
@@ -142,6 +151,23 @@ Test(emit, round_trip_regressions) { round_trip_dir("trees/regressions"); }
 
 /* Strings that need each kind of quoting, names that look like YAML
  * keywords, a step timeout, a spawn step, backpressure off its default. */
+/* Tier 3's keys come back: host on nodes and in a spawned spec, the
+ * top-level keys, status: lost. */
+Test(emit, host_keys_round_trip) {
+  char path[] = "/tmp/test_emit_hosts.XXXXXX";
+  int fd = mkstemp(path);
+  cr_assert_geq(fd, 0);
+  static const char y[] =
+      "ssh_config: /tmp/cfg\nremote_watvm: /opt/watvm\nhop_bytes: 8192\n"
+      "tree: {name: L1, children: [{name: L2, host: h1, children: [{name: L3}]}]}\n"
+      "steps:\n  - spawn: {parent: L2/L3, spec: {name: L4, host: h2}}\n"
+      "  - expect_exit: {node: L2, status: lost}\n";
+  cr_assert_eq(write(fd, y, sizeof y - 1), (ssize_t)(sizeof y - 1));
+  close(fd);
+  round_trip(path);
+  unlink(path);
+}
+
 Test(emit, hostile_strings) {
   static const char y[] =
       "name: 'odd: name ''quoted'''\n"

@@ -226,6 +226,64 @@ Test(scenario, signals_and_statuses) {
   scenario_free(s);
 }
 
+/* Tier 3: host on nodes (in effect below them), the top-level keys and
+ * their defaults, :host in the spec, the root's spec with the inherited
+ * keys, the distinct destinations, and status: lost. */
+Test(scenario, host_keys) {
+  struct scenario_error e;
+  setenv("TREEPROOF_SSH_CONFIG", "/tmp/from-env", 1);
+  struct scenario *s = load_str(
+      "remote_watvm: /opt/w/watvm\nhop_bytes: 1000\n"
+      "tree: {name: L1, children: [{name: L2a, host: h1, children: [{name: L3}]},"
+      " {name: L2b, host: h2}, {name: L2c, host: h1}, {name: L2d}]}\n"
+      "steps:\n  - expect_exit: {node: L2b, status: lost}\n"
+      "  - send: '{:id 1 :op :spawn :spec {:name \"L3x\" :host \"h3\"}}'\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_str_eq(s->ssh_config, "/tmp/from-env", "the default is the environment's");
+  cr_expect(!s->ssh_config_given);
+  cr_expect_str_eq(s->remote_watvm, "/opt/w/watvm");
+  cr_expect_eq(s->hop_bytes, 1000);
+  cr_expect_null(node_host(s->root), "the root is local");
+  cr_expect_str_eq(node_host(scenario_find(s, "L2a")), "h1");
+  cr_expect_str_eq(node_host(scenario_find(s, "L2a/L3")), "h1", "in effect below");
+  cr_expect_null(scenario_find(s, "L2a/L3")->host, "but not its own key");
+  cr_expect_null(node_host(scenario_find(s, "L2d")));
+  cr_expect(s->steps[0].exit_lost);
+  cr_expect(s->steps[0].exit_code < 0 && s->steps[0].exit_signal < 0);
+  const char **hosts = NULL;
+  cr_assert_eq(scenario_hosts(s, &hosts), 3, "h1 h2 and the spawned h3, once each");
+  cr_expect_str_eq(hosts[0], "h1");
+  cr_expect_str_eq(hosts[1], "h2");
+  cr_expect_str_eq(hosts[2], "h3");
+  free(hosts);
+  edn_arena *a = edn_arena_new();
+  edn_value *spec = scenario_root_spec(a, s);
+  char *text = edn_to_string(spec);
+  cr_expect(strstr(text, ":ssh-config \"/tmp/from-env\""), "%s", text);
+  cr_expect(strstr(text, ":remote-watvm \"/opt/w/watvm\""), "%s", text);
+  cr_expect(strstr(text, "{:name \"L2a\" :depth 2 :children [{:name \"L3\" :depth 3 "
+                         ":children []}] :host \"h1\"}"), "%s", text);
+  cr_expect_eq(strstr(strstr(text, "\"L3\""), ":host \"h1\"}") , strstr(text, ":host \"h1\"}"),
+               "L3 has no :host of its own: %s", text);
+  free(text);
+  edn_arena_free(a);
+  scenario_free(s);
+  unsetenv("TREEPROOF_SSH_CONFIG");
+  s = load_str("ssh_config: /etc/x\ntree: {name: L1}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_str_eq(s->ssh_config, "/etc/x");
+  cr_expect(s->ssh_config_given);
+  cr_expect_eq(s->hop_bytes, SCENARIO_DEFAULT_HOP_BYTES);
+  cr_expect_null(s->remote_watvm);
+  cr_expect_eq(scenario_hosts(s, &hosts), 0);
+  cr_expect_null(hosts);
+  scenario_free(s);
+  s = load_str("tree: {name: L1}\nsteps: []\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_null(s->ssh_config, "no key, no environment: none");
+  scenario_free(s);
+}
+
 Test(scenario, expect_alone_after_send) {
   struct scenario_error e;
   struct scenario *s = load_str(
@@ -277,7 +335,17 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-send-negative-id.yaml", 3, 11, "negative"},
       {"bad-expect-unsent-id.yaml", 4, 13, "no earlier step sends :id 2"},
       {"bad-signal.yaml", 3, 31, "unknown signal 'SIGFOO'"},
-      {"bad-exit-status.yaml", 3, 38, "{exit: N} or {signal: S}"},
+      {"bad-exit-status.yaml", 3, 38, "{exit: N}, {signal: S} or lost"},
+      {"bad-exit-status-word.yaml", 3, 37, "or lost, got 'gone'"},
+      {"bad-exit-lost-local.yaml", 3, 40, "lost is for a node on another host"},
+      {"bad-host-root.yaml", 3, 3, "host: the root runs where the harness runs"},
+      {"bad-host-empty.yaml", 1, 46, "no ssh destination: it is empty"},
+      {"bad-host-dash.yaml", 1, 46, "starts with '-'"},
+      {"bad-host-type.yaml", 1, 46, "host: expected a string, got a sequence"},
+      {"bad-ssh-config-type.yaml", 1, 13, "ssh_config: expected a string"},
+      {"bad-remote-watvm-relative.yaml", 1, 15, "remote_watvm: expected an absolute path"},
+      {"bad-hop-bytes.yaml", 1, 12, "hop_bytes: -1 is out of range"},
+      {"bad-spawn-host.yaml", 3, 11, "a :spawn :spec: :host is empty"},
       {"bad-exit-code-range.yaml", 3, 45, "300 is out of range"},
       {"bad-property.yaml", 3, 23, "unknown property 'fairness'"},
       {"bad-containment-no-crash.yaml", 4, 23, "containment is judged at crash steps"},

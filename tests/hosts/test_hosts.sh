@@ -76,7 +76,7 @@ check "the probe over ssh exits 0 at EOF (exit $rc)" [ "$rc" -eq 0 ]
 if python3 - "$out" <<'PY'
 import re, sys
 line = open(sys.argv[1]).read().strip()
-procs = re.findall(r'\{:pid (\d+) :ppid (\d+) :pgid \d+ :state "(.)" :start \d+ :comm "([^"]*)"\}', line)
+procs = re.findall(r'\{:pid (\d+) :ppid (\d+) :pgid \d+ :state "(.)" :start \d+ :comm "([^"]*)"[^{}]*\}', line)
 pids = {int(p) for p, _, _, _ in procs}
 assert line.startswith("{:id 1 "), line[:80]
 assert procs, "no :procs"

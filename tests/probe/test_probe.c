@@ -1,6 +1,6 @@
 /* test_probe.c — `watvm --probe` driven over pipes, as the harness will
  * drive it over ssh: :ps sees this test's own process (pid, ppid, start
- * time as /proc says), :fds shows a pipe this test holds, :signal refuses a
+ * time as /proc says, its resident set as VmRSS says), :fds shows a pipe this test holds, :signal refuses a
  * wrong start time and delivers at the right one, :read serves only under
  * --read-dir, bad lines are answered and serving goes on, EOF ends it with
  * status 0. Every test ends by proving nothing was left behind. */
@@ -88,6 +88,42 @@ Test(probe, ps_lists_this_process_with_its_parent_and_start_time) {
   cr_expect_eq(get_int(probe, "ppid"), getpid());
   cr_expect_str_eq(get_str(probe, "comm"), "watvm");
   cr_expect_str_eq(get_str(probe, "state"), "R", "the probe runs while it reads /proc");
+  end_probe(&t);
+}
+
+/* VmRSS of this process in kB, read here independently of the probe. */
+static long vm_rss_kb(void) {
+  char line[256];
+  long kb = -1;
+  FILE *f = fopen("/proc/self/status", "re");
+  cr_assert(f);
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmRSS:", 6)) kb = atol(line + 6);
+  fclose(f);
+  return kb;
+}
+
+/* :rss-kb is the resident set VmRSS shows: touch 16 MiB first, so the
+ * number is known to be large, and compare with VmRSS read around it. */
+Test(probe, ps_gives_each_process_its_resident_set) {
+  size_t big = 16u << 20;
+  char *mem = malloc(big);
+  cr_assert(mem);
+  memset(mem, 1, big);
+  struct tree t;
+  start_probe(&t, NULL);
+  long before = vm_rss_kb();
+  edn_value *r = tree_ask(&t, "{:id 1 :op :ps}", W);
+  long after = vm_rss_kb();
+  const edn_value *me = find_proc(r, getpid());
+  cr_assert(me, "the test's own pid is in :procs");
+  long kb = (long)get_int(me, "rss-kb");
+  long lo = before < after ? before : after, hi = before < after ? after : before;
+  cr_expect(kb >= 16384, ":rss-kb %ld holds the 16 MiB touched", kb);
+  cr_expect(kb >= lo - 1024 && kb <= hi + 1024, ":rss-kb %ld is VmRSS (%ld..%ld)", kb,
+            lo, hi);
+  cr_expect_eq(mem[big - 1], 1, "the memory stays touched (not optimised away)");
+  free(mem);
   end_probe(&t);
 }
 
