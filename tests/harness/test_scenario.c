@@ -245,7 +245,8 @@ Test(scenario, host_keys) {
   cr_expect_eq(s->hop_bytes, 1000);
   cr_expect_null(node_host(s->root), "the root is local");
   cr_expect_str_eq(node_host(scenario_find(s, "L2a")), "h1");
-  cr_expect_str_eq(node_host(scenario_find(s, "L2a/L3")), "h1", "in effect below");
+  cr_expect_str_eq(node_where(scenario_find(s, "L2a/L3")), "h1", "in effect below");
+  cr_expect_null(node_host(scenario_find(s, "L2a/L3")), "node_host: its own key");
   cr_expect_null(scenario_find(s, "L2a/L3")->host, "but not its own key");
   cr_expect_null(node_host(scenario_find(s, "L2d")));
   cr_expect(s->steps[0].exit_lost);
