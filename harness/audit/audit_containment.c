@@ -47,8 +47,12 @@ static void check_report(struct engine *e, const struct expect *x,
   const char *path = x->node->path;
   bool catchable = x->signal == SIGTERM || x->signal == SIGINT ||
                    x->signal == SIGHUP;
+  /* a signal cannot cross an ssh hop: a far node killed reads as lost */
+  const edn_value *lost = edn_map_getk(status, "lost");
+  bool far_lost = node_host(x->node) && lost && lost->type == EDN_BOOL &&
+                  lost->u.boolean;
   if (x->signal) {
-    if (!int_is(edn_map_getk(status, "signal"), x->signal) &&
+    if (!int_is(edn_map_getk(status, "signal"), x->signal) && !far_lost &&
         !(catchable && edn_map_getk(status, "exit"))) {
       /* the :status as it came ({:exit -9}, {:weird 1}) */
       char *had = status ? show(status) : NULL;
@@ -163,7 +167,7 @@ static void judge_isolate(struct engine *e, const struct crash *k,
   const struct tree_node *p = x->node->parent;
   unsigned long long start = 0;
   pid_t ppid = crash_before_pid(k, p, &start);
-  if (!proctree_alive(ppid, start)) {
+  if (!host_alive(engine_host(e, p), ppid, start)) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) should have "
                 "stayed up (its policy, or %s's restart type) but went down "
                 "with its child", p->path, (int)ppid, x->node->path);
@@ -221,8 +225,10 @@ static int judge_restart(struct engine *e, const struct expect *x,
       const edn_value *pid = edn_map_getk(rep, "pid");
       if (pid && pid->type == EDN_INT && pid->u.integer != x->pid) {
         struct proc_info pi;
-        if (proctree_read((pid_t)pid->u.integer, &pi) == 0 &&
-            pi.ppid == pl->pid) {
+        struct host *h = engine_host(e, x->node);
+        /* a child started over ssh hangs from an sshd session there */
+        if (host_read(h, (pid_t)pid->u.integer, &pi) == 0 &&
+            (node_host(x->node) || pi.ppid == pl->pid)) {
           check_restart_counted(e, p, deadline);
           return 0;
         }
@@ -233,7 +239,7 @@ static int judge_restart(struct engine *e, const struct expect *x,
         return 0;
       }
     }
-    if (!proctree_alive(pl->pid, pl->start))
+    if (!host_alive(engine_host(e, p), pl->pid, pl->start))
       return 1;
     if (engine_now_ms() > deadline || e->interrupted)
       break;
@@ -250,7 +256,7 @@ static bool goes_down(struct engine *e, const struct crash *k,
                       const struct tree_node *t, double deadline) {
   unsigned long long start = 0;
   pid_t pid = crash_before_pid(k, t, &start);
-  while (proctree_alive(pid, start)) {
+  while (host_alive(engine_host(e, t), pid, start)) {
     if (engine_now_ms() > deadline || e->interrupted)
       return false;
     if (engine_pump(e, 20, false) < 0)
@@ -269,7 +275,7 @@ static void judge_outsiders(struct engine *e, const struct crash *k,
         engine_crash_touches(k, b->t))
       continue; /* no known process: topology says why */
     checked++;
-    if (!proctree_alive(b->pid, b->start))
+    if (!host_alive(engine_host(e, b->t), b->pid, b->start))
       engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) is outside "
                   "the crashed subtree of %s but is gone", b->t->path,
                   (int)b->pid, top->path);
@@ -335,7 +341,7 @@ static void judge_last(struct engine *e, const struct crash *k,
   }
   unsigned long long start = 0;
   pid_t ppid = crash_before_pid(k, p, &start);
-  if (!proctree_alive(ppid, start)) {
+  if (!host_alive(engine_host(e, p), ppid, start)) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d, %s) should "
                 "have stayed up after %s exited but went down", p->path,
                 (int)ppid, policy_name(node_policy(p)), x->node->path);

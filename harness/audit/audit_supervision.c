@@ -202,6 +202,8 @@ static bool await_new(struct engine *e, const struct tree_node *const *v,
 static void judge_start_order(struct engine *e, const struct tree_node *p,
                               const struct tree_node *const *v, size_t n) {
   for (size_t i = 0; i + 1 < n; i++) {
+    if (node_where(v[i]) || node_where(v[i + 1]))
+      continue; /* a start time and a pid order only one host's processes */
     const struct live_node *a = engine_live(e, v[i]), *b = engine_live(e, v[i + 1]);
     if (started_after(a->start, a->pid, b->start, b->pid)) {
       engine_fail(e, PROP_CONTAINMENT, "containment: %s started %s (pid %d) "

@@ -81,6 +81,9 @@ bool engine_orphan_is_ours(const struct engine *e, const struct proc_info *pi,
                            bool alone) {
   if (pi->ppid != e->self || pi->pid == e->root_pid)
     return false;
+  for (size_t i = 0; i < e->nhosts; i++) /* our own probes' ssh clients */
+    if (e->hosts[i].h && host_ssh_pid(e->hosts[i].h) == pi->pid)
+      return false;
   if (alone && !session_other_root(pi->pid, e->root_pid))
     return true;
   for (size_t j = 0; j < e->nseen; j++)

@@ -63,8 +63,11 @@ static void *watch_thread(void *arg) {
   }
 }
 
-/* Should the watch of a crash of `n` hold t? */
+/* Should the watch of a crash of `n` hold t? Not a node on another host:
+ * its pid means nothing to a pidfd here (its order is not observed). */
 static bool watched(const struct tree_node *t, const struct tree_node *n) {
+  if (node_where(t))
+    return false;
   return t == n || t == n->parent || t->parent == n ||
          (n->parent && t->parent == n->parent);
 }

@@ -17,6 +17,7 @@ struct host *host_local(void) { return &local_host; }
 bool host_is_local(const struct host *h) { return h->local; }
 const char *host_name(const struct host *h) { return h->name; }
 const char *host_error(const struct host *h) { return h->error; }
+pid_t host_ssh_pid(const struct host *h) { return h->local ? 0 : h->ssh_pid; }
 pid_t host_probe_pid(const struct host *h) { return h->local ? 0 : h->probe_pid; }
 
 int host_scan(struct host *h, struct proc_table *t) {

@@ -51,6 +51,9 @@ const char *host_error(const struct host *h);
  * Both are learnt by every scan. */
 pid_t host_probe_pid(const struct host *h);
 pid_t host_probe_ppid(const struct host *h);
+/* On a far host: the local ssh client that runs its probe (a child of the
+ * harness, no part of any tree); 0 for this machine. */
+pid_t host_ssh_pid(const struct host *h);
 
 /* As proctree_scan/_read/_alive/_fds/_rss_kb, on h. */
 int host_scan(struct host *h, struct proc_table *t);

@@ -320,6 +320,8 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-root-child-key.yaml", 3, 3, "restart: the root has no parent"},
       {"bad-stop-order.yaml", 3, 15, "stop_order: expected parallel or reverse"},
       {"bad-generate-backoff.yaml", 1, 33, "the generated nodes never restart"},
+      {"bad-far-isolation.yaml", 5, 23, "isolation is not yet judged across "
+       "hosts, and the tree runs on h1"},
       {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
       {"bad-duplicate-key.yaml", 3, 1, "key 'steps' given twice"},
       {"bad-missing-tree.yaml", 1, 1, "missing 'tree'"},
