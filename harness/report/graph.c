@@ -6,6 +6,7 @@
 #include "dot.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +65,45 @@ static void put_node(FILE *out, const struct tree_node *n, bool by_name) {
     put_node(out, n->children[i], by_name);
 }
 
+/* The nodes of t's subtree that run on `host`, one per line. */
+static void put_members(FILE *out, const struct tree_node *t, const char *host,
+                        bool by_name) {
+  const char *w = node_where(t);
+  if (w && !strcmp(w, host)) {
+    fputs("    ", out);
+    put_id(out, by_name ? t->name : t->path);
+    fputs(";\n", out);
+  }
+  for (size_t i = 0; i < t->nchildren; i++)
+    put_members(out, t->children[i], host, by_name);
+}
+
+/* One cluster per host the tree names (a tree on this machine alone has
+ * none, and its DOT is unchanged). */
+static void put_hosts(FILE *out, const struct scenario *s, bool by_name) {
+  const char **hosts = NULL;
+  long n = scenario_hosts(s, &hosts);
+  for (long i = 0; i < n; i++) {
+    char id[300];
+    snprintf(id, sizeof id, "cluster_%s", hosts[i]);
+    fputs("  subgraph ", out);
+    put_id(out, id);
+    fputs(" {\n    label=", out);
+    put_id(out, hosts[i]);
+    fputs(";\n", out);
+    put_members(out, s->root, hosts[i], by_name);
+    fputs("  }\n", out);
+  }
+  free(hosts);
+}
+
 int graph_dot(FILE *out, const struct scenario *s) {
   fputs("digraph ", out);
   put_id(out, s->name);
   fputs(" {\n  node [shape=box];\n", out);
-  put_node(out, s->root, names_unique(s->root));
+  bool by_name = names_unique(s->root);
+  put_node(out, s->root, by_name);
+  put_hosts(out, s, by_name);
   fputs("}\n", out);
   fflush(out);
   return ferror(out) ? -1 : 0;

@@ -248,6 +248,20 @@ Test(cli, graph_dot) {
   done(&o);
 }
 
+/* A tree across hosts: the same edges, and one cluster per host holding
+ * exactly the nodes that run there. */
+Test(cli, graph_clusters_per_host) {
+  struct outcome o = tp(10, (const char *[]){"graph", "trees/hosts/far-seed-fractal.yaml", NULL});
+  cr_expect_eq(o.status, 0);
+  const char *h1 = strstr(o.out, "subgraph \"cluster_h1\" {");
+  const char *h2 = strstr(o.out, "subgraph \"cluster_h2\" {");
+  cr_assert(h1 && h2 && h1 < h2, "%s", o.out);
+  cr_expect(strstr(h1, "label=\"h1\";\n    \"L2b\";\n    \"L3c\";\n  }"), "%s", o.out);
+  cr_expect(strstr(h2, "label=\"h2\";\n    \"L3d\";\n  }"), "%s", o.out);
+  cr_expect(strstr(o.out, "\"L2b\" -> \"L3d\";"), "%s", o.out);
+  done(&o);
+}
+
 Test(cli, run_seed_fractal_holds) {
   struct outcome o = tp(60, (const char *[]){"run", "trees/seed-fractal.yaml", NULL});
   cr_expect_eq(o.status, 0, "stdout: %s\nstderr: %s", o.out, o.err);
