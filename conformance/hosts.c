@@ -9,6 +9,8 @@
  *   a probe told to skip h2        the run (its nodes looked for in local
  *   (TREEPROOF_PROBE_SKIP=h2)      /proc, where their pids mean nothing)
  *
+ * and a tree naming a host nobody can reach fails, naming it.
+ *
  * The suite skips, saying why, only where hosts cannot start (not root, no
  * unshare, no sshd); CI can start them, and runs it. */
 #define _GNU_SOURCE
@@ -129,4 +131,21 @@ Test(hosts, control_a_skipped_probe_fails_the_run, .timeout = 200.) {
       "TREEPROOF_PROBE_SKIP=h2", "steps",
       "tree: L2b/L3d says its pid is", NULL, false};
   tp_assert_control_run(&c, 90.);
+}
+
+/* A host nobody can reach: the run fails, naming it, at once. */
+Test(hosts, an_unreachable_host_fails_the_run_naming_it, .timeout = 120.) {
+  need_hosts();
+  tp_subreaper();
+  struct tp_run r;
+  char *sc = tp_source("conformance/trees/far-unreachable.yaml");
+  const char *args[] = {"run", "--tap", sc, NULL};
+  cr_assert_eq(tp_run_args(&r, NULL, 60., args), 0);
+  cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect_eq(tap_verdict(r.out, "far-unreachable: steps"), 0, "%s", r.out);
+  cr_expect(strstr(r.out, "host h9: the harness cannot probe it"), "%s", r.out);
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  free(sc);
 }
