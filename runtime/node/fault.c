@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "node.h"
@@ -178,9 +179,17 @@ void fault_babble(struct node *n) {
 /* ---- zombie ------------------------------------------------------------- */
 
 /* A child that exits at once (holding the node's fds only until then) and
- * that the node never waits for: a zombie under it for its whole life. */
+ * that the node never reaps: a zombie under it for its whole life. The
+ * node waits for the exit without reaping (WNOWAIT), so the zombie is
+ * there before it serves anything: a scan right after start must see it
+ * (CI once scanned while the helper still ran, and the control passed). */
 static void zombie(void) {
-  if (fork() == 0) _exit(0);
+  pid_t z = fork();
+  if (z == 0) _exit(0);
+  siginfo_t si;
+  if (z > 0)
+    while (waitid(P_PID, (id_t)z, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR) {
+    }
 }
 
 void fault_start(struct node *n) {
