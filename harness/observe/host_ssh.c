@@ -303,7 +303,9 @@ static int await_reply(struct host *h, long long id, long long deadline,
                        edn_value **out) {
   size_t scanned = 0;
   for (;;) {
-    char *nl = memchr(h->buf + scanned, '\n', h->len - scanned);
+    /* nothing read yet: no buffer (memchr must not see a NULL) */
+    char *nl = h->len > scanned ? memchr(h->buf + scanned, '\n', h->len - scanned)
+                                : NULL;
     if (nl) {
       int r = take_line(h, (size_t)(nl - h->buf), id, out);
       scanned = 0;
