@@ -447,7 +447,8 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
   judge_own_stop_order(e, k, deadline);
   while (judge_level(e, k, &x, &top, deadline)) {
   }
-  judge_outsiders(e, k, top, deadline);
+  /* a bound of its own: waiting out a backoff may have used the first */
+  judge_outsiders(e, k, top, engine_now_ms() + (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS));
   if (e->ev[PROP_CONTAINMENT].len == before && !e->fail[PROP_CONTAINMENT])
     engine_summary(e, PROP_CONTAINMENT, "%zu crash step(s) contained",
                    e->ncrashes);

@@ -366,7 +366,9 @@ static int64_t third_wait(const char *fault) {
 
 Test(supervise, backoff_doubles_then_resets_after_the_period) {
   int64_t w = third_wait(NULL);
-  cr_expect(w < 280, "after staying up the count restarts: 150 ms (%lld)", (long long)w);
+  /* 150 ms, measured by polling: under ASan at load seen at 318; the
+   * never-reset control waits 600, so the bound sits between */
+  cr_expect(w < 450, "after staying up the count restarts: 150 ms (%lld)", (long long)w);
 }
 
 Test(supervise, fault_backoff_no_reset_keeps_doubling) {
