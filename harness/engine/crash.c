@@ -42,7 +42,7 @@ static void forget_counts(struct engine *e, const struct tree_node *t,
   if (ln) {
     ln->nrestart = 0;
     if (!is_top)
-      ln->backoff_n = 0;
+      ln->backoff_n = 0, ln->backoff_unsure = false;
   }
   for (size_t i = 0; i < t->nchildren; i++)
     forget_counts(e, t->children[i], false);
@@ -178,9 +178,16 @@ static void apply_restart(struct engine *e, struct crash *k) {
   double up = (double)k->t0_boot_ns / 1e6 -
               (double)start * 1000.0 / (double)(hz > 0 ? hz : 100);
   double period = (double)node_restart_period_ms(by->t);
-  ln->backoff_n = !start || up >= period ? 1 : ln->backoff_n + 1;
-  /* too close to the period to say which: the backoff is not judged */
-  k->backoff_n = start && up > period - 50 && up < period + 50 ? 0 : ln->backoff_n;
+  ln->backoff_n = start && up >= period ? 1 : ln->backoff_n + 1;
+  /* Its count is known only from a known start, far enough from the
+   * period to tell which side it is on; once unknown, it stays unknown
+   * (and unjudged) until a run surely long enough starts it again. */
+  bool unsure = !start || (up > period - 50 && up < period + 50);
+  if (start && up >= period + 50)
+    ln->backoff_unsure = false;
+  else if (unsure)
+    ln->backoff_unsure = true;
+  k->backoff_n = ln->backoff_unsure ? 0 : ln->backoff_n;
   const struct tree_node *p = k->down->parent;
   for (size_t i = 0; i < p->nchildren; i++) {
     const struct tree_node *s = p->children[i];

@@ -54,6 +54,8 @@ struct live_node {
                                the node itself is restarted */
   unsigned nrestart;
   unsigned backoff_n;       /* as a child: restarts in a row (backoff) */
+  bool backoff_unsure;      /* that count may be wrong (a start time not
+                               known, or a run too close to the period) */
   bool removed;             /* gone as a temporary child: unlisted */
   int kill_signal;          /* the last kill step's signal, 0 if none */
   bool panicked;            /* the scenario sent it a :panic */
