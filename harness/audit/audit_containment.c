@@ -351,7 +351,8 @@ static void judge_last(struct engine *e, const struct crash *k,
     judge_removed(e, k, deadline);
     return;
   }
-  double backoff = (double)node_backoff_ms(k->down, k->backoff_n);
+  double backoff = (double)node_backoff_ms(k->down,
+                                            engine_backoff_most(k->backoff_may));
   if (judge_restart(e, x, deadline + backoff) == 1) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s went down after %s "
                 "exited, but a restart of it is within its intensity "

@@ -221,26 +221,63 @@ static void judge_start_order(struct engine *e, const struct tree_node *p,
   }
 }
 
+/* "n" or "n1 or n2 ..." for the restarts in a row `may` holds, and the
+ * waits they mean, into buf. */
+static void say_rows(const struct tree_node *t, uint32_t may, char *rows,
+                     size_t nrows, char *waits, size_t nwaits) {
+  size_t r = 0, w = 0;
+  rows[0] = waits[0] = '\0';
+  for (unsigned n = 1; n < 32; n++) {
+    if (!(may & (1u << n)))
+      continue;
+    const char *sep = r ? " or " : "";
+    r += (size_t)snprintf(rows + r, r < nrows ? nrows - r : 0, "%s%u", sep, n);
+    w += (size_t)snprintf(waits + w, w < nwaits ? nwaits - w : 0, "%s%ld",
+                          sep, node_backoff_ms(t, n));
+  }
+}
+
 /* The exited child's new process started no earlier than its backoff
- * after the old one died, and not much later. */
+ * after the old one died, and not much later. Which restart in a row it
+ * is depends on how long the runtime saw the old process up: from the
+ * harness's own start and death times, within a tick below and the late
+ * bound above (the runtime's reap may come that late). Where that spans
+ * the period, either count is right; the gap seen tells which, and the
+ * count goes on from what it told. */
 static void judge_backoff(struct engine *e, const struct crash *k) {
-  long want = node_backoff_ms(k->down, k->backoff_n);
   long long died = watch_died(k->watch, k->down);
   const struct live_node *ln = engine_live(e, k->down);
-  if (k->down->backoff_base_ms < 0 || !k->backoff_n || died <= 0 || !ln ||
+  if (k->down->backoff_base_ms < 0 || !k->backoff_may || died <= 0 || !ln ||
       !ln->start)
     return;
+  double period = (double)node_restart_period_ms(k->down->parent);
+  uint32_t may = k->backoff_may;
+  if (k->down_start) {
+    double up = (double)died / 1e6 - (double)k->down_start * tick_ms();
+    may &= engine_backoff_step(k->backoff_was, up - tick_ms(),
+                               up + late_ms(BACKOFF_LATE_MS), period);
+  }
   double born = (double)ln->start * tick_ms();
   double gap = born - (double)died / 1e6;
-  if (gap < (double)want - early_ms() || gap > (double)want + late_ms(BACKOFF_LATE_MS))
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s came back %.0f ms after "
-                "it died, but restart %u in a row waits %ld ms "
-                "(restart_backoff_ms [%ld, %ld]; the count starts again after "
-                "%ld ms up; bounds -%.0f/+%.0f ms)", k->down->path, gap,
-                k->backoff_n, want, k->down->backoff_base_ms,
-                k->down->backoff_max_ms,
-                node_restart_period_ms(k->down->parent), early_ms(),
-                late_ms(BACKOFF_LATE_MS));
+  uint32_t fits = 0;
+  for (unsigned n = 1; n < 32; n++) {
+    long want = node_backoff_ms(k->down, n);
+    if ((may & (1u << n)) && gap >= (double)want - early_ms() &&
+        gap <= (double)want + late_ms(BACKOFF_LATE_MS))
+      fits |= 1u << n;
+  }
+  if (fits) {
+    engine_backoff_learn(e, k->down, fits);
+    return;
+  }
+  char rows[160], waits[160];
+  say_rows(k->down, may, rows, sizeof rows, waits, sizeof waits);
+  engine_fail(e, PROP_CONTAINMENT, "containment: %s came back %.0f ms after "
+              "it died, but restart %s in a row waits %s ms "
+              "(restart_backoff_ms [%ld, %ld]; the count starts again after "
+              "%ld ms up; bounds -%.0f/+%.0f ms)", k->down->path, gap, rows,
+              waits, k->down->backoff_base_ms, k->down->backoff_max_ms,
+              (long)period, early_ms(), late_ms(BACKOFF_LATE_MS));
 }
 
 /* ---- the group --------------------------------------------------------- */
@@ -333,7 +370,8 @@ void judge_group_restart(struct engine *e, const struct crash *k,
         ln->state == NODE_ALIVE && nb <= GROUP_MAX)
       back[nb++] = c;
   }
-  double until = deadline + (double)node_backoff_ms(k->down, k->backoff_n);
+  double until = deadline + (double)node_backoff_ms(
+                                k->down, engine_backoff_most(k->backoff_may));
   if (!await_new(e, back, nb, until, &late)) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) did not bring %s "
                 "back: no new process under it answers", p->path,

@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ static void forget_counts(struct engine *e, const struct tree_node *t,
   if (ln) {
     ln->nrestart = 0;
     if (!is_top)
-      ln->backoff_n = 0, ln->backoff_unsure = false;
+      ln->backoff_row = 0;
   }
   for (size_t i = 0; i < t->nchildren; i++)
     forget_counts(e, t->children[i], false);
@@ -169,25 +170,22 @@ static void apply_restart(struct engine *e, struct crash *k) {
   struct live_node *by = engine_live(e, k->down->parent);
   struct live_node *ln = engine_live(e, k->down);
   by->restart_ms[by->nrestart++ % 16] = k->t0;
-  /* how long its process was up: from its /proc start to the crash */
+  /* How long the runtime will say its process was up: at least from its
+   * /proc start (a tick's grain) to the crash; at most, not known yet
+   * (the audit, seeing the death, narrows it). */
   unsigned long long start = 0;
   for (size_t i = 0; i < k->nbefore; i++)
     if (k->before[i].t == k->down)
       start = k->before[i].start;
   long hz = sysconf(_SC_CLK_TCK);
-  double up = (double)k->t0_boot_ns / 1e6 -
-              (double)start * 1000.0 / (double)(hz > 0 ? hz : 100);
-  double period = (double)node_restart_period_ms(by->t);
-  ln->backoff_n = start && up >= period ? 1 : ln->backoff_n + 1;
-  /* Its count is known only from a known start, far enough from the
-   * period to tell which side it is on; once unknown, it stays unknown
-   * (and unjudged) until a run surely long enough starts it again. */
-  bool unsure = !start || (up > period - 50 && up < period + 50);
-  if (start && up >= period + 50)
-    ln->backoff_unsure = false;
-  else if (unsure)
-    ln->backoff_unsure = true;
-  k->backoff_n = ln->backoff_unsure ? 0 : ln->backoff_n;
+  double tick = 1000.0 / (double)(hz > 0 ? hz : 100);
+  double up = start ? (double)k->t0_boot_ns / 1e6 - (double)start * tick - tick
+                    : 0;
+  k->down_start = start;
+  k->backoff_was = ln->backoff_row;
+  k->backoff_may = engine_backoff_step(ln->backoff_row, up, HUGE_VAL,
+                                       (double)node_restart_period_ms(by->t));
+  ln->backoff_row = k->backoff_may;
   const struct tree_node *p = k->down->parent;
   for (size_t i = 0; i < p->nchildren; i++) {
     const struct tree_node *s = p->children[i];
@@ -221,6 +219,33 @@ void engine_crash_count(struct engine *e, struct crash *k) {
     apply_restart(e, k);
   else
     mark_gone(e, k->down, k->o.fate == MODEL_REMOVED && !k->o.tree_ends);
+}
+
+/* Bit n of a row set: n restarts in a row; 0 or bit 0: none yet. Counts
+ * past 31 stay 31 (every backoff has long reached its maximum). */
+uint32_t engine_backoff_step(uint32_t row, double up_lo, double up_hi,
+                             double period) {
+  if (!row)
+    row = 1;
+  uint32_t on = (row << 1) | (row & 0x80000000u);
+  if (up_lo >= period)
+    return 2; /* surely healthy: this is the first in a row */
+  return up_hi >= period ? on | 2 : on;
+}
+
+unsigned engine_backoff_most(uint32_t may) {
+  unsigned n = 0;
+  for (unsigned i = 1; i < 32; i++)
+    if (may & (1u << i))
+      n = i;
+  return n;
+}
+
+void engine_backoff_learn(struct engine *e, const struct tree_node *t,
+                          uint32_t row) {
+  struct live_node *ln = engine_live(e, t);
+  if (ln && row)
+    ln->backoff_row = row;
 }
 
 void engine_crash_end(struct engine *e, struct crash *k) {

@@ -53,9 +53,12 @@ struct live_node {
                                group counted once), a ring; reset when
                                the node itself is restarted */
   unsigned nrestart;
-  unsigned backoff_n;       /* as a child: restarts in a row (backoff) */
-  bool backoff_unsure;      /* that count may be wrong (a start time not
-                               known, or a run too close to the period) */
+  uint32_t backoff_row;     /* as a child: how many restarts in a row
+                               (backoff) it may have had, a set: bit n
+                               for n in a row (bit 0 alone: none yet).
+                               More than one bit when a run ended too
+                               near the period to tell whether the
+                               runtime started its count again */
   bool removed;             /* gone as a temporary child: unlisted */
   int kill_signal;          /* the last kill step's signal, 0 if none */
   bool panicked;            /* the scenario sent it a :panic */
@@ -80,8 +83,12 @@ struct crash {
   size_t nbefore;
   struct model_outcome o;   /* what the model says it does (set by
                                engine_crash_count()) */
-  unsigned backoff_n;  /* the restart in a row of o.down it is (1: first;
-                          0: too close to a healthy period to say) */
+  uint32_t backoff_was; /* o.down's backoff_row before this restart */
+  uint32_t backoff_may; /* the restarts in a row this may be (bit n: the
+                          n-th), as far as the count knew; the audit
+                          narrows it once it saw the death */
+  unsigned long long down_start; /* o.down's /proc start before (0: not
+                          known) */
   struct exit_watch *watch; /* when each watched process died */
 };
 
@@ -352,6 +359,17 @@ bool engine_crash_normal(const struct crash *k);
 void engine_crash_end(struct engine *e, struct crash *k);
 /* A crash begun but not caused after all (the step failed first). */
 void engine_crash_drop(struct crash *k);
+/* Restarts in a row (as a set, bit n: the n-th) after a run `up_lo` to
+ * `up_hi` ms long ended, from `row`, the set before: a run surely as long
+ * as the period starts the count again, a run surely shorter adds one,
+ * and one in between may do either. */
+uint32_t engine_backoff_step(uint32_t row, double up_lo, double up_hi,
+                             double period);
+/* The restart in a row `may` holds that waits longest (0: none). */
+unsigned engine_backoff_most(uint32_t may);
+/* What the audit learned: t's restarts in a row are `row`. */
+void engine_backoff_learn(struct engine *e, const struct tree_node *t,
+                          uint32_t row);
 
 /* ---- exit_report.c ----------------------------------------------------- */
 
