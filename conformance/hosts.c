@@ -22,83 +22,21 @@
 #include <unistd.h>
 
 #include "common.h"
-
-static pid_t runner_pid;
-static char hosts_dir[64];
-
-static bool on_path(const char *name) {
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-  return system(cmd) == 0;
-}
-
-static const char *cannot_start(void) {
-  if (geteuid() != 0)
-    return "not root (the test hosts' sshd needs root)";
-  if (!on_path("unshare"))
-    return "no unshare (util-linux)";
-  if (access("/usr/sbin/sshd", X_OK) != 0)
-    return "no /usr/sbin/sshd (scripts/setup installs openssh-server)";
-  return on_path("ssh") ? NULL : "no ssh client";
-}
-
-static void hosts_run(const char *what, char *out, size_t cap) {
-  char *script = tp_source("scripts/test-hosts"), cmd[4300];
-  snprintf(cmd, sizeof cmd, "timeout 60 '%s' %s%s", script, what,
-           out ? "" : " >/dev/null 2>&1");
-  free(script);
-  FILE *p = popen(cmd, "r");
-  if (out)
-    out[0] = '\0';
-  if (p && out && !fgets(out, (int)cap, p))
-    out[0] = '\0';
-  int st = p ? pclose(p) : -1;
-  if (out && st != 0)
-    out[0] = '\0';
-  if (out)
-    out[strcspn(out, "\n")] = '\0';
-}
-
-static void hosts_down(void) {
-  if (getpid() != runner_pid || !hosts_dir[0])
-    return;
-  hosts_run("down", NULL, 0);
-  hosts_dir[0] = '\0';
-}
+#include "hosts_once.h"
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
   (void)set;
-  const char *why = cannot_start();
-  runner_pid = getpid();
-  snprintf(hosts_dir, sizeof hosts_dir, "/tmp/tp-conf-hosts.XXXXXX");
-  if (!why && (!mkdtemp(hosts_dir) || rmdir(hosts_dir) < 0))
-    why = "no temporary directory";
-  char cfg[4096] = "";
-  if (!why) {
-    setenv("TREEPROOF_HOSTS_DIR", hosts_dir, 1);
-    setenv("TREEPROOF_HOSTS_PORT_BASE", "25650", 0); /* not the other suites' */
-    atexit(hosts_down);
-    hosts_run("up 2", cfg, sizeof cfg);
-    if (!cfg[0])
-      why = "scripts/test-hosts up 2 failed";
-  }
-  if (why) {
-    hosts_dir[0] = '\0';
-    setenv("TP_HOSTS_SKIP", why, 1);
-  } else {
-    setenv("TREEPROOF_SSH_CONFIG", cfg, 1);
-  }
+  char *script = tp_source("scripts/test-hosts");
+  hosts_once_up(script, "tp-conf-hosts", "25650"); /* not the other suites' */
+  free(script);
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
   (void)stats;
-  hosts_down();
+  hosts_once_down();
 }
 
-static void need_hosts(void) {
-  if (getenv("TP_HOSTS_SKIP"))
-    cr_skip_test("no test hosts: %s", getenv("TP_HOSTS_SKIP"));
-}
+static void need_hosts(void) { (void)hosts_once_config(); }
 
 Test(hosts, far_seed_fractal_holds, .timeout = 120.) {
   need_hosts();

@@ -9,6 +9,7 @@
  * with a message. Every test ends by proving it left nothing behind. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "host.h"
+#include "hosts_once.h"
 
 static int fd_count(void) {
   int n = 0;
@@ -186,61 +188,28 @@ Test(host_unreachable, a_silent_connection_times_out) {
 
 /* ---- Far hosts: scripts/test-hosts ------------------------------------- */
 
-static char hosts_dir[64], ssh_config[256];
-
-/* scripts/test-hosts ARGS with this suite's state directory and ports;
- * its stdout's first line into `out` when given. Returns its status. */
-static int test_hosts(const char *args, char *out, size_t outlen) {
-  char cmd[512];
-  /* Criterion runs tests at once: each its own range of ports. */
-  snprintf(cmd, sizeof cmd,
-           "TREEPROOF_HOSTS_DIR=%s TREEPROOF_HOSTS_PORT_BASE=%d "
-           "%s/scripts/test-hosts %s </dev/null",
-           hosts_dir, 24000 + (int)(getpid() % 100) * 10, TREEPROOF_SOURCE_DIR, args);
-  FILE *p = popen(cmd, "re");
-  if (!p)
-    return -1;
-  char line[256] = "";
-  if (!fgets(line, sizeof line, p))
-    line[0] = '\0';
-  line[strcspn(line, "\n")] = '\0';
-  if (out)
-    snprintf(out, outlen, "%s", line);
-  return pclose(p);
+/* Up once for the whole run, before any test (hosts_once.c): a suite's
+ * .init/.fini would run in each test's own process, and a test that
+ * failed there left its hosts running. */
+ReportHook(PRE_ALL)(struct criterion_test_set *set) {
+  (void)set;
+  hosts_once_up(TREEPROOF_SOURCE_DIR "/scripts/test-hosts", "test_host",
+                "24000");
 }
 
-static const char *why_no_hosts(void) {
-  if (geteuid() != 0)
-    return "not root (the test hosts' sshd needs root)";
-  if (system("command -v unshare >/dev/null 2>&1") != 0)
-    return "no unshare (util-linux)";
-  if (access("/usr/sbin/sshd", X_OK) != 0)
-    return "no /usr/sbin/sshd (scripts/setup installs openssh-server)";
-  if (system("command -v ssh >/dev/null 2>&1") != 0)
-    return "no ssh client";
-  return NULL;
+ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
+  (void)stats;
+  hosts_once_down();
 }
 
-static void hosts_up(void) {
+static const char *ssh_config;
+
+static void far_setup(void) {
   setup_plain();
-  snprintf(hosts_dir, sizeof hosts_dir, "/tmp/test_host.%d", (int)getpid());
-  const char *why = why_no_hosts();
-  if (why)
-    cr_skip_test("far hosts cannot start here: %s", why);
-  cr_assert_eq(test_hosts("up 2", ssh_config, sizeof ssh_config), 0,
-               "scripts/test-hosts up 2");
+  ssh_config = hosts_once_config();
 }
 
-/* Always, even after a failed assertion: the hosts go, and nothing may
- * be left of them. */
-static void hosts_down(void) {
-  if (why_no_hosts())
-    return;
-  cr_expect_eq(test_hosts("down", NULL, 0), 0, "scripts/test-hosts down leaves nothing");
-  cr_expect_neq(access(hosts_dir, F_OK), 0, "the state directory is gone");
-}
-
-TestSuite(host_far, .init = hosts_up, .fini = hosts_down, .timeout = 90.);
+TestSuite(host_far, .init = far_setup, .timeout = 90.);
 
 static struct host *open_h1(void) {
   struct host_options o = {.dest = "h1", .ssh_config = ssh_config,

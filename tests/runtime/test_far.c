@@ -1,7 +1,7 @@
 /* test_far.c — far children (a spec with :host), over two test hosts that
  * scripts/test-hosts brings up once for this file (a private state dir
- * under /tmp, its own port range) and takes down when the run ends, even
- * after a failure. A far node's pid is read on its host, through ssh in
+ * under /tmp, its own port range; hosts_once.c) and takes down when the
+ * run ends, even after a failure. A far node's pid is read on its host, through ssh in
  * that host's namespaces, never in our /proc. Tests skip, saying why, when
  * hosts cannot start here (not root, no unshare, sshd or ssh). Tests run
  * two at a time on the same two hosts: each checks the pids it knows of,
@@ -17,85 +17,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hosts_once.h"
 #include "tree_util.h"
 
 #ifndef TREEPROOF_SOURCE_DIR_DEFAULT
 #define TREEPROOF_SOURCE_DIR_DEFAULT "."
 #endif
 
-/* ---- The hosts, once per run ---------------------------------------------
- * Brought up in the runner before any test, handed to the tests (which run
- * in processes of their own) through the environment: TEST_FAR_CFG, the
- * ssh config's path, or TEST_FAR_SKIP, why not. */
-
-static pid_t runner_pid;
-static char hosts_dir[64];
-
-static const char *test_hosts(void) {
-  static char path[4096];
-  const char *src = getenv("TREEPROOF_SOURCE_DIR");
-  snprintf(path, sizeof path, "%s/scripts/test-hosts",
-           src && *src ? src : TREEPROOF_SOURCE_DIR_DEFAULT);
-  return path;
-}
-
-static bool on_path(const char *name) {
-  char cmd[256];
-  snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
-  return system(cmd) == 0;
-}
-
-static const char *cannot_start(void) {
-  if (geteuid() != 0) return "not root (the test hosts' sshd needs root)";
-  if (!on_path("unshare")) return "no unshare (util-linux)";
-  if (access("/usr/sbin/sshd", X_OK) != 0)
-    return "no /usr/sbin/sshd (scripts/setup installs openssh-server)";
-  if (!on_path("ssh")) return "no ssh client";
-  return NULL;
-}
-
-static void hosts_down(void) {
-  if (getpid() != runner_pid || !hosts_dir[0]) return;
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "'%s' down >/dev/null 2>&1", test_hosts());
-  if (system(cmd) != 0) fprintf(stderr, "test_far: test-hosts down failed\n");
-  hosts_dir[0] = '\0';
-}
-
-/* `test-hosts up 2`, its output (the config's path) into cfg. */
-static int hosts_up(char *cfg, size_t cap) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "timeout 60 '%s' up 2", test_hosts());
-  FILE *p = popen(cmd, "r");
-  if (!p) return -1;
-  bool got = fgets(cfg, (int)cap, p) != NULL;
-  int st = pclose(p);
-  cfg[strcspn(cfg, "\n")] = '\0';
-  return got && st == 0 && cfg[0] ? 0 : -1;
-}
+/* ---- The hosts, once per run (hosts_once.c) ------------------------- */
 
 ReportHook(PRE_ALL)(struct criterion_test_set *set) {
   (void)set;
-  char cfg[4096];
-  const char *why = cannot_start();
-  runner_pid = getpid();
-  if (!why) {
-    snprintf(hosts_dir, sizeof hosts_dir, "/tmp/test_far.XXXXXX");
-    if (!mkdtemp(hosts_dir) || rmdir(hosts_dir) < 0) why = "no temporary dir";
-  }
-  if (!why) {
-    setenv("TREEPROOF_HOSTS_DIR", hosts_dir, 1);
-    setenv("TREEPROOF_HOSTS_PORT_BASE", "25550", 0); /* not test_hosts' */
-    atexit(hosts_down); /* also when a hook below never runs */
-    if (hosts_up(cfg, sizeof cfg) < 0) why = "scripts/test-hosts up 2 failed";
-  }
-  if (why) setenv("TEST_FAR_SKIP", why, 1);
-  else setenv("TEST_FAR_CFG", cfg, 1);
+  const char *src = getenv("TREEPROOF_SOURCE_DIR");
+  char script[4096];
+  snprintf(script, sizeof script, "%s/scripts/test-hosts",
+           src && *src ? src : TREEPROOF_SOURCE_DIR_DEFAULT);
+  hosts_once_up(script, "test_far", "25550");
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats) {
   (void)stats;
-  hosts_down();
+  hosts_once_down();
 }
 
 /* ---- Per test --------------------------------------------------------- */
@@ -106,17 +48,11 @@ static const char *cfg;
 static void setup(void) {
   tree_subreaper();
   fds0 = fd_count();
-  cfg = getenv("TEST_FAR_CFG");
 }
 
 TestSuite(far, .init = setup, .timeout = 90.);
 
-#define NEED_HOSTS()                                                        \
-  do {                                                                      \
-    if (!cfg) cr_skip_test("no test hosts: %s", getenv("TEST_FAR_SKIP")    \
-                                                    ? getenv("TEST_FAR_SKIP") \
-                                                    : "not brought up");    \
-  } while (0)
+#define NEED_HOSTS() (cfg = hosts_once_config())
 
 static int64_t next_id = 1;
 
