@@ -20,6 +20,17 @@ void audit_cascade_end(struct engine *e);
 /* The far hosts at the end (after audit_cascade_end's own wait): every
  * process of the run seen there gone by `deadline` (audit_hosts.c). */
 void audit_hosts_end(struct engine *e, double deadline);
+/* A hold of a far node's ssh client (k->partition): the far side — the
+ * node's subtree on its hosts and its sshd session — gone by itself
+ * within engine_partition_bound_ms() while the client is held (the drive
+ * waited for it; this judges what it saw). Cascade when listed, else the
+ * steps (audit_edge.c). */
+void audit_edge_partition(struct engine *e, const struct crash *k);
+/* After a crash on a far node's hop (k->edge): both halves — the ssh
+ * client and the sshd session — gone by `deadline`; one that lingers is
+ * an orphan of the hop (cascade; audit_edge.c). */
+void audit_edge_crash(struct engine *e, const struct crash *k,
+                      double deadline);
 /* After a step that changed the tree (or one chaos marks with
  * scan_after), and at the end before the root is closed: no orphan
  * adopted by the harness lingers past the grace, and no zombie below the

@@ -113,9 +113,12 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
                   node_where(b->t) ? ", " : "", b->t->path, (int)b->pid,
                   pi.state, (int)pi.ppid, took,
                   k->closing ? "the :exit"
+                  : k->edge ? "the fault on the hop"
                   : k->signal ? "the kill" : "the panic", k->node->path,
                   (int)k->pid);
   }
+  if (k->edge) /* and the hop's two halves, which are no nodes */
+    audit_edge_crash(e, k, deadline);
   /* and nothing outside it went down */
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];

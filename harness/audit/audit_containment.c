@@ -28,6 +28,7 @@ struct expect {
   const char *reason;                /* the :reason sent, or NULL */
   const struct tree_node *child;     /* escalated for this child, or NULL */
   pid_t child_pid;
+  bool edge;                         /* its hop was cut (client, session) */
 };
 
 static bool int_is(const edn_value *v, long long x) {
@@ -51,7 +52,15 @@ static void check_report(struct engine *e, const struct expect *x,
   const edn_value *lost = edn_map_getk(status, "lost");
   bool far_lost = node_host(x->node) && lost && lost->type == EDN_BOOL &&
                   lost->u.boolean;
-  if (x->signal) {
+  if (x->edge && !far_lost) {
+    /* ssh ends 255 or by a signal when its hop is cut: never the far
+     * node's own status */
+    char *had = status ? show(status) : NULL;
+    engine_fail(e, PROP_CONTAINMENT, "containment: the hop of %s (pid %d) "
+                "was cut but %s reports :status %s, not {:lost true}", path,
+                (int)x->pid, seen_by, had ? had : "missing");
+    free(had);
+  } else if (x->signal) {
     if (!int_is(edn_map_getk(status, "signal"), x->signal) && !far_lost &&
         !(catchable && edn_map_getk(status, "exit"))) {
       /* the :status as it came ({:exit -9}, {:weird 1}) */
@@ -432,6 +441,7 @@ static bool judge_level(struct engine *e, const struct crash *k,
   x->pid = crash_before_pid(k, p, NULL);
   x->signal = 0;
   x->reason = NULL;
+  x->edge = false;
   *top = p;
   return true;
 }
@@ -442,7 +452,7 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
                  : e->s->timeout_ms;
   double deadline = engine_now_ms() + (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS);
   struct expect x = {.node = k->node, .pid = k->pid, .signal = k->signal,
-                     .reason = k->reason};
+                     .reason = k->reason, .edge = k->edge != EDGE_NONE};
   const struct tree_node *top = k->node;
   size_t before = e->ev[PROP_CONTAINMENT].len;
   judge_own_stop_order(e, k, deadline);

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "drive.h"
 #include "htrace.h"
+#include "internal.h"
 #include "pattern.h"
 
 static const char *action_name(enum step_action a) {
@@ -21,7 +21,7 @@ static const char *action_name(enum step_action a) {
   return names[a];
 }
 
-static double step_deadline(const struct engine *e, const struct step *st) {
+double drive_step_deadline(const struct engine *e, const struct step *st) {
   long t = st->timeout_ms > 0 ? st->timeout_ms : e->s->timeout_ms;
   return engine_now_ms() + (double)(t > 0 ? t : SCENARIO_DEFAULT_TIMEOUT_MS);
 }
@@ -30,8 +30,7 @@ static long step_timeout(const struct engine *e, const struct step *st) {
   return st->timeout_ms > 0 ? st->timeout_ms : e->s->timeout_ms;
 }
 
-/* "step 3 (trees/x.yaml:12:5) send" */
-static void step_where(const struct engine *e, size_t i, char *buf, size_t n) {
+void drive_step_where(const struct engine *e, size_t i, char *buf, size_t n) {
   const struct step *st = &e->s->steps[i];
   snprintf(buf, n, "step %zu (%s:%d:%d) %s", i + 1, e->s->file, st->pos.line,
            st->pos.column, action_name(st->action));
@@ -51,7 +50,7 @@ static char *pretty(const edn_value *v) {
 static int expect_reply(struct engine *e, size_t i, int64_t id,
                         const edn_value *pattern, double deadline) {
   char where[600];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   edn_value *rep = NULL;
   int rc = engine_await(e, id, deadline, &rep);
   if (rc == -EINTR)
@@ -143,9 +142,9 @@ static bool drive_is_exit(const edn_value *req) {
 
 static int step_send(struct engine *e, size_t i, struct crash *out) {
   const struct step *st = &e->s->steps[i];
-  double deadline = step_deadline(e, st);
+  double deadline = drive_step_deadline(e, st);
   char where[600];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   const edn_value *idv = edn_map_getk(st->send, "id");
   int64_t id = idv && idv->type == EDN_INT ? idv->u.integer : INT64_MIN;
 
@@ -195,11 +194,11 @@ static int step_expect(struct engine *e, size_t i) {
   const edn_value *idv = edn_map_getk(st->expect, "id");
   if (!idv || idv->type != EDN_INT) {
     char where[600];
-    step_where(e, i, where, sizeof where);
+    drive_step_where(e, i, where, sizeof where);
     engine_step_fail(e, "%s: the pattern has no integer :id", where);
     return -1;
   }
-  return expect_reply(e, i, idv->u.integer, st->expect, step_deadline(e, st));
+  return expect_reply(e, i, idv->u.integer, st->expect, drive_step_deadline(e, st));
 }
 
 /* ---- exits -------------------------------------------------------------- */
@@ -230,7 +229,7 @@ static void want_status(const struct step *st, char *buf, size_t n) {
 static int exit_of_root(struct engine *e, size_t i, double deadline) {
   const struct step *st = &e->s->steps[i];
   char where[600], want[64];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   want_status(st, want, sizeof want);
   while (!engine_reap_root(e)) {
     double left = deadline - engine_now_ms();
@@ -260,11 +259,11 @@ static int exit_of_root(struct engine *e, size_t i, double deadline) {
 
 static int step_expect_exit(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
-  double deadline = step_deadline(e, st);
+  double deadline = drive_step_deadline(e, st);
   if (!st->node->parent)
     return exit_of_root(e, i, deadline);
   char where[600], want[64];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   want_status(st, want, sizeof want);
   /* The pid the node had when it went down (a restart in the model keeps
    * it as prev_pid: pid is then its successor's, or 0), else when last
@@ -326,11 +325,11 @@ static int step_expect_exit(struct engine *e, size_t i) {
 
 /* ---- signals ------------------------------------------------------------ */
 
-static struct live_node *alive_node(struct engine *e, size_t i,
-                                    double deadline, int *rc) {
+struct live_node *drive_alive_node(struct engine *e, size_t i,
+                                   double deadline, int *rc) {
   const struct step *st = &e->s->steps[i];
   char where[600];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   *rc = engine_ensure_map(e, deadline);
   if (*rc == -EINTR)
     return NULL;
@@ -358,13 +357,11 @@ static bool fatal_signal(int sig) {
   }
 }
 
-/* Wait (bounded) until /proc on t's host shows the state a SIGSTOP or
- * SIGCONT asked for. */
-static void wait_state(struct engine *e, const struct tree_node *t, pid_t pid,
-                       bool stopped, double deadline) {
+void drive_wait_state(struct engine *e, struct host *h, pid_t pid,
+                      bool stopped, double deadline) {
   while (engine_now_ms() < deadline) {
     struct proc_info pi;
-    if (host_read(engine_host(e, t), pid, &pi) < 0)
+    if (host_read(h, pid, &pi) < 0)
       return;
     if ((pi.state == 'T') == stopped)
       return;
@@ -380,9 +377,9 @@ static bool stop_signal(int sig) {
 
 static int step_kill(struct engine *e, size_t i, struct crash *out) {
   const struct step *st = &e->s->steps[i];
-  double deadline = step_deadline(e, st);
+  double deadline = drive_step_deadline(e, st);
   int rc;
-  struct live_node *ln = alive_node(e, i, deadline, &rc);
+  struct live_node *ln = drive_alive_node(e, i, deadline, &rc);
   if (!ln)
     return rc;
   struct crash k;
@@ -396,7 +393,7 @@ static int step_kill(struct engine *e, size_t i, struct crash *out) {
   int e_sig = host_signal(h, ln->pid, ln->start, st->signal);
   if (e_sig < 0) { /* on its host: a far node's pid means nothing here */
     char where[600];
-    step_where(e, i, where, sizeof where);
+    drive_step_where(e, i, where, sizeof where);
     engine_step_fail(e, "%s: kill(%d, %d) of %s on %s: %s", where,
                      (int)ln->pid, st->signal, st->node->path, host_name(h),
                      strerror(-e_sig));
@@ -416,23 +413,23 @@ static int step_kill(struct engine *e, size_t i, struct crash *out) {
    * would wait on the stopped node until the step's timeout. */
   if (stop_signal(st->signal) || st->signal == SIGCONT) {
     ln->held = st->signal != SIGCONT;
-    wait_state(e, st->node, ln->pid, ln->held, deadline);
+    drive_wait_state(e, engine_host(e, st->node), ln->pid, ln->held, deadline);
   }
   return 0;
 }
 
 static int step_hold(struct engine *e, size_t i, bool hold) {
   const struct step *st = &e->s->steps[i];
-  double deadline = step_deadline(e, st);
+  double deadline = drive_step_deadline(e, st);
   int rc;
-  struct live_node *ln = alive_node(e, i, deadline, &rc);
+  struct live_node *ln = drive_alive_node(e, i, deadline, &rc);
   if (!ln)
     return rc;
   htrace_signal(e, st->node, ln->pid, hold ? SIGSTOP : SIGCONT, NULL);
   host_signal(engine_host(e, st->node), ln->pid, ln->start,
               hold ? SIGSTOP : SIGCONT);
   ln->held = hold;
-  wait_state(e, st->node, ln->pid, hold, deadline);
+  drive_wait_state(e, engine_host(e, st->node), ln->pid, hold, deadline);
   return 0;
 }
 
@@ -449,9 +446,9 @@ static int step_wait(struct engine *e, size_t i) {
 
 static int step_spawn(struct engine *e, size_t i) {
   const struct step *st = &e->s->steps[i];
-  double deadline = step_deadline(e, st);
+  double deadline = drive_step_deadline(e, st);
   char where[600];
-  step_where(e, i, where, sizeof where);
+  drive_step_where(e, i, where, sizeof where);
   edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
   edn_value *spec = scenario_node_spec(e->arena, st->spawned);
   if (!req || !spec ||
@@ -489,11 +486,12 @@ int drive_step(struct engine *e, size_t i, struct crash *crashed) {
   case STEP_EXPECT_EXIT:
     return step_expect_exit(e, i);
   case STEP_KILL:
-    return step_kill(e, i, crashed);
+    return st->edge ? drive_edge_kill(e, i, crashed) : step_kill(e, i, crashed);
   case STEP_HOLD:
-    return step_hold(e, i, true);
+    return st->edge ? drive_edge_hold(e, i, crashed) : step_hold(e, i, true);
   case STEP_RELEASE:
-    return step_hold(e, i, false);
+    return st->edge ? drive_edge_release(e, i, crashed)
+                    : step_hold(e, i, false);
   case STEP_WAIT:
     return step_wait(e, i);
   case STEP_SPAWN:

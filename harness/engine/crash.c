@@ -146,6 +146,9 @@ bool engine_crash_touches(const struct crash *k, const struct tree_node *t) {
 }
 
 bool engine_crash_normal(const struct crash *k) {
+  /* a hop cut is never a normal end: ssh exits 255 whatever the signal */
+  if (k->edge)
+    return false;
   return k->closing || k->signal == SIGTERM || k->signal == SIGINT;
 }
 

@@ -61,10 +61,29 @@ struct live_node {
                                runtime started its count again */
   bool removed;             /* gone as a temporary child: unlisted */
   int kill_signal;          /* the last kill step's signal, 0 if none */
+  pid_t edge_held;          /* as a far child: its ssh client, SIGSTOPped
+                               by a `hold: {edge: client}` (0: none), on
+                               its parent's host */
+  unsigned long long edge_held_start;
   bool panicked;            /* the scenario sent it a :panic */
 };
 
-/* A crash the scenario caused: a `:panic` sent, or a `kill` step. */
+/* The two halves of a far node's hop (DESIGN.md: they are not nodes): its
+ * ssh client, a child of its parent's process on the parent's host, and
+ * the sshd session process that is the far node's parent on its own host.
+ * Found by engine_edge_find(); pids with their /proc start times. */
+struct edge_ends {
+  struct host *near;               /* the parent's host */
+  pid_t client;
+  unsigned long long client_start;
+  struct host *far;                /* the far node's host */
+  pid_t session;
+  unsigned long long session_start;
+};
+
+/* A crash the scenario caused: a `:panic` sent, or a `kill` step — or a
+ * fault on the hop of a far node (`edge:`), which its parent sees as the
+ * far node's crash. */
 struct crash {
   struct tree_node *node;
   pid_t pid;
@@ -90,6 +109,13 @@ struct crash {
   unsigned long long down_start; /* o.down's /proc start before (0: not
                           known) */
   struct exit_watch *watch; /* when each watched process died */
+  enum step_edge edge;  /* a kill of that half of node's hop (EDGE_NONE: of
+                          the node itself), or the release of its held
+                          client; ends holds both halves as they were */
+  bool partition;       /* a hold of node's client: no crash yet (the
+                          parent sees nothing until the release), only the
+                          far side's going, judged by cascade */
+  struct edge_ends ends;
 };
 
 /* ---- watch.c: when processes die, as the harness sees it ---------------- */
@@ -337,6 +363,32 @@ void engine_far_seen(struct engine *e, const struct tree_node *t, pid_t pid,
  * NULL when neither. */
 const char *engine_probe_watvm(const struct engine *e);
 
+/* ---- edge.c: the hop of a far node ------------------------------------- */
+
+/* The two halves of t's hop (t has a host: of its own, and its parent's
+ * and t's pids are known) into *out: the parent's one live child process
+ * named ssh on the parent's host (more than one — the parent has several
+ * far children — cannot be told apart by /proc alone, and is refused),
+ * and t's parent on its host, which must be an sshd. 0, or -1 with why in
+ * `why`. */
+int engine_edge_find(struct engine *e, const struct tree_node *t,
+                     struct edge_ends *out, char *why, size_t whylen);
+/* Is either half of the hop still there (on its host, same start time)? */
+bool engine_edge_client_alive(const struct edge_ends *x);
+bool engine_edge_session_alive(const struct edge_ends *x);
+/* Wait, bounded by `deadline`, until every node of t's subtree that was
+ * alive in `before` (nbefore entries) and the session of `x` are gone from
+ * their hosts: the far side of a partitioned hop going by itself. Returns
+ * how many are left (0: all gone), or -EINTR. */
+int engine_edge_far_gone(struct engine *e, const struct tree_node *t,
+                         const struct live_node *before, size_t nbefore,
+                         const struct edge_ends *x, double deadline);
+/* The bound within which the far side of a silent partition must be gone
+ * from its host: PARTITION_BOUND_MS (the hosts' ClientAlive settings, as
+ * docs/hosts.md measures them) plus t's own end (stopping its subtree)
+ * plus the slack. */
+double engine_partition_bound_ms(const struct tree_node *t);
+
 /* ---- crash.c: a crash's bookkeeping ------------------------------------ */
 
 /* Before a step crashes `n`: copy the node table into k (0), or -1 when n
@@ -392,6 +444,10 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
 /* How long a zombie may sit under a live node before cascade fails: its
  * parent reaps it when the SIGCHLD arrives, so this is scheduling only. */
 #define ZOMBIE_BOUND_MS 500
+/* How long after its client went silent a far session is gone from a
+ * test host (ClientAliveInterval 1, ClientAliveCountMax 3: measured at
+ * 8.0 s, docs/hosts.md "A lost connection, bounded"). */
+#define PARTITION_BOUND_MS 8000
 double cascade_slack_ms(void);
 #define CASCADE_SLACK_MS cascade_slack_ms()
 

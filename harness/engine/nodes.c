@@ -33,8 +33,8 @@ void engine_mark_subtree(struct engine *e, struct tree_node *t,
 
 bool engine_any_held(const struct engine *e) {
   for (size_t i = 0; i < e->nnodes; i++)
-    if (e->nodes[i].held)
-      return true;
+    if (e->nodes[i].held || e->nodes[i].edge_held)
+      return true; /* a held hop stops a :fan as a held node does */
   return false;
 }
 

@@ -32,6 +32,11 @@ static void timed(struct engine *e, enum property p, void (*audit)(struct engine
 /* A crash a step caused, judged by cascade and containment when listed,
  * between the engine's counting and its update of the table. */
 static void judge_crash(struct engine *e, struct crash *k) {
+  if (k->partition) { /* no crash yet: only the far side's going */
+    audit_edge_partition(e, k);
+    engine_crash_drop(k);
+    return;
+  }
   engine_crash_count(e, k);
   if (engine_listed(e, PROP_CASCADE)) {
     double t = engine_now_ms();
@@ -78,7 +83,8 @@ static void run_steps(struct engine *e) {
     progress(e, i);
     struct crash k;
     int rc = drive_step(e, i, &k);
-    bool changed = k.node != NULL;
+    /* a partition changes nothing the model or a :fan could see yet */
+    bool changed = k.node != NULL && !k.partition;
     if (k.node)
       judge_crash(e, &k);
     changed |= spawned_by(e, i) || e->s->steps[i].action == STEP_SPAWN;
@@ -97,14 +103,24 @@ static void run_steps(struct engine *e) {
   }
 }
 
-/* SIGCONT what the scenario left stopped: the end needs a running tree. */
+/* SIGCONT what the scenario left stopped, each on its own host (a held
+ * node on its host, a held hop's ssh client on its parent's): the end
+ * needs a running tree. */
 static void release_all(struct engine *e) {
-  for (size_t i = 0; i < e->nnodes; i++)
-    if (e->nodes[i].held) {
-      htrace_signal(e, e->nodes[i].t, e->nodes[i].pid, SIGCONT, "end");
-      kill(e->nodes[i].pid, SIGCONT);
-      e->nodes[i].held = false;
+  for (size_t i = 0; i < e->nnodes; i++) {
+    struct live_node *ln = &e->nodes[i];
+    if (ln->held) {
+      htrace_signal(e, ln->t, ln->pid, SIGCONT, "end");
+      host_signal(engine_host(e, ln->t), ln->pid, ln->start, SIGCONT);
+      ln->held = false;
     }
+    if (ln->edge_held) {
+      htrace_signal(e, ln->t, ln->edge_held, SIGCONT, "end");
+      host_signal(engine_host(e, ln->t->parent), ln->edge_held,
+                  ln->edge_held_start, SIGCONT);
+      ln->edge_held = 0;
+    }
+  }
 }
 
 static void isolation_at_start(struct engine *e) { audit_isolation(e, "at the start"); }

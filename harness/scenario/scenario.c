@@ -21,6 +21,10 @@ static const char *const prop_names[PROP_COUNT] = {
     "replies", "isolation", "backpressure", "containment", "cascade",
     "topology"};
 
+const char *step_edge_name(enum step_edge e) {
+  return e == EDGE_CLIENT ? "client" : e == EDGE_SESSION ? "session" : NULL;
+}
+
 const char *property_name(enum property p) {
   return (unsigned)p < PROP_COUNT ? prop_names[p] : "?";
 }

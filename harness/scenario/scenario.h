@@ -123,6 +123,13 @@ enum step_action {
   STEP_SPAWN
 };
 
+/* Which half of a far node's hop a kill, hold or release acts on (`edge:`),
+ * instead of the node itself: the local ssh client that carries it (a
+ * child of its parent's process, on the parent's host), or the sshd
+ * session process that is its parent on its own host. Only on a node with
+ * a `host:` of its own. */
+enum step_edge { EDGE_NONE = 0, EDGE_CLIENT, EDGE_SESSION };
+
 struct step {
   enum step_action action;
   struct scenario_pos pos;
@@ -141,6 +148,9 @@ struct step {
   bool exit_lost;
   /* STEP_KILL */
   int signal;                 /* SIGKILL, SIGTERM, ... */
+  /* STEP_KILL, STEP_HOLD, STEP_RELEASE: `edge:` (hold and release only
+   * EDGE_CLIENT: a silent partition of the hop) */
+  enum step_edge edge;
   /* STEP_WAIT */
   long wait_ms;
   /* STEP_SPAWN: the new child, already linked under `node` with its
@@ -224,5 +234,7 @@ edn_value *scenario_root_spec(edn_arena *a, const struct scenario *s);
  * (*out NULL when 0), or -1 when out of memory. */
 long scenario_hosts(const struct scenario *s, const char ***out);
 const char *property_name(enum property p); /* "replies", ... */
+/* "client", "session" (NULL for EDGE_NONE): the word `edge:` takes. */
+const char *step_edge_name(enum step_edge e);
 
 #endif

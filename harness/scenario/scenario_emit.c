@@ -298,6 +298,11 @@ static int put_status(struct edn_buf *b, const struct step *st) {
              scenario_signal_name(st->exit_signal, num, sizeof num));
 }
 
+/* ", edge: client" when the step acts on the node's hop; nothing else. */
+static int put_edge(struct edn_buf *b, const struct step *st) {
+  return st->edge ? put(b, ", edge: %s", step_edge_name(st->edge)) : 0;
+}
+
 static int put_action(struct edn_buf *b, const struct step *st) {
   char num[16];
   switch (st->action) {
@@ -317,12 +322,18 @@ static int put_action(struct edn_buf *b, const struct step *st) {
                : put(b, "}\n");
   case STEP_KILL:
     return put(b, "kill: {node: ") < 0 || put_str(b, st->node->path) < 0 ||
+                   put_edge(b, st) < 0 ||
                    put(b, ", signal: %s}\n",
                        scenario_signal_name(st->signal, num, sizeof num)) < 0
                ? -1
                : 0;
   case STEP_HOLD:
   case STEP_RELEASE:
+    if (st->edge) /* the map form: the hop, not the node */
+      return put(b, st->action == STEP_HOLD ? "hold: {node: " : "release: {node: ") < 0 ||
+                     put_str(b, st->node->path) < 0 || put_edge(b, st) < 0
+                 ? -1
+                 : put(b, "}\n");
     return put(b, st->action == STEP_HOLD ? "hold: " : "release: ") < 0 ||
                    put_str(b, st->node->path) < 0
                ? -1

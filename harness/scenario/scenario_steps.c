@@ -270,8 +270,39 @@ static int load_expect_exit(struct loader *L, const struct ynode *y,
   return load_status(L, yst, s);
 }
 
+/* Does `sig` end a process that leaves it at its default? The probe
+ * delivers KILL TERM INT HUP (and STOP CONT) on a far host. */
+static bool ends_process(int sig) {
+  return sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP;
+}
+
+/* `edge: client|session` of step `what` on node n (already loaded): the
+ * word, and n must be started over ssh (a `host:` of its own), or there is
+ * no hop to act on. `session_ok`: hold and release take only client. */
+static int load_edge(struct loader *L, const struct ynode *y, const char *what,
+                     const struct tree_node *n, bool session_ok,
+                     enum step_edge *out) {
+  if (!y || y->kind != YN_SCALAR)
+    return load_fail(L, y, "%s: edge: expected client or session, got %s",
+                     what, ynode_kind_name(y));
+  if (!strcmp(y->text, "client"))
+    *out = EDGE_CLIENT;
+  else if (!strcmp(y->text, "session") && session_ok)
+    *out = EDGE_SESSION;
+  else if (!strcmp(y->text, "session"))
+    return load_fail(L, y, "%s: edge: session is not held or released (the "
+                     "silent partition is edge: client)", what);
+  else
+    return load_fail(L, y, "%s: edge: expected %s, got '%.40s'", what,
+                     session_ok ? "client or session" : "client", y->text);
+  if (!n->host)
+    return load_fail(L, y, "%s: edge: %s is not started over ssh (no host: "
+                     "of its own), so it has no hop to act on", what, n->path);
+  return 0;
+}
+
 static int load_kill(struct loader *L, const struct ynode *y, struct step *s) {
-  static const char *const keys[] = {"node", "signal", NULL};
+  static const char *const keys[] = {"node", "signal", "edge", NULL};
   s->signal = SIGKILL;
   L->s->has_crash = true;
   if (y && y->kind == YN_SCALAR)
@@ -279,11 +310,44 @@ static int load_kill(struct loader *L, const struct ynode *y, struct step *s) {
   if (load_check_keys(L, y, "kill", keys) < 0)
     return -1;
   const struct ynode *yn = ymap_get(y, "node"), *ys = ymap_get(y, "signal");
+  const struct ynode *ye = ymap_get(y, "edge");
   if (!yn)
     return load_fail(L, y, "kill: needs node");
   if (load_path(L, yn, "kill: node", &s->node) < 0)
     return -1;
-  return ys ? load_signal(L, ys, "kill: signal", &s->signal) : 0;
+  if (ye && load_edge(L, ye, "kill", s->node, true, &s->edge) < 0)
+    return -1;
+  if (ys && load_signal(L, ys, "kill: signal", &s->signal) < 0)
+    return -1;
+  /* a cut hop is a crash; stopping the client is hold's, with its bound */
+  if (s->edge && !ends_process(s->signal))
+    return load_fail(L, ys, "kill: signal %d does not end the %s of %s's "
+                     "hop; give a signal that ends it (KILL, TERM, INT, "
+                     "HUP), or hold: {node: %s, edge: client}", s->signal,
+                     s->edge == EDGE_CLIENT ? "ssh client" : "sshd session",
+                     s->node->path, s->node->path);
+  return 0;
+}
+
+/* `hold: PATH` or `hold: {node: PATH, edge: client}` (release alike). */
+static int load_hold(struct loader *L, const struct ynode *y, const char *act,
+                     struct step *s) {
+  static const char *const keys[] = {"node", "edge", NULL};
+  if (y && y->kind == YN_SCALAR)
+    return load_path(L, y, act, &s->node);
+  if (!y || y->kind != YN_MAP)
+    return load_fail(L, y, "%s: expected a node path or {node: PATH, edge: "
+                     "client}, got %s", act, ynode_kind_name(y));
+  if (load_check_keys(L, y, act, keys) < 0)
+    return -1;
+  const struct ynode *yn = ymap_get(y, "node"), *ye = ymap_get(y, "edge");
+  if (!yn)
+    return load_fail(L, y, "%s: needs node", act);
+  char what[32];
+  snprintf(what, sizeof what, "%s: node", act);
+  if (load_path(L, yn, what, &s->node) < 0)
+    return -1;
+  return ye ? load_edge(L, ye, act, s->node, false, &s->edge) : 0;
 }
 
 static int load_spawn(struct loader *L, struct steps_state *st,
@@ -362,10 +426,7 @@ static int load_action(struct loader *L, struct steps_state *st,
   }
   if (strcmp(act, "hold") == 0 || strcmp(act, "release") == 0) {
     s->action = act[0] == 'h' ? STEP_HOLD : STEP_RELEASE;
-    if (!v || v->kind != YN_SCALAR)
-      return load_fail(L, v, "%s: expected a node path, got %s", act,
-                       ynode_kind_name(v));
-    return load_path(L, v, act, &s->node);
+    return load_hold(L, v, act, s);
   }
   if (strcmp(act, "wait_ms") == 0) {
     s->action = STEP_WAIT;
