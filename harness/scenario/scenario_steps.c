@@ -347,7 +347,12 @@ static int load_hold(struct loader *L, const struct ynode *y, const char *act,
   snprintf(what, sizeof what, "%s: node", act);
   if (load_path(L, yn, what, &s->node) < 0)
     return -1;
-  return ye ? load_edge(L, ye, act, s->node, false, &s->edge) : 0;
+  if (ye && load_edge(L, ye, act, s->node, false, &s->edge) < 0)
+    return -1;
+  /* releasing a partitioned client ends its hop: the far node is lost */
+  if (s->edge && s->action == STEP_RELEASE)
+    L->s->has_crash = true;
+  return 0;
 }
 
 static int load_spawn(struct loader *L, struct steps_state *st,

@@ -54,7 +54,7 @@ static bool same_step(const struct step *a, const struct step *b) {
           (a->expect && b->expect && edn_equal(a->expect, b->expect))) &&
          same_path(a->node, b->node) && a->exit_code == b->exit_code &&
          a->exit_signal == b->exit_signal && a->exit_lost == b->exit_lost &&
-         (a->action != STEP_KILL || a->signal == b->signal) &&
+         (a->action != STEP_KILL || a->signal == b->signal) && a->edge == b->edge &&
          a->wait_ms == b->wait_ms && same_path(a->spawned, b->spawned);
 }
 
@@ -152,7 +152,7 @@ Test(emit, round_trip_regressions) { round_trip_dir("trees/regressions"); }
 /* Strings that need each kind of quoting, names that look like YAML
  * keywords, a step timeout, a spawn step, backpressure off its default. */
 /* Tier 3's keys come back: host on nodes and in a spawned spec, the
- * top-level keys, status: lost. */
+ * top-level keys, status: lost, the edge: of kill, hold and release. */
 Test(emit, host_keys_round_trip) {
   char path[] = "/tmp/test_emit_hosts.XXXXXX";
   int fd = mkstemp(path);
@@ -161,7 +161,10 @@ Test(emit, host_keys_round_trip) {
       "ssh_config: /tmp/cfg\nremote_watvm: /opt/watvm\nhop_bytes: 8192\n"
       "tree: {name: L1, children: [{name: L2, host: h1, children: [{name: L3}]}]}\n"
       "steps:\n  - spawn: {parent: L2/L3, spec: {name: L4, host: h2}}\n"
-      "  - expect_exit: {node: L2, status: lost}\n";
+      "  - expect_exit: {node: L2, status: lost}\n"
+      "  - kill: {node: L2/L3/L4, edge: session, signal: TERM}\n"
+      "  - hold: {node: L2, edge: client}\n"
+      "  - release: {node: L2, edge: client}\n";
   cr_assert_eq(write(fd, y, sizeof y - 1), (ssize_t)(sizeof y - 1));
   close(fd);
   round_trip(path);

@@ -341,6 +341,12 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-exit-status.yaml", 3, 38, "{exit: N}, {signal: S} or lost"},
       {"bad-exit-status-word.yaml", 3, 37, "or lost, got 'gone'"},
       {"bad-exit-lost-local.yaml", 3, 40, "lost is for a node on another host"},
+      {"bad-edge-local.yaml", 3, 29, "kill: edge: L2a is not started over ssh"},
+      {"bad-edge-inherited-host.yaml", 3, 34, "release: edge: L2/L3 is not "
+       "started over ssh (no host: of its own)"},
+      {"bad-edge-word.yaml", 3, 29, "expected client or session, got 'socket'"},
+      {"bad-edge-hold-session.yaml", 3, 29, "hold: edge: session is not held"},
+      {"bad-edge-signal.yaml", 3, 45, "signal 19 does not end the ssh client"},
       {"bad-host-root.yaml", 3, 3, "host: the root runs where the harness runs"},
       {"bad-host-empty.yaml", 1, 46, "no ssh destination: it is empty"},
       {"bad-host-dash.yaml", 1, 46, "starts with '-'"},
