@@ -9,6 +9,17 @@
  *   a probe told to skip h2        the run (its nodes looked for in local
  *   (TREEPROOF_PROBE_SKIP=h2)      /proc, where their pids mean nothing)
  *
+ * Faults on the hop of a far node (its ssh client killed here, its sshd
+ * session killed there, its client held: a silent partition) are crashes
+ * of the far node as its parent sees it, and must hold; with the far node
+ * deaf to EOF (ignore-eof on L2b) it outlives its hop, and each must fail
+ * cascade, naming h1:
+ *
+ *   kill: {node: L2b, edge: client}     cascade: on h1, L2b ... after
+ *   kill: {node: L2b, edge: session}    the fault on the h1 hop of L2b
+ *   hold: {node: L2b, edge: client}     cascade: the partition of L2b's
+ *                                       hop: on h1, ...
+ *
  * and a tree naming a host nobody can reach fails, naming it.
  *
  * The suite skips, saying why, only where hosts cannot start (not root, no
@@ -69,6 +80,59 @@ Test(hosts, control_a_skipped_probe_fails_the_run, .timeout = 200.) {
       "TREEPROOF_PROBE_SKIP=h2", "steps",
       "tree: L2b/L3d says its pid is", NULL, false};
   tp_assert_control_run(&c, 90.);
+}
+
+/* The ssh client of a far middle node killed here: L1 restarts L2b with
+ * its leaves, and the old subtree and both halves of its hop are gone. */
+Test(hosts, far_edge_client_is_a_contained_crash, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-edge-client.yaml", "far-edge-client",
+                  "containment", 100.);
+}
+
+/* The sshd session on h1 killed through its probe: L1 isolates L2b. */
+Test(hosts, far_edge_session_is_a_contained_crash, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-edge-session.yaml", "far-edge-session",
+                  "containment", 100.);
+}
+
+/* The ssh client held: h1 gives up on it within the stated bound, and the
+ * far side is gone while it is still held; released, it is lost. */
+Test(hosts, far_partition_leaves_nothing_on_the_far_host, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-partition.yaml", "far-partition",
+                  "cascade", 100.);
+}
+
+/* Deaf to EOF, L2b outlives its killed ssh client on h1. */
+Test(hosts, control_ignore_eof_outlives_a_killed_client, .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-edge-client.yaml", "far-edge-client",
+      "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
+      "after the fault on the h1 hop of L2b (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+/* Deaf to EOF, L2b outlives its killed sshd session on h1. */
+Test(hosts, control_ignore_eof_outlives_a_killed_session, .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-edge-session.yaml", "far-edge-session",
+      "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
+      "after the fault on the h1 hop of L2b (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+/* Deaf to EOF, L2b outlives the session h1 closed in the partition. */
+Test(hosts, control_ignore_eof_outlives_a_partition, .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-partition.yaml", "far-partition",
+      "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
+      "cascade: the partition of L2b's hop: on h1, L2b (pid", NULL, false};
+  tp_assert_control_run(&c, 120.);
 }
 
 /* A host nobody can reach: the run fails, naming it, at once. */

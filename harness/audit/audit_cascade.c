@@ -99,6 +99,12 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
       break;
   }
   double took = engine_now_ms() - k->t0;
+  char how[160]; /* what ended the subtree, as the evidence says it */
+  if (k->edge)
+    snprintf(how, sizeof how, "the fault on the %s hop", node_host(k->node));
+  else
+    snprintf(how, sizeof how, "%s", k->closing ? "the :exit"
+             : k->signal ? "the kill" : "the panic");
   for (size_t i = 0; left && i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
     struct proc_info pi;
@@ -111,10 +117,7 @@ void audit_cascade_crash(struct engine *e, const struct crash *k) {
                   node_where(b->t) ? "on " : "",
                   node_where(b->t) ? node_where(b->t) : "",
                   node_where(b->t) ? ", " : "", b->t->path, (int)b->pid,
-                  pi.state, (int)pi.ppid, took,
-                  k->closing ? "the :exit"
-                  : k->edge ? "the fault on the hop"
-                  : k->signal ? "the kill" : "the panic", k->node->path,
+                  pi.state, (int)pi.ppid, took, how, k->node->path,
                   (int)k->pid);
   }
   if (k->edge) /* and the hop's two halves, which are no nodes */

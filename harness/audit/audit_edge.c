@@ -10,28 +10,28 @@
 
 #include "audit.h"
 
-/* Cascade when the scenario lists it, else the steps: what lingers on a
- * far host is never silently let pass. */
-static enum property where_to(const struct engine *e) {
-  return engine_listed(e, PROP_CASCADE) ? PROP_CASCADE : PROP_COUNT;
-}
-
-static void fail(struct engine *e, const char *fmt, const char *host,
-                 const char *path, int pid, double took, const char *what,
-                 const char *node) {
-  if (where_to(e) == PROP_CASCADE)
-    engine_fail(e, PROP_CASCADE, fmt, host, path, pid, took, what, node);
+/* One process of the hop's far side or of its halves still there:
+ * cascade when the scenario lists it, else the steps (what lingers on a
+ * host is never let pass silently). "cascade: WHAT of NODE's hop: on
+ * HOST, WHO (pid P) is still there TAIL". */
+static void fail(struct engine *e, const char *what, const char *node,
+                 const char *host, const char *who, pid_t pid,
+                 const char *tail) {
+  const char *fmt = "cascade: %s of %s's hop: on %s, %s (pid %d) is still "
+                    "there %s";
+  if (engine_listed(e, PROP_CASCADE))
+    engine_fail(e, PROP_CASCADE, fmt, what, node, host, who, (int)pid, tail);
   else
-    engine_step_fail(e, fmt, host, path, pid, took, what, node);
+    engine_step_fail(e, fmt, what, node, host, who, (int)pid, tail);
 }
 
 void audit_edge_partition(struct engine *e, const struct crash *k) {
   double took = engine_now_ms() - k->t0;
   double bound = engine_partition_bound_ms(k->node);
-  const char *fmt = "cascade: on %s, %s (pid %d) is still there %.0f ms "
-                    "after %s of %s was held (a partition: the far side "
-                    "must be gone by itself within the hosts' ClientAlive "
-                    "bound)";
+  char tail[200];
+  snprintf(tail, sizeof tail, "%.0f ms after its ssh client was held (the "
+           "far side must go by itself within %.0f ms: the hosts' "
+           "ClientAlive bound, its own end and the slack)", took, bound);
   size_t left = 0;
   for (size_t i = 0; i < k->nbefore; i++) {
     const struct live_node *b = &k->before[i];
@@ -40,18 +40,17 @@ void audit_edge_partition(struct engine *e, const struct crash *k) {
         !host_alive(h, b->pid, b->start))
       continue;
     left++;
-    fail(e, fmt, host_name(h), b->t->path, (int)b->pid, took,
-         "the ssh client", k->node->path);
+    fail(e, "the partition", k->node->path, host_name(h), b->t->path, b->pid,
+         tail);
   }
   if (engine_edge_session_alive(&k->ends)) {
     left++;
-    fail(e, fmt, host_name(k->ends.far), "its sshd session",
-         (int)k->ends.session, took, "the ssh client", k->node->path);
+    fail(e, "the partition", k->node->path, host_name(k->ends.far),
+         "its sshd session", k->ends.session, tail);
   }
-  if (!left && where_to(e) == PROP_CASCADE && !e->fail[PROP_CASCADE])
-    engine_summary(e, PROP_CASCADE, "far side of %s's hop gone in %.0f ms "
-                   "of a partition (bound %.0f ms)", k->node->path, took,
-                   bound);
+  if (!left && engine_listed(e, PROP_CASCADE) && !e->fail[PROP_CASCADE])
+    engine_summary(e, PROP_CASCADE, "far side of %s's hop gone %.0f ms into "
+                   "a partition (bound %.0f ms)", k->node->path, took, bound);
 }
 
 void audit_edge_crash(struct engine *e, const struct crash *k,
@@ -61,16 +60,15 @@ void audit_edge_crash(struct engine *e, const struct crash *k,
          engine_now_ms() < deadline && !e->interrupted)
     if (engine_pump(e, 50, false) < 0)
       break;
-  double took = engine_now_ms() - k->t0;
-  const char *fmt = "cascade: on %s, %s (pid %d) is still there %.0f ms "
-                    "after %s of %s's hop ended it (an orphan of the hop)";
-  const char *how = k->partition || k->edge != EDGE_SESSION
-                        ? "the fault on the ssh client"
-                        : "the kill of the sshd session";
+  char tail[200];
+  snprintf(tail, sizeof tail, "%.0f ms after %s (an orphan of the hop)",
+           engine_now_ms() - k->t0,
+           k->edge == EDGE_SESSION ? "its sshd session was killed"
+                                   : "the fault on its ssh client");
   if (engine_edge_client_alive(x))
-    fail(e, fmt, host_name(x->near), "its ssh client", (int)x->client, took,
-         how, k->node->path);
+    fail(e, "the end", k->node->path, host_name(x->near), "its ssh client",
+         x->client, tail);
   if (engine_edge_session_alive(x))
-    fail(e, fmt, host_name(x->far), "its sshd session", (int)x->session,
-         took, how, k->node->path);
+    fail(e, "the end", k->node->path, host_name(x->far), "its sshd session",
+         x->session, tail);
 }
