@@ -45,7 +45,7 @@ static int signal_half(struct engine *e, size_t i, struct crash *k,
   bool client = half == EDGE_CLIENT;
   struct host *h = client ? x->near : x->far;
   pid_t pid = client ? x->client : x->session;
-  htrace_signal(e, k->node, pid, sig, client ? "edge client" : "edge session");
+  htrace_signal(e, k->node, pid, sig, client ? "edge-client" : "edge-session");
   int rc = host_signal(h, pid, client ? x->client_start : x->session_start, sig);
   if (rc == 0)
     return 0;

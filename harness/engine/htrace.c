@@ -159,6 +159,9 @@ static void step_data(edn_arena *a, edn_value *ev, const struct step *st) {
                                   : status_map(a, st->exit_code, st->exit_signal));
   if (st->action == STEP_KILL)
     edn_map_putk(a, ev, "signal", edn_int(a, st->signal));
+  if (st->edge) /* the hop, not the node: a replay must fault the same
+                   (:hop, since an event's :edge is the wire's) */
+    edn_map_putk(a, ev, "hop", edn_keyword(a, step_edge_name(st->edge)));
   if (st->action == STEP_WAIT)
     edn_map_putk(a, ev, "wait-ms", edn_int(a, st->wait_ms));
   edn_map_putk(a, ev, "timeout-ms", edn_int(a, st->timeout_ms));

@@ -147,6 +147,17 @@ static int put_int(struct reader *rd, const edn_value *ev, const char *key) {
   return v ? put(&rd->steps, "%lld", (long long)v->u.integer) : -1;
 }
 
+/* ", edge: client" from a step's :hop :client (nothing without one);
+ * any other :hop is an error, at the event's line. */
+static int put_edge(struct reader *rd, const edn_value *ev) {
+  const edn_value *x = edn_map_getk(ev, "hop");
+  if (!x)
+    return 0;
+  if (edn_is_keyword(x, "client") || edn_is_keyword(x, "session"))
+    return put(&rd->steps, ", edge: %s", x->u.text.ptr);
+  return fail(rd, rd->line, ":hop: expected :client or :session");
+}
+
 /* {exit: N}, {signal: N} or lost from {:exit N} / {:signal N} / {:lost
  * true}. */
 static int put_status(struct reader *rd, const edn_value *ev) {
@@ -183,7 +194,14 @@ static int step_action(struct reader *rd, const edn_value *ev, const char *kind)
                : put(b, "}");
   if (!strcmp(kind, "kill"))
     return put(b, "kill: {node: ") < 0 || put_edn_str(rd, ev, "node") < 0 ||
+                   put_edge(rd, ev) < 0 ||
                    put(b, ", signal: ") < 0 || put_int(rd, ev, "signal") < 0
+               ? -1
+               : put(b, "}");
+  if ((!strcmp(kind, "hold") || !strcmp(kind, "release")) &&
+      edn_map_getk(ev, "hop"))
+    return put(b, "%s: {node: ", kind) < 0 || put_edn_str(rd, ev, "node") < 0 ||
+                   put_edge(rd, ev) < 0
                ? -1
                : put(b, "}");
   if (!strcmp(kind, "hold") || !strcmp(kind, "release"))
