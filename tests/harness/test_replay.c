@@ -336,7 +336,7 @@ static void write_text(const char *path, const char *text) {
 }
 
 Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
-  static struct bad_case cases[6];
+  static struct bad_case cases[8];
   snprintf(cases[0].text, sizeof cases[0].text, "%s%s{:t-us 3 oops\n%s", header,
            step1, verdict);
   cases[0].line = 3;
@@ -361,6 +361,17 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
            "{:t-us 2 :edge [] :event :step :index 1 :kind :fly}\n", verdict);
   cases[5].line = 2;
   snprintf(cases[5].words, sizeof cases[5].words, "unknown step :kind :fly");
+  /* a fault on a hop: an unknown half, and a hop where there is none */
+  snprintf(cases[6].text, sizeof cases[6].text, "%s%s%s%s", header, step1,
+           "{:t-us 2 :edge [] :event :step :index 2 :kind :kill :node \"A\" "
+           ":hop :socket :signal 9}\n", verdict);
+  cases[6].line = 3;
+  snprintf(cases[6].words, sizeof cases[6].words, ":hop: expected :client");
+  snprintf(cases[7].text, sizeof cases[7].text, "%s%s%s%s", header, step1,
+           "{:t-us 2 :edge [] :event :step :index 2 :kind :hold :node \"A\" "
+           ":hop :client}\n", verdict);
+  cases[7].line = 3;
+  snprintf(cases[7].words, sizeof cases[7].words, "does not load");
   char *dir = tp_temp_dir("replay");
   char *path = NULL;
   cr_assert(asprintf(&path, "%s/harness-1-t.ednl", dir) > 0);
