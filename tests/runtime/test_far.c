@@ -275,6 +275,33 @@ Test(far, ssh_killed_is_lost) {
   end_clean(&t);
 }
 
+/* The far half of the hop killed: F's sshd session on h1 (F's parent
+ * there). The ssh client here finds its connection closed after F's
+ * started line and exits 255, which reads :status {:lost true} as a
+ * killed client does; F sees EOF and is gone from h1 with its child. */
+Test(far, sshd_session_killed_is_lost) {
+  NEED_HOSTS();
+  struct tree t;
+  start(&t, "{:name \"R\" :children [{:name \"F\" :host \"h1\" :ssh-config \"%s\" "
+            ":children [{:name \"FL\"}]}]}%s", cfg, "");
+  pid_t far = tree_node_pid(&t, "F", 20000), fl = tree_node_pid(&t, "F/FL", 20000);
+  pid_t via = ssh_client(t.pid);
+  cr_assert(far > 0 && fl > 0 && via > 0);
+  char cmd[128], out[64];
+  snprintf(cmd, sizeof cmd, "kill -9 $(cut -d\" \" -f4 /proc/%d/stat)", (int)far);
+  cr_assert_eq(on_host("h1", cmd, out, sizeof out), 0, "F's session killed on h1");
+  const edn_value *x = exit_of(&t, "F");
+  const edn_value *st = edn_map_getk(x, "status");
+  cr_expect(st && edn_map_getk(st, "lost"), ":status {:lost true}");
+  cr_expect(!edn_map_getk(x, "error"), "no :error: the host was reached");
+  cr_expect_eq(get_int(x, "pid"), far);
+  cr_expect_eq(get_int(x, "via-pid"), via);
+  cr_expect(ask(&t, "{:op :ping}"), "the root still serves");
+  cr_expect(gone_on("h1", far), "F gone from h1 with its session");
+  cr_expect(gone_on("h1", fl), "and its child FL with it");
+  end_clean(&t);
+}
+
 static void write_dead_config(char *path) {
   int fd = mkstemp(path);
   cr_assert(fd >= 0);
