@@ -320,6 +320,10 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-root-child-key.yaml", 3, 3, "restart: the root has no parent"},
       {"bad-stop-order.yaml", 3, 15, "stop_order: expected parallel or reverse"},
       {"bad-generate-backoff.yaml", 1, 33, "the generated nodes never restart"},
+      {"bad-generate-hosts.yaml", 2, 45, "generate: hosts: '-oProxyCommand=x' "
+       "is no ssh destination: it starts with '-'"},
+      {"bad-generate-hosts-type.yaml", 2, 40, "generate: hosts: expected a "
+       "sequence"},
       {"bad-far-isolation.yaml", 5, 23, "isolation is not yet judged across "
        "hosts, and the tree runs on h1"},
       {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
