@@ -8,6 +8,8 @@
  *   ignore-eof on a node on h2     cascade, naming h2
  *   a probe told to skip h2        the run (its nodes looked for in local
  *   (TREEPROOF_PROBE_SKIP=h2)      /proc, where their pids mean nothing)
+ *   restart-bare on L1, with a     topology, naming h1 (far-generated.yaml:
+ *   generated tree on 3 machines   L2-2 comes back bare, not over ssh)
  *
  * Faults on the hop of a far node (its ssh client killed here, its sshd
  * session killed there, its client held: a silent partition) are crashes
@@ -150,4 +152,17 @@ Test(hosts, an_unreachable_host_fails_the_run_naming_it, .timeout = 120.) {
   tp_kill_leftovers();
   tp_run_free(&r);
   free(sc);
+}
+
+/* A generated tree over this machine, h1 and h2 holds (run without the
+ * fault); a restart that brings the far L2-2 back bare (not over ssh, none
+ * of its children) fails topology, naming h1. */
+Test(hosts, control_restart_bare_fails_a_generated_tree_on_h1,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-generated.yaml", "far-generated",
+      "restart-bare WATVM_FAULT_NODE=L1", "topology",
+      "L2-2: declared on h1, no process there", NULL, false};
+  tp_assert_control_run(&c, 90.);
 }

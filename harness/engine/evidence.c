@@ -1,7 +1,9 @@
 /* evidence.c — the clock and the evidence: lines recorded per property (a
  * failure, or a note) and per step, and the pass summaries. */
 #define _GNU_SOURCE
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "internal.h"
@@ -47,14 +49,38 @@ void engine_note(struct engine *e, enum property p, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Is `line` one of b's lines already? */
+static bool has_line(const struct edn_buf *b, const char *line, size_t n) {
+  const char *p = b->ptr, *end = b->ptr + b->len;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    size_t len = (size_t)((nl ? nl : end) - p);
+    if (len == n && !memcmp(p, line, n))
+      return true;
+    p = nl ? nl + 1 : NULL;
+  }
+  return false;
+}
+
+/* A step's failure, once: a refresh retried until its deadline finds the
+ * same fault each time, and the 16th copy of a line tells nothing. */
 void engine_step_fail(struct engine *e, const char *fmt, ...) {
   e->steps_failed = true;
   if (e->steps_ev.len > EVIDENCE_MAX)
     return;
   va_list ap;
   va_start(ap, fmt);
-  buf_vprintf(&e->steps_ev, fmt, ap);
+  char *s = NULL;
+  int n = vasprintf(&s, fmt, ap);
   va_end(ap);
+  if (n < 0)
+    return;
+  if (!has_line(&e->steps_ev, s, (size_t)n)) {
+    if (e->steps_ev.len)
+      edn_buf_append(&e->steps_ev, "\n", 1);
+    edn_buf_append(&e->steps_ev, s, (size_t)n);
+  }
+  free(s);
 }
 
 void engine_summary(struct engine *e, enum property p, const char *fmt, ...) {

@@ -67,20 +67,19 @@ static void put_node(FILE *out, const struct tree_node *n, bool by_name) {
 
 /* The nodes of t's subtree that run on `host`, one per line. */
 static void put_members(FILE *out, const struct tree_node *t, const char *host,
-                        bool by_name) {
+                        void (*put)(FILE *, const struct tree_node *)) {
   const char *w = node_where(t);
   if (w && !strcmp(w, host)) {
     fputs("    ", out);
-    put_id(out, by_name ? t->name : t->path);
+    put(out, t);
     fputs(";\n", out);
   }
   for (size_t i = 0; i < t->nchildren; i++)
-    put_members(out, t->children[i], host, by_name);
+    put_members(out, t->children[i], host, put);
 }
 
-/* One cluster per host the tree names (a tree on this machine alone has
- * none, and its DOT is unchanged). */
-static void put_hosts(FILE *out, const struct scenario *s, bool by_name) {
+void graph_put_hosts(FILE *out, const struct scenario *s,
+                     void (*put)(FILE *, const struct tree_node *)) {
   const char **hosts = NULL;
   long n = scenario_hosts(s, &hosts);
   for (long i = 0; i < n; i++) {
@@ -91,10 +90,16 @@ static void put_hosts(FILE *out, const struct scenario *s, bool by_name) {
     fputs(" {\n    label=", out);
     put_id(out, hosts[i]);
     fputs(";\n", out);
-    put_members(out, s->root, hosts[i], by_name);
+    put_members(out, s->root, hosts[i], put);
     fputs("  }\n", out);
   }
   free(hosts);
+}
+
+/* graph_dot's ids: names when unique in the tree, else paths. */
+static bool ids_by_name;
+static void put_by_name(FILE *out, const struct tree_node *t) {
+  put_id(out, ids_by_name ? t->name : t->path);
 }
 
 int graph_dot(FILE *out, const struct scenario *s) {
@@ -103,7 +108,8 @@ int graph_dot(FILE *out, const struct scenario *s) {
   fputs(" {\n  node [shape=box];\n", out);
   bool by_name = names_unique(s->root);
   put_node(out, s->root, by_name);
-  put_hosts(out, s, by_name);
+  ids_by_name = by_name;
+  graph_put_hosts(out, s, put_by_name);
   fputs("}\n", out);
   fflush(out);
   return ferror(out) ? -1 : 0;

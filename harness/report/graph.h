@@ -19,5 +19,11 @@ int graph_dot(FILE *out, const struct scenario *s);
  * writable). Leaves no child. */
 int graph_svg(const struct scenario *s, const char *file, char *msg,
               size_t msgsz);
+/* One `subgraph cluster_HOST` per host the tree names, labelled with the
+ * host and holding the nodes that run there, each written by put(out, t)
+ * as the DOT id the caller gave it. Nothing for a tree on this machine
+ * alone. Shared by graph_dot and the HTML report's picture. */
+void graph_put_hosts(FILE *out, const struct scenario *s,
+                     void (*put)(FILE *out, const struct tree_node *t));
 
 #endif

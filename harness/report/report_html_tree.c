@@ -1,10 +1,12 @@
 /* report_html_tree.c — the tree picture of a report page: a DOT whose
- * nodes are filled by outcome, rendered by `dot -Tsvg` into SVG text that
+ * nodes are filled by outcome (a box around the nodes of each host, for a
+ * tree across hosts), rendered by `dot -Tsvg` into SVG text that
  * the page inlines. dot is run by util/dot.c, with a bounded time: a stuck
  * dot is killed and reaped, never waited for. */
 #define _GNU_SOURCE
 #include "report_html.h"
 #include "dot.h"
+#include "graph.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,6 +40,8 @@ static void put_tooltip(FILE *out, const struct tree_node *t,
   char tip[600];
   int n = snprintf(tip, sizeof tip, "%s: %s", t->path,
                    nr ? report_outcome_name(nr->outcome) : "not run");
+  if (node_where(t) && n > 0 && (size_t)n < sizeof tip)
+    n += snprintf(tip + n, sizeof tip - (size_t)n, ", on %s", node_where(t));
   if (nr && nr->pid && n > 0 && (size_t)n < sizeof tip)
     n += snprintf(tip + n, sizeof tip - (size_t)n, ", pid %ld", nr->pid);
   if (nr && nr->crashed && nr->outcome != OUTCOME_CRASHED && n > 0 &&
@@ -46,6 +50,10 @@ static void put_tooltip(FILE *out, const struct tree_node *t,
   if (nr && nr->outcome == OUTCOME_KILLED && n > 0 && (size_t)n < sizeof tip)
     snprintf(tip + n, sizeof tip - (size_t)n, ", signal %d", nr->signal);
   put_dot_string(out, tip);
+}
+
+static void put_path(FILE *out, const struct tree_node *t) {
+  put_dot_string(out, t->path);
 }
 
 static void put_node(FILE *out, const struct scenario_result *r,
@@ -98,6 +106,7 @@ static void put_dot(FILE *out, const struct scenario_result *r) {
           big ? "  nodesep=0.08;\n  ranksep=0.6;\n" : "", big ? 10 : 12);
   size_t k = 0;
   put_node(out, r, s->root, &k);
+  graph_put_hosts(out, s, put_path);
   fputs("}\n", out);
 }
 

@@ -317,11 +317,46 @@ static int grow(struct loader *L, const struct ynode *y, struct tree_node *n,
   return 0;
 }
 
+/* `hosts: [DEST | ~, ...]`: the root's children take the entries in turn
+ * (child i the entry i modulo their count; `~` keeps it on this machine),
+ * and each subtree runs where its top does. */
+static int spread_hosts(struct loader *L, const struct ynode *y,
+                        struct tree_node *root) {
+  const struct ynode *v = ymap_get(y, "hosts");
+  if (!v)
+    return 0;
+  if (v->kind != YN_SEQ || v->n == 0)
+    return load_fail(L, v, "generate: hosts: expected a sequence of ssh "
+                     "destinations (~ for this machine)");
+  for (size_t i = 0; i < v->n; i++) {
+    const struct ynode *d = v->items[i];
+    if (ynode_is_null(d))
+      continue;
+    char *host = NULL;
+    if (load_string(L, d, "generate: hosts", &host) < 0)
+      return -1;
+    const char *p = spec_host_problem(host);
+    if (p) {
+      load_fail(L, d, "generate: hosts: '%.60s' is no ssh destination: it %s",
+                host, p);
+      free(host);
+      return -1;
+    }
+    free(host);
+  }
+  for (size_t i = 0; i < root->nchildren; i++) {
+    const struct ynode *d = v->items[i % v->n];
+    if (!ynode_is_null(d) && !(root->children[i]->host = strdup(d->text)))
+      return load_fail(L, d, "out of memory");
+  }
+  return 0;
+}
+
 int load_generate(struct loader *L, const struct ynode *y) {
   static const char *const keys[] = {
       "fanout", "depth", "on_child_exit", "max_restarts", "restart_period_ms",
       "queue_bytes", "grace_ms", "stop_order", "restart", "shutdown",
-      "shutdown_ms", "restart_backoff_ms", NULL};
+      "shutdown_ms", "restart_backoff_ms", "hosts", NULL};
   if (load_check_keys(L, y, "generate", keys) < 0)
     return -1;
   const struct ynode *yf = ymap_get(y, "fanout"), *yd = ymap_get(y, "depth");
@@ -355,7 +390,7 @@ int load_generate(struct loader *L, const struct ynode *y) {
                      "restart a child (on_child_exit: %s)",
                      node_policy(root) == POLICY_ESCALATE ? "escalate"
                                                           : "isolate");
-  if (grow(L, y, root, fanout, depth) < 0)
+  if (grow(L, y, root, fanout, depth) < 0 || spread_hosts(L, y, root) < 0)
     return -1;
   /* the child keys hold for every node but the root, which has no parent */
   root->restart = RESTART_UNSET;

@@ -320,6 +320,10 @@ ParameterizedTestParameters(scenario, errors) {
       {"bad-root-child-key.yaml", 3, 3, "restart: the root has no parent"},
       {"bad-stop-order.yaml", 3, 15, "stop_order: expected parallel or reverse"},
       {"bad-generate-backoff.yaml", 1, 33, "the generated nodes never restart"},
+      {"bad-generate-hosts.yaml", 2, 45, "generate: hosts: '-oProxyCommand=x' "
+       "is no ssh destination: it starts with '-'"},
+      {"bad-generate-hosts-type.yaml", 2, 40, "generate: hosts: expected a "
+       "sequence"},
       {"bad-far-isolation.yaml", 5, 23, "isolation is not yet judged across "
        "hosts, and the tree runs on h1"},
       {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
@@ -480,6 +484,10 @@ Test(scenario, mutations_never_crash, .timeout = 120.) {
                          "trees/spawn-runtime.yaml"};
   static const char alphabet[] = ":-[]{}'\"&*!|>#,?%@`\n \t\\/_0123456789aZ";
   unsigned seed = 12345;
+  /* Under memcheck a tenth of the rounds (the fuzz target does the rest):
+   * what memcheck adds is the error paths' frees, which a few hundred
+   * rounds already walk. */
+  int rounds = getenv("TREEPROOF_MEMCHECK") ? 70 : 700;
   for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
     char *path = fixture(files[f]);
     FILE *in = fopen(path, "r");
@@ -487,7 +495,7 @@ Test(scenario, mutations_never_crash, .timeout = 120.) {
     char orig[8192], buf[8192];
     size_t len = fread(orig, 1, sizeof orig, in);
     fclose(in);
-    for (int round = 0; round < 700; round++) {
+    for (int round = 0; round < rounds; round++) {
       memcpy(buf, orig, len);
       int edits = 1 + (int)(rand_r(&seed) % 6);
       for (int k = 0; k < edits; k++) {

@@ -37,7 +37,7 @@ static uint64_t next_rand(void) {
 
 struct instance {
   struct shard_item items[64];
-  char names[64][16], paths[64][16];
+  char names[64][24], paths[64][24]; /* room for any size_t */
   size_t n;
 };
 
@@ -853,7 +853,7 @@ Test(shard_e2e, bad_shard_invalid_scenarios_and_bad_merges_exit_2) {
   char *wide = tp_source("trees/wide.yaml"),
        *invalid = tp_source("fixtures/yaml/bad-two-actions.yaml");
   for (int i = 1; i <= 2; i++) {
-    char spec[8];
+    char spec[16];
     snprintf(spec, sizeof spec, "%d/2", i);
     r = tp(20, false, (const char *[]){"run", "--shard", spec, wide, invalid, NULL});
     cr_expect_eq(r.status, 2, "shard %s: exit %d", spec, r.status);

@@ -192,6 +192,33 @@ Test(report_html, nodes_drawn_by_outcome_and_linked, .init = setup,
   free(html);
 }
 
+/* A tree across hosts: a box per host around its nodes, the host in each
+ * far node's tooltip. */
+Test(report_html, far_nodes_boxed_by_host, .init = setup, .fini = teardown) {
+  if (under_valgrind())
+    skip("dot is hidden under memcheck");
+  static const char far[] =
+      "name: hand-made\nssh_config: /dev/null\n"
+      "tree:\n  name: L1\n  children:\n"
+      "    - name: L2a\n      host: h1\n      children: [{name: L3a}]\n"
+      "    - name: L2b\n"
+      "steps:\n  - send: '{:id 1 :op :ping}'\n";
+  struct scenario_error err;
+  struct scenario *f = scenario_load_mem("far.yaml", far, strlen(far), &err);
+  cr_assert(f, "%d:%d: %s", err.pos.line, err.pos.column, err.message);
+  scenario_free(sc);
+  sc = f;
+  res.scenario = f;
+  char *html = page(NULL, 100);
+  cr_expect(strstr(html, "class=\"cluster\""), "a box for h1");
+  cr_expect(strstr(html, "<title>cluster_h1</title>"), "named for h1");
+  cr_expect(strstr(html, "L2a/L3a: crashed, on h1, pid 12"),
+            "the far node's tooltip names its host");
+  cr_expect(!strstr(html, "L2b: killed, on"),
+            "a local node's names none");
+  free(html);
+}
+
 Test(report_html, no_dot_still_writes_the_page, .init = setup, .fini = teardown) {
   setenv("PATH", "/nonexistent", 1);
   char *html = page(NULL, 100);
