@@ -226,6 +226,46 @@ Test(scenario, signals_and_statuses) {
   scenario_free(s);
 }
 
+/* Faults on a hop: edge: on kill (with a signal that ends it) and on hold
+ * and release, only on a node with a host: of its own; a release of the
+ * client is a crash step, a hold alone is none. */
+Test(scenario, edge_steps) {
+  struct scenario_error e;
+  struct scenario *s = load_str(
+      "tree: {name: L1, children: [{name: L2, host: h1}]}\n"
+      "steps:\n  - kill: {node: L2, edge: session, signal: TERM}\n"
+      "  - kill: {node: L2, edge: client}\n"
+      "  - hold: {node: L2, edge: client}\n"
+      "  - release: {node: L2, edge: client}\n"
+      "  - hold: L2\n", &e);
+  cr_assert_not_null(s, "%s", e.message);
+  cr_expect_eq(s->steps[0].edge, EDGE_SESSION);
+  cr_expect_eq(s->steps[0].signal, SIGTERM);
+  cr_expect_eq(s->steps[1].edge, EDGE_CLIENT);
+  cr_expect_eq(s->steps[1].signal, SIGKILL, "KILL by default, as for a node");
+  cr_expect_eq(s->steps[2].action, STEP_HOLD);
+  cr_expect_eq(s->steps[2].edge, EDGE_CLIENT);
+  cr_expect_eq(s->steps[3].action, STEP_RELEASE);
+  cr_expect_eq(s->steps[3].edge, EDGE_CLIENT);
+  cr_expect_eq(s->steps[4].edge, EDGE_NONE, "the scalar form holds the node");
+  cr_expect_str_eq(step_edge_name(EDGE_SESSION), "session");
+  cr_expect_null(step_edge_name(EDGE_NONE));
+  scenario_free(s);
+  s = load_str("tree: {name: L1, children: [{name: L2, host: h1}]}\n"
+               "steps:\n  - hold: {node: L2, edge: client}\n"
+               "properties: [containment]\n", &e);
+  cr_expect_null(s, "a hold alone crashes nothing");
+  cr_expect(strstr(e.message, "containment is judged at crash steps"), "%s",
+            e.message);
+  scenario_free(s);
+  s = load_str("tree: {name: L1, children: [{name: L2, host: h1}]}\n"
+               "steps:\n  - hold: {node: L2, edge: client}\n"
+               "  - release: {node: L2, edge: client}\n"
+               "properties: [containment]\n", &e);
+  cr_expect_not_null(s, "its release does: %s", e.message);
+  scenario_free(s);
+}
+
 /* Tier 3: host on nodes (in effect below them), the top-level keys and
  * their defaults, :host in the spec, the root's spec with the inherited
  * keys, the distinct destinations, and status: lost. */
