@@ -10,18 +10,27 @@
 
 #include "internal.h"
 
-/* The one live child process named ssh of `parent` (pid ppid) in pt: 1
- * found, 0 none, or how many there are. */
+/* Is pi an ssh client of parent `ppid` that may carry t? On this
+ * machine its command line must name t's destination (so a parent's far
+ * children on different hosts are told apart); a far host's probe shows
+ * no command lines, so there any ssh child may. */
+static bool may_carry(const struct proc_info *pi, pid_t ppid,
+                      const struct host *near, const struct tree_node *t) {
+  if (pi->ppid != ppid || pi->state == 'Z' || strcmp(pi->comm, "ssh"))
+    return false;
+  return !host_is_local(near) || proctree_has_arg(pi->pid, node_host(t));
+}
+
+/* The one ssh client in pt that may carry t: 1 found, else how many. */
 static int ssh_child(const struct proc_table *pt, pid_t ppid,
+                     const struct host *near, const struct tree_node *t,
                      const struct proc_info **out) {
   int n = 0;
-  for (size_t i = 0; i < pt->n; i++) {
-    const struct proc_info *pi = &pt->v[i];
-    if (pi->ppid == ppid && pi->state != 'Z' && !strcmp(pi->comm, "ssh")) {
-      *out = pi;
+  for (size_t i = 0; i < pt->n; i++)
+    if (may_carry(&pt->v[i], ppid, near, t)) {
+      *out = &pt->v[i];
       n++;
     }
-  }
   return n;
 }
 
@@ -36,7 +45,7 @@ static int find_client(struct engine *e, const struct tree_node *t,
   struct proc_table pt = {0};
   int rc = host_scan(out->near, &pt);
   const struct proc_info *c = NULL;
-  int n = rc < 0 ? 0 : ssh_child(&pt, pl->pid, &c);
+  int n = rc < 0 ? 0 : ssh_child(&pt, pl->pid, out->near, t, &c);
   if (n == 1) {
     out->client = c->pid;
     out->client_start = c->start;
@@ -45,8 +54,9 @@ static int find_client(struct engine *e, const struct tree_node *t,
              host_name(out->near), host_error(out->near));
   } else {
     snprintf(why, whylen, "its parent %s (pid %d on %s) has %d ssh client "
-             "children, not one, so the one carrying it cannot be told "
-             "apart", t->parent->path, (int)pl->pid, host_name(out->near), n);
+             "children that may carry it (to %s), not one, so the one "
+             "carrying it cannot be told apart", t->parent->path,
+             (int)pl->pid, host_name(out->near), n, node_host(t));
   }
   proctree_free(&pt);
   return n == 1 ? 0 : -1;

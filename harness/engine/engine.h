@@ -367,10 +367,10 @@ const char *engine_probe_watvm(const struct engine *e);
 
 /* The two halves of t's hop (t has a host: of its own, and its parent's
  * and t's pids are known) into *out: the parent's one live child process
- * named ssh on the parent's host (more than one — the parent has several
- * far children — cannot be told apart by /proc alone, and is refused),
- * and t's parent on its host, which must be an sshd. 0, or -1 with why in
- * `why`. */
+ * named ssh on the parent's host that may carry t (locally, its command
+ * line names t's host; more than one candidate cannot be told apart and
+ * is refused), and t's parent on its host, which must be an sshd. 0, or
+ * -1 with why in `why`. */
 int engine_edge_find(struct engine *e, const struct tree_node *t,
                      struct edge_ends *out, char *why, size_t whylen);
 /* Is either half of the hop still there (on its host, same start time)? */

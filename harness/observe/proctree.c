@@ -163,6 +163,23 @@ long proctree_rss_kb(pid_t pid) {
   return kb;
 }
 
+bool proctree_has_arg(pid_t pid, const char *arg) {
+  char path[64], buf[8192];
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  ssize_t n = read(fd, buf, sizeof buf - 1); /* an ssh command is short */
+  close(fd);
+  if (n <= 0)
+    return false;
+  buf[n] = '\0';
+  for (char *p = buf; p < buf + n; p += strlen(p) + 1)
+    if (!strcmp(p, arg))
+      return true;
+  return false;
+}
+
 const char *fd_kind_name(enum fd_kind k) {
   static const char *names[] = {"pipe", "socket", "anon", "file", "other"};
   return names[k];

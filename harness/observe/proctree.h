@@ -46,6 +46,9 @@ int proctree_read(pid_t pid, struct proc_info *out);
 bool proctree_alive(pid_t pid, unsigned long long start);
 /* VmRSS of `pid` in kB, or -1. */
 long proctree_rss_kb(pid_t pid);
+/* Does one of `pid`'s arguments (/proc/PID/cmdline, its first 8 KiB) equal
+ * `arg` exactly? False when it cannot be read. */
+bool proctree_has_arg(pid_t pid, const char *arg);
 
 enum fd_kind { FD_PIPE, FD_SOCKET, FD_ANON, FD_FILE, FD_OTHER };
 
