@@ -109,6 +109,29 @@ Test(proctree, fds_with_kinds_and_inodes, .timeout = 10.) {
   cr_expect_gt(proctree_rss_kb(getpid()), 0);
 }
 
+/* A process's arguments, matched whole: how an ssh client's destination
+ * is found among its parent's far children (engine/edge.c). */
+Test(proctree, has_arg_matches_whole_arguments, .timeout = 10.) {
+  pid_t c = fork();
+  cr_assert_geq(c, 0);
+  if (c == 0) {
+    execlp("sleep", "sleep", "5", (char *)NULL);
+    _exit(127);
+  }
+  bool seen = false;
+  for (int i = 0; i < 200 && !seen; i++) { /* until it has exec'd */
+    seen = proctree_has_arg(c, "5");
+    if (!seen)
+      usleep(10000);
+  }
+  cr_expect(seen, "sleep's argument 5 is read from its cmdline");
+  cr_expect(!proctree_has_arg(c, "50"), "an argument matches whole");
+  cr_expect(!proctree_has_arg(c, ""), "no empty argument");
+  kill(c, SIGKILL);
+  cr_expect_eq(waitpid(c, NULL, 0), c);
+  cr_expect(!proctree_has_arg(999999999, "5"), "no process, no argument");
+}
+
 /* Under ASan: Criterion's runner leaks a 48-byte block with --jobs 2 (see
  * tests/edn/lsan.supp); LeakSanitizer reads this at start-up. */
 const char *__lsan_default_suppressions(void);
