@@ -22,7 +22,8 @@
  *   hold: {node: L2b, edge: client}     cascade: the partition of L2b's
  *                                       hop: on h1, ...
  *
- * and a tree naming a host nobody can reach fails, naming it.
+ * An edge fault whose ssh client cannot be told apart fails the step,
+ * saying so; and a tree naming a host nobody can reach fails, naming it.
  *
  * The suite skips, saying why, only where hosts cannot start (not root, no
  * unshare, no sshd); CI can start them, and runs it. */
@@ -135,6 +136,28 @@ Test(hosts, control_ignore_eof_outlives_a_partition, .timeout = 200.) {
       "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
       "cascade: the partition of L2b's hop: on h1, L2b (pid", NULL, false};
   tp_assert_control_run(&c, 120.);
+}
+
+/* Two ssh clients to h2 under one parent: the step fails, naming why,
+ * and the hop to h1 (told apart by its destination) was cut before. */
+Test(hosts, an_edge_that_cannot_be_told_apart_fails_the_step, .timeout = 120.) {
+  need_hosts();
+  tp_subreaper();
+  struct tp_run r;
+  char *sc = tp_source("conformance/trees/far-edge-ambiguous.yaml");
+  const char *args[] = {"run", "--tap", sc, NULL};
+  cr_assert_eq(tp_run_args(&r, NULL, 90., args), 0);
+  cr_expect_eq(r.status, 1, "exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect_eq(tap_verdict(r.out, "far-edge-ambiguous: steps"), 0, "%s", r.out);
+  cr_expect(strstr(r.out, "step 3"), "the third step fails: %s", r.out);
+  cr_expect(strstr(r.out, "has 2 ssh client children that may carry it (to "
+                          "h2)"), "%s", r.out);
+  cr_expect_eq(tap_verdict(r.out, "far-edge-ambiguous: containment"), 1,
+               "the cut to h1 was contained: %s", r.out);
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  free(sc);
 }
 
 /* A host nobody can reach: the run fails, naming it, at once. */
