@@ -148,6 +148,8 @@ Test(emit, round_trip_harness_trees) {
   cr_expect(round_trip_dir("tests/harness/trees") >= 5);
 }
 Test(emit, round_trip_regressions) { round_trip_dir("trees/regressions"); }
+/* The far trees, the edge: faults on a hop among them. */
+Test(emit, round_trip_host_trees) { cr_expect(round_trip_dir("trees/hosts") >= 6); }
 
 /* Strings that need each kind of quoting, names that look like YAML
  * keywords, a step timeout, a spawn step, backpressure off its default. */
