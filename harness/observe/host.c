@@ -56,6 +56,13 @@ long host_rss_kb(struct host *h, pid_t pid) {
  * signal goes to that process or to none. */
 static int local_signal(pid_t pid, unsigned long long start, int sig) {
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0 && errno == ENOSYS) {
+    /* no pidfds (an old kernel; valgrind): check, then signal by pid —
+     * a reuse between the two would need the pid to die and come back */
+    if (start && !proctree_alive(pid, start))
+      return -ESRCH;
+    return kill(pid, sig) < 0 ? -errno : 0;
+  }
   if (fd < 0)
     return -errno;
   int rc = 0;
