@@ -392,7 +392,9 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
 /* How long a zombie may sit under a live node before cascade fails: its
  * parent reaps it when the SIGCHLD arrives, so this is scheduling only. */
 #define ZOMBIE_BOUND_MS 500
-double cascade_slack_ms(void);
-#define CASCADE_SLACK_MS cascade_slack_ms()
+/* The slack itself, for every bound that waits on a loaded machine's
+ * scheduling (cascade's, topology's settling, supervision's timing). */
+double engine_slack_ms(void);
+#define CASCADE_SLACK_MS engine_slack_ms()
 
 #endif
