@@ -6,6 +6,9 @@
  * host, nothing of the run left on any host — and two mistakes must fail:
  *
  *   ignore-eof on a node on h2     cascade, naming h2
+ *   leak-fd on L2b, on h1          isolation, naming h1
+ *   unbounded-queue on L2, on h1   backpressure (far-backpressure.yaml: a
+ *                                  leaf on h2 held, two hops' allowance)
  *   a probe told to skip h2        the run (its nodes looked for in local
  *   (TREEPROOF_PROBE_SKIP=h2)      /proc, where their pids mean nothing)
  *   restart-bare on L1, with a     topology, naming h1 (far-generated.yaml:
@@ -188,4 +191,29 @@ Test(hosts, control_restart_bare_fails_a_generated_tree_on_h1,
       "restart-bare WATVM_FAULT_NODE=L1", "topology",
       "L2-2: declared on h1, no process there", NULL, false};
   tp_assert_control_run(&c, 90.);
+}
+
+/* Isolation is judged on every host: L2b, on h1, leaks a pipe into its
+ * children there, and the run fails isolation naming h1. */
+Test(hosts, control_leak_fd_on_h1_fails_isolation_there, .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
+      "leak-fd WATVM_FAULT_NODE=L2b", "isolation",
+      "on h1) fd 5 pipe:[", NULL, true};
+  tp_assert_control_run(&c, 90.);
+}
+
+/* Backpressure across two hops: L3, on h2 under L2 on h1, held through
+ * its probe; the root's bytes stay under the path's bound with each hop's
+ * allowance (the tree holds without the fault), and a far L2 that queues
+ * without limit passes that bound. */
+Test(hosts, control_unbounded_queue_on_h1_fails_backpressure,
+     .timeout = 300.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-backpressure.yaml", "far-backpressure",
+      "unbounded-queue WATVM_FAULT_NODE=L2", "backpressure",
+      "something on the path buffers without limit", NULL, true};
+  tp_assert_control_run(&c, 120.);
 }

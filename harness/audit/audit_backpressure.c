@@ -7,7 +7,15 @@
  * must arrive, in order, none lost, none twice. The evidence numbers the
  * flood's requests 1, 2, ... in the order sent (their ids are internal):
  * a lost reply names the first missing one, a reordering the first reply
- * that came after a later request's, once, with how many did. */
+ * that came after a later request's, once, with how many did.
+ *
+ * Across hosts the held node is stopped and released on its own host (by
+ * its probe), each node's RSS is read there, and each hop on the path
+ * adds to the bound what no pipe capacity shows: the ssh client's stdin
+ * pipe and the scenario's hop_bytes (ssh's channel window and the sockets
+ * on the way). A far node's stdin pipe is counted at the kernel's default
+ * capacity: the probe reports no F_GETPIPE_SZ, and sshd makes its
+ * session's pipes at that default. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +49,9 @@ static struct tree_node *live_first_leaf(struct engine *e, struct tree_node *t) 
 
 /* F_GETPIPE_SZ of a node's stdin, through /proc (opening a pipe's /proc
  * link read-only and non-blocking never blocks and takes nothing from it). */
-static long pipe_size(struct engine *e, pid_t pid) {
+static long pipe_size(struct engine *e, const struct tree_node *t, pid_t pid) {
+  if (node_where(t))
+    return DEFAULT_PIPE;
   if (pid == e->root_pid && e->in_fd >= 0) {
     long n = fcntl(e->in_fd, F_GETPIPE_SZ);
     return n > 0 ? n : DEFAULT_PIPE;
@@ -102,7 +112,10 @@ static void compute_bound(struct engine *e, struct flood *f) {
   for (size_t i = 0; i < f->npath; i++) {
     struct live_node *ln = engine_live(e, f->path[i]);
     long q = f->path[i] == f->held ? 0 : node_queue_bytes(f->path[i]);
-    f->bound += pipe_size(e, ln->pid) + q + READ_CHUNK + (long)f->line_max;
+    f->bound += pipe_size(e, f->path[i], ln->pid) + q + READ_CHUNK +
+                (long)f->line_max;
+    if (node_host(f->path[i])) /* a hop: the client's pipe, ssh's window */
+      f->bound += DEFAULT_PIPE + e->s->hop_bytes;
   }
 }
 
@@ -154,21 +167,24 @@ static void check_rss(struct engine *e, struct flood *f) {
     struct live_node *ln = &e->nodes[i];
     if (ln->state != NODE_ALIVE || !ln->pid)
       continue;
-    long kb = proctree_rss_kb(ln->pid);
+    long kb = host_rss_kb(engine_host(e, ln->t), ln->pid);
     if (kb > f->peak_kb) {
       f->peak_kb = kb;
       f->peak = ln->t;
     }
     if (kb > bound)
-      engine_fail(e, PROP_BACKPRESSURE, "backpressure: %s (pid %d) VmRSS %ld "
-                  "kB > bound %ld kB while %s was held", ln->t->path,
-                  (int)ln->pid, kb, bound, f->held->path);
+      engine_fail(e, PROP_BACKPRESSURE, "backpressure: %s (pid %d%s%s) VmRSS "
+                  "%ld kB > bound %ld kB while %s was held", ln->t->path,
+                  (int)ln->pid, node_where(ln->t) ? " on " : "",
+                  node_where(ln->t) ? node_where(ln->t) : "", kb, bound,
+                  f->held->path);
   }
   for (size_t i = 0; i < f->npath; i++) {
     struct live_node *ln = engine_live(e, f->path[i]);
     char fig[256];
     int n = snprintf(fig, sizeof fig, "%s%s %ld kB", i ? ", " : "",
-                     f->path[i]->path, proctree_rss_kb(ln->pid));
+                     f->path[i]->path,
+                     host_rss_kb(engine_host(e, f->path[i]), ln->pid));
     edn_buf_append(&figs, fig, (size_t)n);
   }
   engine_note(e, PROP_BACKPRESSURE, "backpressure: RSS while held: %.*s",
@@ -237,7 +253,8 @@ static int choose(struct engine *e, struct flood *f) {
     f->held = live_first_leaf(e, e->s->root);
     ln = f->held ? engine_live(e, f->held) : NULL;
   }
-  if (!ln || ln->state != NODE_ALIVE || !proctree_alive(ln->pid, ln->start)) {
+  if (!ln || ln->state != NODE_ALIVE ||
+      !host_alive(engine_host(e, f->held), ln->pid, ln->start)) {
     engine_fail(e, PROP_BACKPRESSURE, "backpressure: the node to hold (%s) "
                 "is not alive", f->held ? f->held->path : "first leaf");
     return -1;
@@ -252,6 +269,17 @@ static int choose(struct engine *e, struct flood *f) {
   return 0;
 }
 
+/* Stop or continue the held node, on its host, only the process with the
+ * start time the harness knows. */
+static void hold(struct engine *e, struct flood *f, int sig) {
+  struct live_node *ln = engine_live(e, f->held);
+  int rc = host_signal(engine_host(e, f->held), f->held_pid, ln->start, sig);
+  if (rc < 0)
+    engine_fail(e, PROP_BACKPRESSURE, "backpressure: cannot %s %s (pid %d): "
+                "%s", sig == SIGSTOP ? "hold" : "release", f->held->path,
+                (int)f->held_pid, strerror(-rc));
+}
+
 void audit_backpressure(struct engine *e) {
   struct flood *f = calloc(1, sizeof *f);
   double t0 = engine_now_ms();
@@ -262,7 +290,7 @@ void audit_backpressure(struct engine *e) {
     goto out;
   compute_bound(e, f);
   htrace_signal(e, f->held, f->held_pid, SIGSTOP, "backpressure");
-  kill(f->held_pid, SIGSTOP);
+  hold(e, f, SIGSTOP);
   engine_live(e, f->held)->held = true;
   /* far below the ids of the harness's requests and of any scenario: the
    * flood's replies are counted in order, contiguous */
@@ -288,7 +316,7 @@ void audit_backpressure(struct engine *e) {
                 "while filling (%ld bytes accepted)", f->accepted);
   check_rss(e, f);
   htrace_signal(e, f->held, f->held_pid, SIGCONT, "backpressure");
-  kill(f->held_pid, SIGCONT);
+  hold(e, f, SIGCONT);
   engine_live(e, f->held)->held = false;
   double drain_until = engine_now_ms() + (double)budget + 20000.0 +
                        (double)f->accepted / 100.0; /* 100 bytes/ms floor */

@@ -17,13 +17,6 @@
 
 #include "audit.h"
 
-double cascade_slack_ms(void) {
-  const char *v = getenv("TREEPROOF_SLACK_MS");
-  char *end;
-  double ms = v ? strtod(v, &end) : 0;
-  return v && end != v && ms >= 0 && ms <= 600000 ? ms : 1500.0;
-}
-
 /* Which subtree a crash takes down, by the policies above it (the
  * model's answer, from engine_crash_count()). */
 static const struct tree_node *affected_top(const struct crash *k) {

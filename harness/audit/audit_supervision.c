@@ -16,23 +16,18 @@
 /* Late bounds (ms): a stop may end this long after its shutdown bound, a
  * restart this long after its backoff — the parent's own latency (its
  * reap, its timer, the spawn) on a loaded machine: 250 ms, plus a 40th of
- * TREEPROOF_SLACK_MS (a sanitized run's 20 s makes it 750 ms). Only the
+ * the slack (engine_slack_ms: 1.5 s, so 287 ms; a sanitized run's 20 s
+ * makes it 750 ms). Only the
  * parent's reaction is timed, not a child's start-up, so the bound stays
  * tight. A restart may come one /proc clock tick early (start times are
  * in ticks). */
 enum { STOP_LATE_MS = 250, BACKOFF_LATE_MS = 250, EARLY_MS = 25 };
 
-static double slack_ms(void) {
-  const char *v = getenv("TREEPROOF_SLACK_MS");
-  double s = v ? atof(v) : 0;
-  return s > 0 ? s : 0;
-}
+static double late_ms(int base) { return base + engine_slack_ms() / 40; }
 
-static double late_ms(int base) { return base + slack_ms() / 40; }
-
-/* The early side widens too (a 200th of the slack: 100 ms in a sanitized
- * run), for the watch may see a death late when the machine is loaded. */
-static double early_ms(void) { return EARLY_MS + slack_ms() / 200; }
+/* The early side widens too (a 200th of the slack: 32 ms by default, 125
+ * ms in a sanitized run), for the watch may see a death late when the machine is loaded. */
+static double early_ms(void) { return EARLY_MS + engine_slack_ms() / 200; }
 
 static double tick_ms(void) {
   long hz = sysconf(_SC_CLK_TCK);

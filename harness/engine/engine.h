@@ -448,7 +448,9 @@ const edn_value *engine_exit_report(struct engine *e, const struct tree_node *n,
  * test host (ClientAliveInterval 1, ClientAliveCountMax 3: measured at
  * 8.0 s, docs/hosts.md "A lost connection, bounded"). */
 #define PARTITION_BOUND_MS 8000
-double cascade_slack_ms(void);
-#define CASCADE_SLACK_MS cascade_slack_ms()
+/* The slack itself, for every bound that waits on a loaded machine's
+ * scheduling (cascade's, topology's settling, supervision's timing). */
+double engine_slack_ms(void);
+#define CASCADE_SLACK_MS engine_slack_ms()
 
 #endif

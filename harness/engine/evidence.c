@@ -14,6 +14,13 @@ double engine_now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+double engine_slack_ms(void) {
+  const char *v = getenv("TREEPROOF_SLACK_MS");
+  char *end;
+  double ms = v ? strtod(v, &end) : 0;
+  return v && end != v && ms >= 0 && ms <= 600000 ? ms : 1500.0;
+}
+
 static void buf_vprintf(struct edn_buf *b, const char *fmt, va_list ap) {
   char *s = NULL;
   int n = vasprintf(&s, fmt, ap);

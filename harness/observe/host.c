@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host_internal.h"
@@ -24,16 +25,28 @@ int host_scan(struct host *h, struct proc_table *t) {
   return h->local ? proctree_scan(t) : probe_scan(h, t);
 }
 
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
 int host_read(struct host *h, pid_t pid, struct proc_info *out) {
   if (h->local)
     return proctree_read(pid, out);
-  struct proc_table t = {0};
-  int rc = probe_scan(h, &t);
-  const struct proc_info *p = rc == 0 ? proctree_find(&t, pid) : NULL;
+  double now = now_ms();
+  if (!h->seen_ms || now - h->seen_ms >= HOST_SCAN_FRESH_MS) {
+    proctree_free(&h->seen);
+    h->seen_ms = 0;
+    int rc = probe_scan(h, &h->seen);
+    if (rc < 0)
+      return rc;
+    h->seen_ms = now_ms();
+  }
+  const struct proc_info *p = proctree_find(&h->seen, pid);
   if (p)
     *out = *p;
-  proctree_free(&t);
-  return rc < 0 ? rc : p ? 0 : -ENOENT;
+  return p ? 0 : -ENOENT;
 }
 
 bool host_alive(struct host *h, pid_t pid, unsigned long long start) {
@@ -56,6 +69,13 @@ long host_rss_kb(struct host *h, pid_t pid) {
  * signal goes to that process or to none. */
 static int local_signal(pid_t pid, unsigned long long start, int sig) {
   int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+  if (fd < 0 && errno == ENOSYS) {
+    /* no pidfds (an old kernel; valgrind): check, then signal by pid —
+     * a reuse between the two would need the pid to die and come back */
+    if (start && !proctree_alive(pid, start))
+      return -ESRCH;
+    return kill(pid, sig) < 0 ? -errno : 0;
+  }
   if (fd < 0)
     return -errno;
   int rc = 0;
@@ -68,6 +88,7 @@ static int local_signal(pid_t pid, unsigned long long start, int sig) {
 }
 
 int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig) {
+  h->seen_ms = 0; /* what it changes must be read afresh */
   return h->local ? local_signal(pid, start, sig)
                   : probe_signal(h, pid, start, sig);
 }

@@ -26,7 +26,17 @@ struct host {
   char errline[256];   /* the stderr line being read, not yet ended */
   size_t errlen;
   edn_arena *arena;    /* the last reply, reset by each request */
+  /* the last :ps, for host_read/host_alive: a loop asking about many
+   * pids in a row asks the probe once (see HOST_SCAN_FRESH_MS) */
+  struct proc_table seen;
+  double seen_ms;      /* when it was read (CLOCK_MONOTONIC ms; 0: never) */
 };
+
+/* How long a far scan answers host_read and host_alive: short enough that
+ * a poll (every 20 ms or more) always asks the probe afresh, long enough
+ * that one pass over every far process of a run asks it once. A signal
+ * sent through host_signal forgets it. */
+#define HOST_SCAN_FRESH_MS 10.0
 
 /* host_ssh.c: the channel. Start `ssh -T -o BatchMode=yes [-F CONFIG] DEST
  * 'WATVM' --probe` in a process group of its own with its stdio on pipes:

@@ -17,6 +17,7 @@ enum {
 };
 
 static void host_free(struct host *h) {
+  proctree_free(&h->seen);
   free((char *)h->name);
   free(h->buf);
   edn_arena_free(h->arena);

@@ -255,16 +255,6 @@ static int load_properties(struct loader *L, const struct ynode *y) {
       return load_fail(L, p, "properties: containment is judged at crash "
                        "steps, and this scenario has none (no :panic sent, "
                        "no kill)");
-    const char **hosts = NULL;
-    long nh = (found == PROP_ISOLATION || found == PROP_BACKPRESSURE)
-                  ? scenario_hosts(L->s, &hosts) : 0;
-    if (nh > 0) {
-      const char *h0 = hosts[0];
-      free(hosts);
-      return load_fail(L, p, "properties: %s is not yet judged across hosts, "
-                       "and the tree runs on %s (list replies, topology, "
-                       "containment and cascade)", p->text, h0);
-    }
     props[found] = true;
   }
   return 0;

@@ -364,8 +364,6 @@ ParameterizedTestParameters(scenario, errors) {
        "is no ssh destination: it starts with '-'"},
       {"bad-generate-hosts-type.yaml", 2, 40, "generate: hosts: expected a "
        "sequence"},
-      {"bad-far-isolation.yaml", 5, 23, "isolation is not yet judged across "
-       "hosts, and the tree runs on h1"},
       {"bad-duplicate-sibling.yaml", 6, 13, "duplicate node name 'L2a' under 'L1'"},
       {"bad-duplicate-key.yaml", 3, 1, "key 'steps' given twice"},
       {"bad-missing-tree.yaml", 1, 1, "missing 'tree'"},
