@@ -1058,31 +1058,40 @@ static edn_value *read_dispatch(struct parser *p, bool *pushed) {
 
 /* ---- Spans (edn_read_spans) --------------------------------------------- */
 
-/* Note that v spans [at, pos) of the input. The table grows in the arena:
- * its old copies stay there until the arena is reset, a few words for the
- * handful of keys a request has. Returns 0, or -1 when out of memory. */
-static int span_record(struct parser *p, const edn_value *v, size_t at) {
+/* The table is full: a new one twice the size, in the arena (each read
+ * starts a new one): old copies stay there until the arena is reset, a
+ * few words for the handful of keys a request has. 0, or -1 out of memory. */
+static int span_grow(struct parser *p) {
   struct edn_spans *sp = p->sp;
-  if (sp->len == sp->cap) {
-    size_t cap = sp->cap ? sp->cap * 2 : 16;
-    struct edn_span *n = edn__alloc(p->a, cap * sizeof *n);
-    if (!n)
-      return -1;
-    if (sp->len)
-      memcpy(n, sp->at, sp->len * sizeof *n);
-    sp->at = n;
-    sp->cap = cap;
-  }
-  sp->at[sp->len].value = v;
-  sp->at[sp->len].off = at;
-  sp->at[sp->len].len = p->pos - at;
-  sp->len++;
+  size_t cap = sp->cap ? sp->cap * 2 : 16;
+  struct edn_span *n = edn__alloc(p->a, cap * sizeof *n);
+  if (!n)
+    return -1;
+  if (sp->len)
+    memcpy(n, sp->at, sp->len * sizeof *n);
+  sp->at = n;
+  sp->cap = cap;
+  return 0;
+}
+
+/* Note that v spans [at, pos) of the input. Returns 0, or -1 when out of
+ * memory. Inline: a request records a dozen, and a call costs more. */
+static inline int span_record(struct parser *p, const edn_value *v, size_t at) {
+  struct edn_spans *sp = p->sp;
+  if (sp->len == sp->cap && span_grow(p))
+    return -1;
+  struct edn_span *e = &sp->at[sp->len++];
+  e->value = v;
+  e->off = at;
+  e->len = p->pos - at;
   return 0;
 }
 
 const struct edn_span *edn_span_of(const struct edn_spans *sp,
                                    const edn_value *v) {
-  for (size_t i = 0; sp && v && i < sp->len; i++)
+  /* from the last: the value read itself is there, and a map's last keys
+   * (a request's :req) are near it */
+  for (size_t i = sp && v ? sp->len : 0; i-- > 0;)
     if (sp->at[i].value == v)
       return &sp->at[i];
   return NULL;
@@ -1197,8 +1206,10 @@ int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
   p.err = err;
   p.sp = sp;
   p.span_depth = sp ? sp->depth : 0;
-  if (sp)
-    sp->len = 0;
+  if (sp) { /* a table of an earlier read may be in an arena reset since */
+    sp->at = NULL;
+    sp->len = sp->cap = 0;
+  }
   p.frames = p.frames0;
   p.nframes = 0;
   p.capframes = sizeof p.frames0 / sizeof p.frames0[0];

@@ -185,8 +185,8 @@ struct edn_span {
   size_t off, len;
 };
 
-/* The spans edn_read_spans records. The caller sets `depth` and zeroes
- * the rest; the reader fills them (each read starts the table afresh).
+/* The spans edn_read_spans records. The caller sets `depth`; the reader
+ * fills the rest (each read starts a new table, in its arena).
  * depth 0 records the value read alone; 1 also every key and value of it
  * (a map) or item (a vector, list or set); 2 their keys, values and items
  * too; and so on, a #tag between counting as one level. Values inside a
@@ -199,16 +199,16 @@ struct edn_spans {
 };
 
 /* edn_read, recording in *sp where the value read and those nested in it
- * down to sp->depth lie in buf. Returns as edn_read does; the spans mean
- * something only after EDN_OK. The reader's speed without spans is
+ * down to sp->depth lie in buf (sp NULL: edn_read itself). Returns as
+ * edn_read does; the spans mean something only after EDN_OK. The reader's speed without spans is
  * edn_read's (bench/edn_bench.c); each span costs a few words of `a`. */
 int edn_read_spans(edn_arena *a, const char *buf, size_t len,
                    const struct edn_limits *lim, struct edn_spans *sp,
                    edn_value **out, struct edn_error *err);
 /* The span of v, by identity (not by value), in the table the last
  * edn_read_spans filled; NULL when it is not there: built rather than
- * read, or nested deeper than sp->depth. Linear in sp->len. sp may be
- * NULL. */
+ * read, or nested deeper than sp->depth. Linear in sp->len, looking from
+ * the last recorded (the value read itself). sp may be NULL. */
 const struct edn_span *edn_span_of(const struct edn_spans *sp,
                                    const edn_value *v);
 

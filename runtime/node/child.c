@@ -203,16 +203,20 @@ int child_send_bytes(struct child *c, const struct fwd *f, struct req *r,
                      int slot) {
   int64_t id = c->next_id++;
   char idt[REQ_ID_TEXT];
-  struct outq_piece p[] = {{f->head.ptr, f->head.len}, {idt, req_id_text(id, idt)},
-                           {f->tail.ptr, f->tail.len}, {"\n", 1}};
+  struct outq_piece p[FWD_HEAD + 1 + FWD_TAIL + 1];
+  size_t k = 0;
+  for (size_t i = 0; i < f->nhead; i++) p[k++] = f->head[i];
+  p[k++] = (struct outq_piece){idt, req_id_text(id, idt)};
+  for (size_t i = 0; i < f->ntail; i++) p[k++] = f->tail[i];
+  p[k++] = (struct outq_piece){"\n", 1};
   if (idmap_put(&c->pending, id, r, slot) < 0) return -1;
-  if (outq_pieces(&c->inq, p, 4) < 0) {
+  if (outq_pieces(&c->inq, p, k) < 0) {
     struct idmap_entry gone;
     idmap_take(&c->pending, id, &gone);
     return -1;
   }
   set_reply_limit(c);
-  trace_event_bytes(c->n, c->name, "down", p, 3);
+  trace_event_bytes(c->n, c->name, "down", p, k - 1);
   return 0;
 }
 

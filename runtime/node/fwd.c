@@ -16,22 +16,26 @@ const struct edn_span *fwd_span(const struct node *n, const edn_value *v) {
   return n->line.ptr ? edn_span_of(n->line.spans, v) : NULL;
 }
 
-void fwd_free(struct fwd *f) {
-  edn_buf_free(&f->head);
-  edn_buf_free(&f->tail);
+static void head(struct fwd *f, const char *p, size_t len) {
+  f->head[f->nhead++] = (struct outq_piece){p, len};
 }
 
-static int put(struct edn_buf *b, const char *s) {
-  return edn_buf_append(b, s, strlen(s));
+static void tail(struct fwd *f, const char *p, size_t len) {
+  f->tail[f->ntail++] = (struct outq_piece){p, len};
 }
+
+/* A string constant as a piece. */
+static void head_s(struct fwd *f, const char *s) { head(f, s, strlen(s)); }
+static void tail_s(struct fwd *f, const char *s) { tail(f, s, strlen(s)); }
 
 int fwd_fan(struct fwd *f, const struct node *n, const edn_value *req) {
   const struct edn_span *s = fwd_span(n, req);
   if (!s) return 1;
-  if (put(&f->head, "{:id ") || put(&f->tail, " :op :fan :req ") ||
-      edn_buf_append(&f->tail, n->line.ptr + s->off, s->len) ||
-      put(&f->tail, "}"))
-    return -1;
+  f->nhead = f->ntail = 0;
+  head_s(f, "{:id ");
+  tail_s(f, " :op :fan :req ");
+  tail(f, n->line.ptr + s->off, s->len);
+  tail_s(f, "}");
   return 0;
 }
 
@@ -56,28 +60,31 @@ static int last_hop(struct fwd *f, edn_arena *a, const char *raw, size_t len,
   struct edn_span id;
   if (has_id) {
     if (!inner_id(a, raw, len, &id)) return 1;
-    return edn_buf_append(&f->head, raw, id.off) ||
-                   edn_buf_append(&f->tail, raw + id.off + id.len,
-                                  len - id.off - id.len)
-               ? -1
-               : 0;
+    head(f, raw, id.off);
+    tail(f, raw + id.off + id.len, len - id.off - id.len);
+    return 0;
   }
   /* no :id: one goes last, where edn_map_putk would have put it */
-  return edn_buf_append(&f->head, raw, len - 1) || put(&f->head, " :id ") ||
-                 put(&f->tail, "}")
-             ? -1
-             : 0;
+  head(f, raw, len - 1);
+  head_s(f, " :id ");
+  tail_s(f, "}");
+  return 0;
 }
 
-int fwd_route(struct fwd *f, const struct node *n, edn_arena *a,
+int fwd_route(struct fwd *f, struct node *n, edn_arena *a,
               const edn_value *rest, const edn_value *req) {
   const struct edn_span *s = fwd_span(n, req);
   if (!s) return 1;
   const char *raw = n->line.ptr + s->off;
+  f->nhead = f->ntail = 0;
   if (!rest) return last_hop(f, a, raw, s->len, edn_map_getk(req, "id") != NULL);
-  if (put(&f->head, "{:id ") || put(&f->tail, " :op :route :path ") ||
-      edn_print(&f->tail, rest) || put(&f->tail, " :req ") ||
-      edn_buf_append(&f->tail, raw, s->len) || put(&f->tail, "}"))
-    return -1;
+  n->fwd_path.len = 0;
+  if (edn_print(&n->fwd_path, rest) < 0) return -1;
+  head_s(f, "{:id ");
+  tail_s(f, " :op :route :path ");
+  tail(f, n->fwd_path.ptr, n->fwd_path.len);
+  tail_s(f, " :req ");
+  tail(f, raw, s->len);
+  tail_s(f, "}");
   return 0;
 }

@@ -202,6 +202,8 @@ struct node {
     const struct edn_spans *spans;
   } line;
 
+  struct edn_buf fwd_path; /* fwd_route's printed rest of a path, reused */
+
   struct req *reqs;       /* every request in flight */
   size_t ntop;            /* of which from stdin */
   edn_arena **pool;       /* spare arenas */
@@ -362,24 +364,28 @@ edn_value *wat_error(edn_arena *a, const char *type, const char *msg);
 edn_value *map_without_id(edn_arena *a, const edn_value *m);
 
 /* fwd.c */
-/* A request for children in bytes: head, then the :id each edge gives it
- * (child_send_bytes), then tail; one line without its '\n'. Zero it
- * before use; fwd_free() after. */
+/* A request for children in bytes: the head pieces, then the :id each
+ * edge gives it (child_send_bytes), then the tail pieces; one line without
+ * its '\n'. The pieces point into the line being dispatched, string
+ * constants and n->fwd_path: valid while that line is dispatched, and
+ * only until the next fwd_* call. */
+enum { FWD_HEAD = 2, FWD_TAIL = 5 };
 struct fwd {
-  struct edn_buf head, tail;
+  struct outq_piece head[FWD_HEAD], tail[FWD_TAIL];
+  size_t nhead, ntail;
 };
 /* Where v lies in the request line being dispatched (n->line), or NULL:
  * v was built, or read deeper than the spans go, or no line is. */
 const struct edn_span *fwd_span(const struct node *n, const edn_value *v);
 /* {:id ID :op :fan :req REQ}, REQ the bytes of the :req value `req`.
- * 0, 1 when req has no span (the caller prints), -1 out of memory. */
+ * 0, or 1 when req has no span (the caller prints). */
 int fwd_fan(struct fwd *f, const struct node *n, const edn_value *req);
 /* {:id ID :op :route :path REST :req REQ} for a route with hops left
- * (REST printed: a few names), or at the last hop REQ itself with ID for
- * its :id (in its place if it has one, else last). Returns as fwd_fan. */
-int fwd_route(struct fwd *f, const struct node *n, edn_arena *a,
+ * (REST printed into n->fwd_path: a few names), or at the last hop REQ
+ * itself with ID for its :id (in its place if it has one, else last).
+ * 0, 1 as fwd_fan, -1 out of memory. */
+int fwd_route(struct fwd *f, struct node *n, edn_arena *a,
               const edn_value *rest, const edn_value *req);
-void fwd_free(struct fwd *f);
 
 /* ops.c */
 void ops_handle_line(struct node *n, const char *line, size_t len);

@@ -74,11 +74,9 @@ static void fail_child(struct req *r, const char *type, const char *fmt,
  * last hop. */
 static int route_bytes(struct req *r, struct child *c, const edn_value *rest,
                        const edn_value *inner) {
-  struct fwd f = {0};
+  struct fwd f;
   int rc = fwd_route(&f, r->n, r->a, rest, inner);
-  if (rc == 0) rc = child_send_bytes(c, &f, r, -1);
-  fwd_free(&f);
-  return rc;
+  return rc == 0 ? child_send_bytes(c, &f, r, -1) : rc;
 }
 
 /* The same request as a value, printed: 0 or -1. */
@@ -154,11 +152,10 @@ static void op_fan(struct req *r, edn_value *msg) {
   /* A leaf (most of a tree's nodes) forwards nothing: build no request.
    * Else the request goes as bytes, the :req as it came (raw == 0), or
    * printed when it has no bytes to pass (raw == 1). */
-  struct fwd f = {0};
+  struct fwd f;
   int raw = n->nkids ? fwd_fan(&f, n, inner) : 1;
   edn_value *fwd = n->nkids && raw == 1 ? request(r->a, "fan") : NULL;
-  if (!r->slots || raw < 0 || (raw == 1 && n->nkids && !fwd)) {
-    fwd_free(&f);
+  if (!r->slots || (raw == 1 && n->nkids && !fwd)) {
     req_fail(r, "bad-request", "out of memory");
     return;
   }
@@ -173,7 +170,6 @@ static void op_fan(struct req *r, edn_value *msg) {
     r->slots[i + 1] = dead_entry(r->a, c);
     r->remaining--;
   }
-  fwd_free(&f);
   /* Our own part last: it may complete (and free) r. */
   struct req *self = req_new_sub(r, 0);
   if (!self) {
@@ -388,6 +384,18 @@ static void ops_dispatch(struct req *r, edn_value *msg) {
   req_fail(r, "unknown-op", text);
 }
 
+/* Whether line[0..len) holds the bytes ":req" (maybe not as a key: a
+ * guess on the safe side). memchr for the rare 'q' is several times
+ * cheaper than memmem on a short line. */
+static bool has_req_key(const char *line, size_t len) {
+  const char *p = line, *end = line + len;
+  while ((p = memchr(p, 'q', (size_t)(end - p)))) {
+    if (p - line >= 3 && memcmp(p - 3, ":re", 3) == 0) return true;
+    p++;
+  }
+  return false;
+}
+
 void ops_handle_line(struct node *n, const char *line, size_t len) {
   static const struct edn_limits lim = {.max_depth = 512,
                                         .max_bytes = NODE_LINE_MAX};
@@ -395,9 +403,13 @@ void ops_handle_line(struct node *n, const char *line, size_t len) {
   if (!r) return;
   edn_value *msg = NULL;
   struct edn_error err;
-  /* depth 1: where the :req of a :route or :fan lies, to pass it on */
+  /* depth 1: where the :req of a :route or :fan lies, to pass it on. A
+   * line without the bytes ":req" has none (a keyword is spelled one way
+   * only): it is read without spans, as an echo's or a leaf's are. */
   struct edn_spans spans = {.depth = 1};
-  int rc = edn_read_spans(r->a, line, len, &lim, &spans, &msg, &err);
+  bool may_pass = has_req_key(line, len);
+  int rc = edn_read_spans(r->a, line, len, &lim, may_pass ? &spans : NULL,
+                          &msg, &err);
   if (rc == EDN_EMPTY) { /* a blank line (or only a comment) */
     req_drop(r);
     return;
@@ -422,7 +434,7 @@ void ops_handle_line(struct node *n, const char *line, size_t len) {
     req_fail(r, "shutting-down", "the node is shutting down");
     return;
   }
-  n->line.ptr = line;
+  n->line.ptr = may_pass ? line : NULL;
   n->line.spans = &spans;
   ops_dispatch(r, msg);
   n->line.ptr = NULL; /* the line is the linebuf's again */
