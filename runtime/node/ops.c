@@ -138,6 +138,21 @@ static edn_value *dead_entry(edn_arena *a, const struct child *c) {
   return m;
 }
 
+/* The fan's request to every child that can take it, as bytes (f) or
+ * printed (fwd, when f is NULL); the others' slots are filled now. */
+static void fan_out(struct req *r, const struct fwd *f, edn_value *fwd) {
+  struct node *n = r->n;
+  for (size_t i = 0; i < n->nkids; i++) {
+    struct child *c = n->kids[i];
+    int slot = (int)i + 1;
+    if (c->alive && !c->restarting &&
+        (f ? child_send_bytes(c, f, r, slot) : child_send(c, fwd, r, slot, r->a)) == 0)
+      continue;
+    r->slots[slot] = dead_entry(r->a, c);
+    r->remaining--;
+  }
+}
+
 static void op_fan(struct req *r, edn_value *msg) {
   struct node *n = r->n;
   edn_value *inner = edn_map_getk(msg, "req");
@@ -160,16 +175,7 @@ static void op_fan(struct req *r, edn_value *msg) {
     return;
   }
   if (fwd) edn_map_putk(r->a, fwd, "req", inner);
-  for (size_t i = 0; i < n->nkids; i++) {
-    struct child *c = n->kids[i];
-    int slot = (int)i + 1;
-    if (c->alive && !c->restarting &&
-        (raw == 0 ? child_send_bytes(c, &f, r, slot)
-                  : child_send(c, fwd, r, slot, r->a)) == 0)
-      continue;
-    r->slots[i + 1] = dead_entry(r->a, c);
-    r->remaining--;
-  }
+  fan_out(r, raw == 0 ? &f : NULL, fwd);
   /* Our own part last: it may complete (and free) r. */
   struct req *self = req_new_sub(r, 0);
   if (!self) {
