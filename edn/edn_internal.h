@@ -57,10 +57,11 @@ extern const unsigned char edn__class[256];
 
 /* ---- Reading one span (edn_read.c) --------------------------------------- */
 
-/* edn_read on buf[0..len), reporting offsets as base + index. */
+/* edn_read on buf[0..len), reporting offsets as base + index; with `sp`
+ * (may be NULL) as edn_read_spans, spans counted from buf[0]. */
 int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
-                   const struct edn_limits *lim, edn_value **out,
-                   struct edn_error *err);
+                   const struct edn_limits *lim, struct edn_spans *sp,
+                   edn_value **out, struct edn_error *err);
 size_t edn__max_depth(const struct edn_limits *lim);
 size_t edn__max_bytes(const struct edn_limits *lim);
 /* Fill *err (if not NULL) and return EDN_ERROR. */

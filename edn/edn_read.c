@@ -113,6 +113,10 @@ struct parser {
   size_t max_depth;
   bool hit_end;      /* some scan stopped because the input ran out */
   struct edn_error *err;
+  struct edn_spans *sp; /* edn_read_spans: where to record, else NULL */
+  size_t span_depth; /* record items delivered with at most this many frames
+                        open; 0 when not recording (an item has at least
+                        one), so the hot path pays one compare */
   struct frame *frames;
   size_t nframes, capframes;
   edn_value **vals;
@@ -850,8 +854,9 @@ static edn_value *dup_error(struct parser *p, struct frame *f, edn_value *k) {
   return NULL;
 }
 
-/* The frame on top is closed by the delimiter at pos: build its value. */
-static edn_value *close_frame(struct parser *p) {
+/* The frame on top is closed by the delimiter at pos: build its value;
+ * *at is set to where it opened. */
+static edn_value *close_frame(struct parser *p, size_t *at) {
   unsigned char c = p->s[p->pos];
   struct frame *f;
   edn_value *v, **items;
@@ -861,6 +866,7 @@ static edn_value *close_frame(struct parser *p) {
   if (p->nframes == 0)
     return fail(p, p->pos, "unmatched delimiter '%c'", c), NULL;
   f = &p->frames[p->nframes - 1];
+  *at = f->off;
   if (f->type == EDN_TAGGED || f->type == FRAME_DISCARD)
     return fail(p, p->pos, "'%c' where the value of a %s (at offset %zu) should be",
                 c, frame_name(f->type), p->base + f->off), NULL;
@@ -1050,6 +1056,47 @@ static edn_value *read_dispatch(struct parser *p, bool *pushed) {
   return NULL;
 }
 
+/* ---- Spans (edn_read_spans) --------------------------------------------- */
+
+/* The table is full: a new one twice the size, in the arena (each read
+ * starts a new one): old copies stay there until the arena is reset, a
+ * few words for the handful of keys a request has. 0, or -1 out of memory. */
+static int span_grow(struct parser *p) {
+  struct edn_spans *sp = p->sp;
+  size_t cap = sp->cap ? sp->cap * 2 : 16;
+  struct edn_span *n = edn__alloc(p->a, cap * sizeof *n);
+  if (!n)
+    return -1;
+  if (sp->len)
+    memcpy(n, sp->at, sp->len * sizeof *n);
+  sp->at = n;
+  sp->cap = cap;
+  return 0;
+}
+
+/* Note that v spans [at, pos) of the input. Returns 0, or -1 when out of
+ * memory. Inline: a request records a dozen, and a call costs more. */
+static inline int span_record(struct parser *p, const edn_value *v, size_t at) {
+  struct edn_spans *sp = p->sp;
+  if (sp->len == sp->cap && span_grow(p))
+    return -1;
+  struct edn_span *e = &sp->at[sp->len++];
+  e->value = v;
+  e->off = at;
+  e->len = p->pos - at;
+  return 0;
+}
+
+const struct edn_span *edn_span_of(const struct edn_spans *sp,
+                                   const edn_value *v) {
+  /* from the last: the value read itself is there, and a map's last keys
+   * (a request's :req) are near it */
+  for (size_t i = sp && v ? sp->len : 0; i-- > 0;)
+    if (sp->at[i].value == v)
+      return &sp->at[i];
+  return NULL;
+}
+
 /* ---- The loop ------------------------------------------------------------- */
 
 static int unterminated(struct parser *p) {
@@ -1063,9 +1110,10 @@ static int unterminated(struct parser *p) {
 }
 
 /* A finished value meets the frames above it: a tag wraps it, a discard
- * drops it, a collection keeps it. Returns 1 when it is the top-level value
+ * drops it, a collection keeps it. `at` is where it began (a tag's '#'
+ * once wrapped), the end is pos. Returns 1 when it is the top-level value
  * (*out set), 0 to go on reading, EDN_ERROR. */
-static int deliver(struct parser *p, edn_value *v, edn_value **out) {
+static int deliver(struct parser *p, edn_value *v, size_t at, edn_value **out) {
   while (p->nframes) {
     struct frame *f = &p->frames[p->nframes - 1];
     if (f->type == FRAME_DISCARD) {
@@ -1073,12 +1121,14 @@ static int deliver(struct parser *p, edn_value *v, edn_value **out) {
       return 0;
     }
     if (f->type != EDN_TAGGED) {
-      if (push_val(p, v))
+      if (push_val(p, v) ||
+          (p->nframes <= p->span_depth && span_record(p, v, at)))
         return fail(p, p->pos, "out of memory");
       return 0;
     }
     if (!(v = make_tagged(p, f, v)))
       return EDN_ERROR;
+    at = f->off;
     p->nframes--;
   }
   *out = v;
@@ -1100,6 +1150,7 @@ static int parse_value(struct parser *p, edn_value **out, size_t *start) {
     }
     if (p->nframes == 0)
       *start = p->pos;
+    size_t at = p->pos;
     switch (p->s[p->pos]) {
     case '(': case '[': case '{': {
       unsigned char c = p->s[p->pos];
@@ -1109,7 +1160,7 @@ static int parse_value(struct parser *p, edn_value **out, size_t *start) {
       p->pos++;
       continue;
     }
-    case ')': case ']': case '}': v = close_frame(p); break;
+    case ')': case ']': case '}': v = close_frame(p, &at); break;
     case '"': v = read_string(p); break;
     case '\\': v = read_char(p); break;
     case ':': v = read_keyword(p); break;
@@ -1124,7 +1175,7 @@ static int parse_value(struct parser *p, edn_value **out, size_t *start) {
     }
     if (!v)
       return EDN_ERROR;
-    rc = deliver(p, v, out);
+    rc = deliver(p, v, at, out);
     if (rc)
       return rc < 0 ? EDN_ERROR : EDN_OK;
   }
@@ -1138,8 +1189,8 @@ static void parser_done(struct parser *p) {
 }
 
 int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
-                   const struct edn_limits *lim, edn_value **out,
-                   struct edn_error *err) {
+                   const struct edn_limits *lim, struct edn_spans *sp,
+                   edn_value **out, struct edn_error *err) {
   struct parser p;
   size_t max_bytes = edn__max_bytes(lim), start = 0, second = 0;
   edn_value *v = NULL, *extra = NULL;
@@ -1153,6 +1204,12 @@ int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
   p.max_depth = edn__max_depth(lim);
   p.hit_end = false;
   p.err = err;
+  p.sp = sp;
+  p.span_depth = sp ? sp->depth : 0;
+  if (sp) { /* a table of an earlier read may be in an arena reset since */
+    sp->at = NULL;
+    sp->len = sp->cap = 0;
+  }
   p.frames = p.frames0;
   p.nframes = 0;
   p.capframes = sizeof p.frames0 / sizeof p.frames0[0];
@@ -1174,8 +1231,11 @@ int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
     return edn__fail(err, base + start, "value longer than the limit of %zu bytes",
                      max_bytes);
   }
+  if (rc == EDN_OK && sp && span_record(&p, v, start))
+    rc = fail(&p, p.pos, "out of memory");
   if (rc == EDN_OK) {
     p.len = len;
+    p.span_depth = 0; /* a second value is an error: nothing to record */
     rc = parse_value(&p, &extra, &second);
     if (rc == EDN_OK)
       rc = fail(&p, second, "a second value follows the first");
@@ -1193,5 +1253,11 @@ int edn__read_span(edn_arena *a, const char *buf, size_t len, size_t base,
 int edn_read(edn_arena *a, const char *buf, size_t len,
              const struct edn_limits *lim, edn_value **out,
              struct edn_error *err) {
-  return edn__read_span(a, buf, len, 0, lim, out, err);
+  return edn__read_span(a, buf, len, 0, lim, NULL, out, err);
+}
+
+int edn_read_spans(edn_arena *a, const char *buf, size_t len,
+                   const struct edn_limits *lim, struct edn_spans *sp,
+                   edn_value **out, struct edn_error *err) {
+  return edn__read_span(a, buf, len, 0, lim, sp, out, err);
 }

@@ -313,7 +313,7 @@ static void restart_scanner(edn_reader *r, size_t at) {
 static int take(edn_reader *r, size_t end, edn_arena *a, edn_value **out,
                 struct edn_error *err) {
   int rc = edn__read_span(a, r->buf + r->start, end - r->start,
-                          r->base + r->start, &r->lim, out, &r->error);
+                          r->base + r->start, &r->lim, NULL, out, &r->error);
   restart_scanner(r, end);
   if (rc == EDN_OK)
     return 1;

@@ -1,5 +1,6 @@
 /* edn.h — the EDN codec: values in an arena, a reader (one buffer or a
- * stream of chunks), a printer, and equality by value.
+ * stream of chunks; for one buffer, also where each value lies in it), a
+ * printer, and equality by value.
  *
  * Every value lives in an edn_arena and is freed with it, all at once: a
  * request, its reply and everything parsed on the way share one lifetime.
@@ -172,6 +173,47 @@ enum { EDN_OK = 0, EDN_EMPTY = 1, EDN_ERROR = -1 };
 int edn_read(edn_arena *a, const char *buf, size_t len,
              const struct edn_limits *lim, edn_value **out,
              struct edn_error *err);
+
+/* ---- Where values lie in their input ------------------------------------ */
+/* For passing bytes on without printing them again: a node forwards a
+ * request's :req as it came and splices a reply's :id (runtime/node). */
+
+/* Where a value read by edn_read_spans lies in its input: the bytes
+ * buf[off, off + len), from its first byte (the '#' of a tagged value) to
+ * its last, without the whitespace, comments and #_ discards around it. */
+struct edn_span {
+  const edn_value *value;
+  size_t off, len;
+};
+
+/* The spans edn_read_spans records. The caller sets `depth`; the reader
+ * fills the rest (each read starts a new table, in its arena).
+ * depth 0 records the value read alone; 1 also every key and value of it
+ * (a map) or item (a vector, list or set); 2 their keys, values and items
+ * too; and so on, a #tag between counting as one level. Values inside a
+ * #_ discard may be recorded too: no value of the result is among them.
+ * The table lives in the arena of the read. */
+struct edn_spans {
+  size_t depth;         /* set by the caller */
+  struct edn_span *at;  /* filled by the reader: `len` spans, in the order */
+  size_t len, cap;      /*   the values ended (an item before its collection) */
+};
+
+/* edn_read, recording in *sp where the value read and those nested in it
+ * down to sp->depth lie in buf (sp NULL: edn_read itself). Returns as
+ * edn_read does; the spans mean something only after EDN_OK. Each span
+ * costs a few words of `a`; without spans the reader only carries where
+ * each value began (bench/edn_bench.c: about 1% more instructions). The
+ * streaming reader records none. */
+int edn_read_spans(edn_arena *a, const char *buf, size_t len,
+                   const struct edn_limits *lim, struct edn_spans *sp,
+                   edn_value **out, struct edn_error *err);
+/* The span of v, by identity (not by value), in the table the last
+ * edn_read_spans filled; NULL when it is not there: built rather than
+ * read, or nested deeper than sp->depth. Linear in sp->len, looking from
+ * the last recorded (the value read itself). sp may be NULL. */
+const struct edn_span *edn_span_of(const struct edn_spans *sp,
+                                   const edn_value *v);
 
 /* A streaming reader: feed it chunks of any size (one byte at a time works)
  * and take each complete top-level value as it arrives. */

@@ -36,6 +36,23 @@ int outq_line(struct outq *q, const edn_value *v) {
   return 0;
 }
 
+int outq_pieces(struct outq *q, const struct outq_piece *p, size_t n) {
+  compact(q);
+  size_t mark = q->b.len;
+  for (size_t i = 0; i < n; i++) {
+    struct edn_buf *b = &q->b;
+    if (b->cap - b->len > p[i].len) { /* room (and a byte to spare, as
+                                          edn_buf_append keeps): no call */
+      memcpy(b->ptr + b->len, p[i].ptr, p[i].len);
+      b->len += p[i].len;
+    } else if (edn_buf_append(b, p[i].ptr, p[i].len) < 0) {
+      b->len = mark;
+      return -1;
+    }
+  }
+  return 0;
+}
+
 int outq_flush(struct outq *q, int fd) {
   while (q->head < q->b.len) {
     ssize_t n = write(fd, q->b.ptr + q->head, q->b.len - q->head);

@@ -21,6 +21,15 @@ size_t outq_bytes(const struct outq *q);
 int outq_append(struct outq *q, const char *s, size_t len);
 /* Append `v` printed compactly and a '\n'. Returns 0 or -1. */
 int outq_line(struct outq *q, const edn_value *v);
+/* Bytes to append one after another: a line put together from pieces of
+ * others (a request's bytes around a new :id). */
+struct outq_piece {
+  const char *ptr;
+  size_t len;
+};
+/* Append the n pieces, all of them or (out of memory) none, so the queue
+ * never holds half a line. Returns 0 or -1. */
+int outq_pieces(struct outq *q, const struct outq_piece *p, size_t n);
 /* write() as much as the fd takes. Returns 0 (maybe with bytes left), or a
  * negative errno other than EAGAIN (EPIPE: the reader is gone). */
 int outq_flush(struct outq *q, int fd);

@@ -199,14 +199,37 @@ int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
   return 0;
 }
 
+int child_send_bytes(struct child *c, const struct fwd *f, struct req *r,
+                     int slot) {
+  int64_t id = c->next_id++;
+  char idt[REQ_ID_TEXT];
+  struct outq_piece p[FWD_HEAD + 1 + FWD_TAIL + 1];
+  size_t k = 0;
+  for (size_t i = 0; i < f->nhead; i++) p[k++] = f->head[i];
+  p[k++] = (struct outq_piece){idt, req_id_text(id, idt)};
+  for (size_t i = 0; i < f->ntail; i++) p[k++] = f->tail[i];
+  p[k++] = (struct outq_piece){"\n", 1};
+  if (idmap_put(&c->pending, id, r, slot) < 0) return -1;
+  if (outq_pieces(&c->inq, p, k) < 0) {
+    struct idmap_entry gone;
+    idmap_take(&c->pending, id, &gone);
+    return -1;
+  }
+  set_reply_limit(c);
+  trace_event_bytes(c->n, c->name, "down", p, k - 1);
+  return 0;
+}
+
 /* A stdout line that answers nothing is dropped with a note (noise.c). */
 static void on_reply_line(struct child *c, const char *line, size_t len) {
   struct node *n = c->n;
   edn_value *v = NULL;
   struct edn_error err;
   char why[256];
+  /* depth 1: where the reply and its :id lie, for req_pass_up's splice */
+  struct edn_spans sp = {.depth = 1};
   edn_arena_reset(n->scratch);
-  int rc = edn_read(n->scratch, line, len, &child_lim, &v, &err);
+  int rc = edn_read_spans(n->scratch, line, len, &child_lim, &sp, &v, &err);
   if (rc == EDN_EMPTY) return; /* a blank line */
   if (rc != EDN_OK) {
     snprintf(why, sizeof why, "not EDN: at byte %zu: %s", err.offset, err.message);
@@ -228,7 +251,7 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
     return;
   }
   set_reply_limit(c);
-  if (e.slot < 0) req_pass_up(e.req, v);
+  if (e.slot < 0) req_pass_up(e.req, v, line, &sp);
   else req_fill(e.req, e.slot, map_without_id(e.req->a, v));
 }
 

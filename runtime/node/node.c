@@ -373,6 +373,7 @@ void node_release(struct node *n) {
   edn_arena_free(n->spec_arena);
   linebuf_free(&n->in);
   outq_free(&n->out);
+  edn_buf_free(&n->fwd_path);
   if (n->sig_fd >= 0) close(n->sig_fd);
   if (n->trace_fd >= 0) close(n->trace_fd);
   loop_free(n->loop);

@@ -4,7 +4,8 @@
  * the files that make up a node (node.c: lifecycle and signals; child.c: one
  * parent–child edge; supervise.c: what a child's exit sets off;
  * shutdown.c: stopping children; far.c: a child on another host, through
- * ssh; req.c: requests and replies; ops.c: the op table;
+ * ssh; req.c: requests and replies; ops.c: the op table; fwd.c: the bytes
+ * of a request passed on to a child;
  * proc.c: /proc readings; trace.c: WATVM_TRACE; fault.c: WATVM_FAULT) and by
  * the unit tests. Nothing here prints but the node's own wire output and its
  * panic line; main decides exit codes. */
@@ -192,6 +193,17 @@ struct node {
   struct child **kids;    /* spec order, then spawn order */
   size_t nkids, capkids, nalive;
 
+  /* The request line ops_handle_line is dispatching, and where its
+   * values lie in it (edn_read_spans, depth 1): what fwd.c passes on as
+   * bytes. ptr is NULL outside that call: a request answered later never
+   * looks at a line gone. */
+  struct {
+    const char *ptr;
+    const struct edn_spans *spans;
+  } line;
+
+  struct edn_buf fwd_path; /* fwd_route's printed rest of a path, reused */
+
   struct req *reqs;       /* every request in flight */
   size_t ntop;            /* of which from stdin */
   edn_arena **pool;       /* spare arenas */
@@ -243,6 +255,11 @@ struct child *child_add(struct node *n, const edn_value *spec);
 int child_spawn(struct child *c);            /* 0 or -errno */
 int child_send(struct child *c, edn_value *msg, struct req *r, int slot,
                edn_arena *a);                /* 0 or -1 */
+struct fwd;
+/* child_send for a request already in bytes (fwd.c): f's head, the id of
+ * this edge, f's tail. 0 or -1. */
+int child_send_bytes(struct child *c, const struct fwd *f, struct req *r,
+                     int slot);
 void child_watch(struct child *c);
 void child_reaped(struct child *c, int status);
 void child_free(struct child *c);
@@ -332,12 +349,43 @@ struct req *req_new_top(struct node *n);
 struct req *req_new_sub(struct req *parent, int slot);
 void req_reply(struct req *r, edn_value *m);   /* m: reply without :id */
 void req_fail(struct req *r, const char *type, const char *msg);
-/* A child's whole reply `m` (with its :id, in n->scratch) answers r. */
-void req_pass_up(struct req *r, edn_value *m);
+/* A child's whole reply `m` (with its :id, in n->scratch) answers r; it
+ * was read from line[] with its spans in sp (edn_read_spans, depth 1),
+ * which a top request's reply is spliced from (NULL: printed). */
+void req_pass_up(struct req *r, edn_value *m, const char *line,
+                 const struct edn_spans *sp);
 void req_drop(struct req *r);                  /* forget, no reply */
+/* An id as the wire spells it (as edn_print writes an integer) into buf;
+ * its length. The one spelling of ids spliced into bytes (fwd, replies). */
+enum { REQ_ID_TEXT = 24 };
+size_t req_id_text(int64_t id, char buf[REQ_ID_TEXT]);
 void req_fill(struct req *r, int slot, edn_value *m); /* a fan's part */
 edn_value *wat_error(edn_arena *a, const char *type, const char *msg);
 edn_value *map_without_id(edn_arena *a, const edn_value *m);
+
+/* fwd.c */
+/* A request for children in bytes: the head pieces, then the :id each
+ * edge gives it (child_send_bytes), then the tail pieces; one line without
+ * its '\n'. The pieces point into the line being dispatched, string
+ * constants and n->fwd_path: valid while that line is dispatched, and
+ * only until the next fwd_* call. */
+enum { FWD_HEAD = 2, FWD_TAIL = 5 };
+struct fwd {
+  struct outq_piece head[FWD_HEAD], tail[FWD_TAIL];
+  size_t nhead, ntail;
+};
+/* Where v lies in the request line being dispatched (n->line), or NULL:
+ * v was built, or read deeper than the spans go, or no line is. */
+const struct edn_span *fwd_span(const struct node *n, const edn_value *v);
+/* {:id ID :op :fan :req REQ}, REQ the bytes of the :req value `req`.
+ * 0, or 1 when req has no span (the caller prints). */
+int fwd_fan(struct fwd *f, const struct node *n, const edn_value *req);
+/* {:id ID :op :route :path REST :req REQ} for a route with hops left
+ * (REST printed into n->fwd_path: a few names), or at the last hop REQ
+ * itself with ID for its :id (in its place if it has one, else last).
+ * 0, 1 as fwd_fan, -1 out of memory. */
+int fwd_route(struct fwd *f, struct node *n, edn_arena *a,
+              const edn_value *rest, const edn_value *req);
 
 /* ops.c */
 void ops_handle_line(struct node *n, const char *line, size_t len);
@@ -347,6 +395,10 @@ int trace_open(const char *dir);    /* fd or -1 */
 
 void trace_event(struct node *n, const char *child, const char *dir,
                  const edn_value *msg);
+/* trace_event for a message sent as bytes (fwd.c): the pieces, one EDN
+ * value between them, are the :msg as it went on the edge. */
+void trace_event_bytes(struct node *n, const char *child, const char *dir,
+                       const struct outq_piece *p, size_t np);
 /* Write the events gathered this loop turn (one write). */
 void trace_flush(struct node *n);
 

@@ -68,6 +68,28 @@ static void fail_child(struct req *r, const char *type, const char *fmt,
   req_reply(r, m);
 }
 
+/* The request a route sends c, as the bytes it came in (fwd.c): 0 sent,
+ * -1 out of memory, 1 when inner has no bytes to pass (built, or nested
+ * deeper than the line's spans go). rest: the path after c, NULL at the
+ * last hop. */
+static int route_bytes(struct req *r, struct child *c, const edn_value *rest,
+                       const edn_value *inner) {
+  struct fwd f;
+  int rc = fwd_route(&f, r->n, r->a, rest, inner);
+  return rc == 0 ? child_send_bytes(c, &f, r, -1) : rc;
+}
+
+/* The same request as a value, printed: 0 or -1. */
+static int route_value(struct req *r, struct child *c, edn_value *rest,
+                       edn_value *inner) {
+  edn_value *fwd = inner;
+  if (rest && (fwd = request(r->a, "route"))) {
+    edn_map_putk(r->a, fwd, "path", rest);
+    edn_map_putk(r->a, fwd, "req", inner);
+  }
+  return fwd ? child_send(c, fwd, r, -1, r->a) : -1;
+}
+
 static void op_route(struct req *r, edn_value *msg) {
   edn_value *path = edn_map_getk(msg, "path");
   edn_value *inner = edn_map_getk(msg, "req");
@@ -93,19 +115,13 @@ static void op_route(struct req *r, edn_value *msg) {
     fail_child(r, "dead", "child %s is dead", name);
     return;
   }
-  edn_value *fwd = inner;
-  if (path->u.seq.len > 1) {
-    edn_value *rest = edn_coll(r->a, EDN_VECTOR);
-    for (size_t i = 1; rest && i < path->u.seq.len; i++)
+  edn_value *rest = NULL;
+  if (path->u.seq.len > 1 && (rest = edn_coll(r->a, EDN_VECTOR)))
+    for (size_t i = 1; i < path->u.seq.len; i++)
       edn_push(r->a, rest, path->u.seq.items[i]);
-    fwd = request(r->a, "route");
-    if (fwd) {
-      edn_map_putk(r->a, fwd, "path", rest);
-      edn_map_putk(r->a, fwd, "req", inner);
-    }
-  }
-  if (!fwd || child_send(c, fwd, r, -1, r->a) < 0)
-    req_fail(r, "bad-request", "out of memory");
+  int rc = path->u.seq.len > 1 && !rest ? -1 : route_bytes(r, c, rest, inner);
+  if (rc == 1) rc = route_value(r, c, rest, inner);
+  if (rc < 0) req_fail(r, "bad-request", "out of memory");
 }
 
 /* A fan's entry for a child that cannot answer: {:node NAME :error
@@ -122,6 +138,21 @@ static edn_value *dead_entry(edn_arena *a, const struct child *c) {
   return m;
 }
 
+/* The fan's request to every child that can take it, as bytes (f) or
+ * printed (fwd, when f is NULL); the others' slots are filled now. */
+static void fan_out(struct req *r, const struct fwd *f, edn_value *fwd) {
+  struct node *n = r->n;
+  for (size_t i = 0; i < n->nkids; i++) {
+    struct child *c = n->kids[i];
+    int slot = (int)i + 1;
+    if (c->alive && !c->restarting &&
+        (f ? child_send_bytes(c, f, r, slot) : child_send(c, fwd, r, slot, r->a)) == 0)
+      continue;
+    r->slots[slot] = dead_entry(r->a, c);
+    r->remaining--;
+  }
+}
+
 static void op_fan(struct req *r, edn_value *msg) {
   struct node *n = r->n;
   edn_value *inner = edn_map_getk(msg, "req");
@@ -133,20 +164,18 @@ static void op_fan(struct req *r, edn_value *msg) {
   r->nslots = 1 + n->nkids;
   r->remaining = r->nslots;
   r->slots = calloc(r->nslots, sizeof *r->slots);
-  /* A leaf (most of a tree's nodes) forwards nothing: build no request. */
-  edn_value *fwd = n->nkids ? request(r->a, "fan") : NULL;
-  if (!r->slots || (n->nkids && !fwd)) {
+  /* A leaf (most of a tree's nodes) forwards nothing: build no request.
+   * Else the request goes as bytes, the :req as it came (raw == 0), or
+   * printed when it has no bytes to pass (raw == 1). */
+  struct fwd f;
+  int raw = n->nkids ? fwd_fan(&f, n, inner) : 1;
+  edn_value *fwd = n->nkids && raw == 1 ? request(r->a, "fan") : NULL;
+  if (!r->slots || (raw == 1 && n->nkids && !fwd)) {
     req_fail(r, "bad-request", "out of memory");
     return;
   }
   if (fwd) edn_map_putk(r->a, fwd, "req", inner);
-  for (size_t i = 0; i < n->nkids; i++) {
-    struct child *c = n->kids[i];
-    if (c->alive && !c->restarting && child_send(c, fwd, r, (int)i + 1, r->a) == 0)
-      continue;
-    r->slots[i + 1] = dead_entry(r->a, c);
-    r->remaining--;
-  }
+  fan_out(r, raw == 0 ? &f : NULL, fwd);
   /* Our own part last: it may complete (and free) r. */
   struct req *self = req_new_sub(r, 0);
   if (!self) {
@@ -361,6 +390,18 @@ static void ops_dispatch(struct req *r, edn_value *msg) {
   req_fail(r, "unknown-op", text);
 }
 
+/* Whether line[0..len) holds the bytes ":req" (maybe not as a key: a
+ * guess on the safe side). memchr for the rare 'q' is several times
+ * cheaper than memmem on a short line. */
+static bool has_req_key(const char *line, size_t len) {
+  const char *p = line, *end = line + len;
+  while ((p = memchr(p, 'q', (size_t)(end - p)))) {
+    if (p - line >= 3 && memcmp(p - 3, ":re", 3) == 0) return true;
+    p++;
+  }
+  return false;
+}
+
 void ops_handle_line(struct node *n, const char *line, size_t len) {
   static const struct edn_limits lim = {.max_depth = 512,
                                         .max_bytes = NODE_LINE_MAX};
@@ -368,7 +409,13 @@ void ops_handle_line(struct node *n, const char *line, size_t len) {
   if (!r) return;
   edn_value *msg = NULL;
   struct edn_error err;
-  int rc = edn_read(r->a, line, len, &lim, &msg, &err);
+  /* depth 1: where the :req of a :route or :fan lies, to pass it on. A
+   * line without the bytes ":req" has none (a keyword is spelled one way
+   * only): it is read without spans, as an echo's or a leaf's are. */
+  struct edn_spans spans = {.depth = 1};
+  bool may_pass = has_req_key(line, len);
+  int rc = edn_read_spans(r->a, line, len, &lim, may_pass ? &spans : NULL,
+                          &msg, &err);
   if (rc == EDN_EMPTY) { /* a blank line (or only a comment) */
     req_drop(r);
     return;
@@ -393,5 +440,9 @@ void ops_handle_line(struct node *n, const char *line, size_t len) {
     req_fail(r, "shutting-down", "the node is shutting down");
     return;
   }
+  n->line.ptr = may_pass ? line : NULL;
+  n->line.spans = &spans;
   ops_dispatch(r, msg);
+  n->line.ptr = NULL; /* the line is the linebuf's again */
+  n->line.spans = NULL;
 }

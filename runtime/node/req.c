@@ -137,19 +137,59 @@ void req_reply(struct req *r, edn_value *m) {
   req_fill(parent, slot, m);
 }
 
-void req_pass_up(struct req *r, edn_value *m) {
+size_t req_id_text(int64_t id, char buf[REQ_ID_TEXT]) {
+  /* as edn_print writes an integer: decimal, '-' if negative; by hand, as
+   * snprintf costs more than the rest of a splice */
+  uint64_t m = id < 0 ? 0 - (uint64_t)id : (uint64_t)id;
+  char digits[REQ_ID_TEXT];
+  size_t k = 0, n = 0;
+  do {
+    digits[k++] = (char)('0' + m % 10);
+    m /= 10;
+  } while (m);
+  if (id < 0) buf[n++] = '-';
+  while (k) buf[n++] = digits[--k];
+  return n;
+}
+
+/* r's reply line from its child's: the bytes the child wrote, without the
+ * blanks around them, with only the :id value swapped for r's (so a big
+ * :fan reply is copied, not printed again). Returns 0, -1 out of memory,
+ * or 1 when it cannot be spliced: no span for the reply or for an :id. */
+static int splice_up(struct req *r, const edn_value *m, const char *line,
+                     const struct edn_spans *sp) {
+  const struct edn_span *all = edn_span_of(sp, m);
+  const struct edn_span *id = edn_span_of(sp, edn_map_getk(m, "id"));
+  char idt[REQ_ID_TEXT];
+  if (!line || !all || !id || r->id->type != EDN_INT) return 1;
+  size_t after = id->off + id->len;
+  struct outq_piece p[] = {{line + all->off, id->off - all->off},
+                           {idt, req_id_text(r->id->u.integer, idt)},
+                           {line + after, all->off + all->len - after},
+                           {"\n", 1}};
+  return outq_pieces(&r->n->out, p, 4) < 0 ? -1 : 0;
+}
+
+/* The same by printing: the reply as parsed, :id replaced in its place
+ * (or put first when it has none), without a copy. */
+static int print_up(struct req *r, edn_value *m) {
+  struct node *n = r->n;
+  if (edn_map_getk(m, "id")) edn_map_putk(n->scratch, m, "id", r->id);
+  return outq_line(&n->out, edn_map_getk(m, "id") ? m : with_id(r->a, r->id, m));
+}
+
+void req_pass_up(struct req *r, edn_value *m, const char *line,
+                 const struct edn_spans *sp) {
   struct node *n = r->n;
   if (!r->top) {
     req_reply(r, map_without_id(r->a, m));
     return;
   }
-  /* A route's reply goes up as it came, but for :id: print it from where
-   * it was parsed, without a copy. */
+  /* A route's reply goes up as it came, but for :id. */
   if (!n->out_dead) {
-    if (edn_map_getk(m, "id")) edn_map_putk(n->scratch, m, "id", r->id);
-    if (outq_line(&n->out, edn_map_getk(m, "id") ? m : with_id(r->a, r->id, m)) == 0 &&
-        (n->faults & FAULT_BABBLE))
-      fault_babble(n);
+    int rc = splice_up(r, m, line, sp);
+    if (rc == 1) rc = print_up(r, m);
+    if (rc == 0 && (n->faults & FAULT_BABBLE)) fault_babble(n);
   }
   req_free(r);
 }

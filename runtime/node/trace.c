@@ -9,7 +9,9 @@
  * hand, names and numbers through the EDN printer (values on the stack),
  * and the message in place — no arena and no copy per event. The bytes
  * are those of the event map {:t-us :edge :dir :msg} printed by
- * edn_print (tests/runtime/test_trace.c holds them to it). The lines of
+ * edn_print (tests/runtime/test_trace.c holds them to it), but for a
+ * request passed on as bytes (fwd.c): its :msg is those bytes, as they
+ * went down the edge. The lines of
  * one loop turn are gathered and written with one write() when the turn
  * ends (trace_flush, from the serve loop), or sooner once they pass
  * TRACE_BATCH: a node that panics still writes every line (it flushes
@@ -86,6 +88,15 @@ void trace_event(struct node *n, const char *child, const char *dir,
   if (n->trace_fd < 0 || !msg) return;
   int fail = event_begin(n, child) || put(" :dir :") || put(dir) ||
              put(" :msg ") || edn_print(&line, msg);
+  event_end(n, !fail);
+}
+
+void trace_event_bytes(struct node *n, const char *child, const char *dir,
+                       const struct outq_piece *p, size_t np) {
+  if (n->trace_fd < 0) return;
+  int fail = event_begin(n, child) || put(" :dir :") || put(dir) || put(" :msg ");
+  for (size_t i = 0; i < np && !fail; i++)
+    fail = edn_buf_append(&line, p[i].ptr, p[i].len);
   event_end(n, !fail);
 }
 
