@@ -194,7 +194,10 @@ static bool await_new(struct engine *e, const struct tree_node *const *v,
     }
     if (!*late || engine_now_ms() > deadline || e->interrupted)
       return !*late;
-    if (engine_any_held(e) || engine_refresh(e, deadline) < 0 ||
+    /* the refresh gets the step's bound, not what is left of the wait
+     * (one begun just before it ran out would read as a silent root) */
+    if (engine_any_held(e) ||
+        engine_refresh(e, engine_now_ms() + (double)e->s->timeout_ms) < 0 ||
         engine_pump(e, 20, false) < 0)
       return false;
   }

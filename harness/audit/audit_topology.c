@@ -233,7 +233,10 @@ static void settle(struct engine *e, struct reading *r) {
       break;
     if (now - refreshed >= TOPOLOGY_REFRESH_MS && !engine_any_held(e)) {
       e->map_dirty = true; /* a restarted node's claim may be new */
-      if (engine_ensure_map(e, deadline) == -EINTR)
+      /* the request gets the step's bound, not what is left of the
+       * settle time: a refresh begun just before that ran out would
+       * read as a root that does not answer */
+      if (engine_ensure_map(e, now + (double)e->s->timeout_ms) == -EINTR)
         break;
       refreshed = engine_now_ms();
     }
