@@ -33,6 +33,11 @@
 #define BODY_LEN 1000         /* each request carries this many bytes */
 #define READ_CHUNK 65536      /* the slack of one read per node */
 #define SETTLE_MS 300         /* no room on the root's stdin this long: full */
+#define HOP_SETTLE_MS 1500    /* and this much more per ssh hop on the path:
+                                 ssh's window updates and a loaded machine
+                                 stall a flowing hop for hundreds of ms (CI
+                                 saw an unbounded queue on a far node taken
+                                 for a full path at 300 ms) */
 #define DEFAULT_PIPE 65536
 
 static struct tree_node *live_first_leaf(struct engine *e, struct tree_node *t) {
@@ -75,6 +80,7 @@ struct flood {
   size_t line_max;
   long bound;
   long accepted;
+  double settle_ms;             /* SETTLE_MS, plus HOP_SETTLE_MS per hop */
   size_t nsent;
   char pending[8192]; /* a line partly written */
   size_t pend_len, pend_off;
@@ -109,17 +115,20 @@ static int build_prefix(struct engine *e, struct flood *f) {
 
 static void compute_bound(struct engine *e, struct flood *f) {
   f->bound = 0;
+  f->settle_ms = SETTLE_MS;
   for (size_t i = 0; i < f->npath; i++) {
     struct live_node *ln = engine_live(e, f->path[i]);
     long q = f->path[i] == f->held ? 0 : node_queue_bytes(f->path[i]);
     f->bound += pipe_size(e, f->path[i], ln->pid) + q + READ_CHUNK +
                 (long)f->line_max;
-    if (node_host(f->path[i])) /* a hop: the client's pipe, ssh's window */
+    if (node_host(f->path[i])) { /* a hop: the client's pipe, ssh's window */
       f->bound += DEFAULT_PIPE + e->s->hop_bytes;
+      f->settle_ms += HOP_SETTLE_MS;
+    }
   }
 }
 
-/* Write requests until the root accepts nothing for SETTLE_MS, or the bytes
+/* Write requests until the root accepts nothing for f->settle_ms, or the bytes
  * pass the bound, or the deadline. Returns 0 settled, 1 over the bound,
  * -ETIMEDOUT still accepting at the deadline, -EPIPE/-EINTR. */
 static int fill(struct engine *e, struct flood *f, double deadline) {
@@ -149,11 +158,12 @@ static int fill(struct engine *e, struct flood *f, double deadline) {
     if (w < 0 && errno != EAGAIN)
       return -EPIPE;
     double now = engine_now_ms();
-    if (now - last_progress >= SETTLE_MS)
+    if (now - last_progress >= f->settle_ms)
       return 0;
     if (now > deadline)
       return -ETIMEDOUT;
-    int rc = engine_pump(e, (int)(SETTLE_MS - (now - last_progress)) + 1, true);
+    int rc = engine_pump(e, (int)(f->settle_ms - (now - last_progress)) + 1,
+                         true);
     if (rc < 0)
       return rc;
   }
