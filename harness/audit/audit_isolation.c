@@ -324,7 +324,7 @@ static size_t judge_node(struct engine *e, const struct iso_snapshot *s,
   return bad;
 }
 
-static bool is_node(const struct iso_snapshot *s, size_t hix, pid_t pid) {
+bool iso_is_node(const struct iso_snapshot *s, size_t hix, pid_t pid) {
   for (size_t j = 0; j < s->n; j++)
     if (s->v[j].hix == hix && s->v[j].ln->pid == pid)
       return true;
@@ -341,12 +341,12 @@ static size_t judge_strays_under(struct engine *e, const struct iso_snapshot *s,
   long n = proctree_descendants(pt, top->ln->pid, &d);
   for (long i = 0; i < n; i++) {
     const struct proc_info *pi = proctree_find(pt, d[i]);
-    if (!pi || pi->state == 'Z' || is_node(s, top->hix, d[i]))
+    if (!pi || pi->state == 'Z' || iso_is_node(s, top->hix, d[i]))
       continue;
     bool client = false;
     for (size_t j = 0; j < s->n && !client; j++)
       client = s->v[j].hix == top->hix && s->v[j].ln->pid == pi->ppid &&
-               iso_is_client(s, &s->v[j], pi);
+               iso_is_client(&s->v[j], pi);
     if (client)
       continue;
     const struct tree_node *t = top->ln->t;

@@ -20,18 +20,9 @@ static bool has_far_child(const struct tree_node *t) {
   return false;
 }
 
-bool iso_is_client(const struct iso_snapshot *s, const struct iso_node *sn,
-                   const struct proc_info *pi) {
-  (void)s;
+bool iso_is_client(const struct iso_node *sn, const struct proc_info *pi) {
   return pi->ppid == sn->ln->pid && !strcmp(pi->comm, "ssh") &&
          has_far_child(sn->ln->t);
-}
-
-static bool is_node(const struct iso_snapshot *s, size_t hix, pid_t pid) {
-  for (size_t j = 0; j < s->n; j++)
-    if (s->v[j].hix == hix && s->v[j].ln->pid == pid)
-      return true;
-  return false;
 }
 
 static int add_client(struct iso_snapshot *s, long self,
@@ -67,8 +58,8 @@ int iso_hop_edges(struct iso_snapshot *s, long self) {
   const struct proc_table *pt = &s->rd.v[sn->hix];
   for (size_t i = 0; i < pt->n; i++) {
     const struct proc_info *pi = &pt->v[i];
-    if (pi->state != 'Z' && iso_is_client(s, sn, pi) &&
-        !is_node(s, sn->hix, pi->pid) && add_client(s, self, pi) < 0)
+    if (pi->state != 'Z' && iso_is_client(sn, pi) &&
+        !iso_is_node(s, sn->hix, pi->pid) && add_client(s, self, pi) < 0)
       return -1;
   }
   return 0;

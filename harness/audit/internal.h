@@ -91,9 +91,10 @@ void iso_hop_free(struct iso_snapshot *s);
  * session. Returns the failures. */
 size_t iso_judge_hops(struct engine *e, const struct iso_snapshot *s,
                       const char *when);
-/* Is pid, a child of node process sn on sn's host, an ssh client of the
- * run (not a node)? */
-bool iso_is_client(const struct iso_snapshot *s, const struct iso_node *sn,
-                   const struct proc_info *pi);
+/* Could pi, on sn's host, be an ssh client of sn's (a child named "ssh"
+ * of a node with far children)? The caller rules out that it is a node. */
+bool iso_is_client(const struct iso_node *sn, const struct proc_info *pi);
+/* Is pid, on host hix, one of the snapshot's nodes? */
+bool iso_is_node(const struct iso_snapshot *s, size_t hix, pid_t pid);
 
 #endif

@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "host_internal.h"
@@ -25,23 +24,17 @@ int host_scan(struct host *h, struct proc_table *t) {
   return h->local ? proctree_scan(t) : probe_scan(h, t);
 }
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 int host_read(struct host *h, pid_t pid, struct proc_info *out) {
   if (h->local)
     return proctree_read(pid, out);
-  double now = now_ms();
+  long long now = host_now_ms();
   if (!h->seen_ms || now - h->seen_ms >= HOST_SCAN_FRESH_MS) {
     proctree_free(&h->seen);
     h->seen_ms = 0;
     int rc = probe_scan(h, &h->seen);
     if (rc < 0)
       return rc;
-    h->seen_ms = now_ms();
+    h->seen_ms = host_now_ms();
   }
   const struct proc_info *p = proctree_find(&h->seen, pid);
   if (p)

@@ -29,14 +29,17 @@ struct host {
   /* the last :ps, for host_read/host_alive: a loop asking about many
    * pids in a row asks the probe once (see HOST_SCAN_FRESH_MS) */
   struct proc_table seen;
-  double seen_ms;      /* when it was read (CLOCK_MONOTONIC ms; 0: never) */
+  long long seen_ms;   /* when it was read (host_now_ms; 0: never) */
 };
 
 /* How long a far scan answers host_read and host_alive: short enough that
  * a poll (every 20 ms or more) always asks the probe afresh, long enough
  * that one pass over every far process of a run asks it once. A signal
  * sent through host_signal forgets it. */
-#define HOST_SCAN_FRESH_MS 10.0
+#define HOST_SCAN_FRESH_MS 10
+
+/* CLOCK_MONOTONIC in ms (host_ssh.c): every bound in this layer. */
+long long host_now_ms(void);
 
 /* host_ssh.c: the channel. Start `ssh -T -o BatchMode=yes [-F CONFIG] DEST
  * 'WATVM' --probe` in a process group of its own with its stdio on pipes:

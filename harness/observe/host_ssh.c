@@ -19,7 +19,7 @@
 /* A reply holds one entry per process of the host: allow big hosts. */
 #define PROBE_REPLY_MAX ((size_t)64 << 20)
 
-static long long now_ms(void) {
+long long host_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -190,7 +190,7 @@ static int drain_stderr(struct host *h) {
  * on their way (stderr read to EOF, until the deadline). */
 static int lost(struct host *h, long long deadline) {
   while (h->err_fd >= 0 && !drain_stderr(h)) {
-    long long left = deadline - now_ms();
+    long long left = deadline - host_now_ms();
     if (left <= 0)
       break;
     struct pollfd pf = {.fd = h->err_fd, .events = POLLIN};
@@ -216,7 +216,7 @@ static int timed_out(struct host *h) {
  * deadline: 1 ready, 0 timed out. Stderr is drained on the way. */
 static int wait_fd(struct host *h, int fd, short ev, long long deadline) {
   for (;;) {
-    long long left = deadline - now_ms();
+    long long left = deadline - host_now_ms();
     if (left <= 0)
       return 0;
     struct pollfd pf[2] = {{.fd = fd, .events = ev},
@@ -330,7 +330,7 @@ static int await_reply(struct host *h, long long id, long long deadline,
 }
 
 int ssh_ask(struct host *h, const char *body, edn_value **reply) {
-  long long deadline = now_ms() + h->timeout_ms;
+  long long deadline = host_now_ms() + h->timeout_ms;
   long long id = ++h->next_id;
   char line[512];
   int n = snprintf(line, sizeof line, "{:id %lld %s}\n", id, body);
@@ -355,8 +355,8 @@ static bool exited(pid_t pid) {
 void ssh_stop(struct host *h, int grace_ms) {
   close_fd(&h->to_fd); /* the probe reads EOF and exits; so does ssh */
   if (h->ssh_pid > 0) {
-    long long deadline = now_ms() + grace_ms;
-    while (!exited(h->ssh_pid) && now_ms() < deadline) {
+    long long deadline = host_now_ms() + grace_ms;
+    while (!exited(h->ssh_pid) && host_now_ms() < deadline) {
       struct timespec ts = {0, 10 * 1000000};
       nanosleep(&ts, NULL);
     }
