@@ -151,7 +151,11 @@ static void run_audits(struct engine *e) {
 
 /* A launched root: learn the tree, drive it, judge it while it stands. */
 static void run_tree(struct engine *e) {
-  if (engine_refresh(e, engine_now_ms() + (double)e->s->timeout_ms) == 0) {
+  /* The first :inspect waits for every node to start: the step's bound
+   * plus the loaded machine's slack, as cascade's and topology's waits
+   * get it (CI's sanitized stage once missed 5 s starting 7 nodes). */
+  double first = (double)e->s->timeout_ms + engine_slack_ms();
+  if (engine_refresh(e, engine_now_ms() + first) == 0) {
     e->mapped = true;
     audit_topology(e, "at the start");
     if (engine_listed(e, PROP_ISOLATION))
