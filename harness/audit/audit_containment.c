@@ -446,11 +446,22 @@ static bool judge_level(struct engine *e, const struct crash *k,
   return true;
 }
 
-void audit_containment_crash(struct engine *e, const struct crash *k) {
+/* How long one crash's judgement may wait for the tree to act: the step's
+ * bound plus the slack, for a restart starts whole subtrees and a loaded
+ * machine (CI's sanitized suites) may take longer than the bound alone to
+ * bring them up. Only waits use it; every timing the judgement makes (a
+ * stop against its shutdown, a restart against its backoff) has its own
+ * bound. */
+static double crash_bound_ms(const struct engine *e, const struct crash *k) {
   long tmo = e->s->steps[k->step].timeout_ms > 0
                  ? e->s->steps[k->step].timeout_ms
                  : e->s->timeout_ms;
-  double deadline = engine_now_ms() + (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS);
+  return (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS) +
+         engine_slack_ms();
+}
+
+void audit_containment_crash(struct engine *e, const struct crash *k) {
+  double deadline = engine_now_ms() + crash_bound_ms(e, k);
   struct expect x = {.node = k->node, .pid = k->pid, .signal = k->signal,
                      .reason = k->reason, .edge = k->edge != EDGE_NONE};
   const struct tree_node *top = k->node;
@@ -459,7 +470,7 @@ void audit_containment_crash(struct engine *e, const struct crash *k) {
   while (judge_level(e, k, &x, &top, deadline)) {
   }
   /* a bound of its own: waiting out a backoff may have used the first */
-  judge_outsiders(e, k, top, engine_now_ms() + (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS));
+  judge_outsiders(e, k, top, engine_now_ms() + crash_bound_ms(e, k));
   if (e->ev[PROP_CONTAINMENT].len == before && !e->fail[PROP_CONTAINMENT])
     engine_summary(e, PROP_CONTAINMENT, "%zu crash step(s) contained",
                    e->ncrashes);
