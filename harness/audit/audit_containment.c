@@ -360,9 +360,12 @@ static void judge_last(struct engine *e, const struct crash *k,
     judge_removed(e, k, deadline);
     return;
   }
+  /* Coming back means starting a whole subtree, which a loaded machine
+   * (CI's sanitized suites) slows most: the wait adds the slack. Only the
+   * wait: the backoff is timed against its own bound. */
   double backoff = (double)node_backoff_ms(k->down,
                                             engine_backoff_most(k->backoff_may));
-  if (judge_restart(e, x, deadline + backoff) == 1) {
+  if (judge_restart(e, x, deadline + backoff + engine_slack_ms()) == 1) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s went down after %s "
                 "exited, but a restart of it is within its intensity "
                 "(:max-restarts %ld within %ld ms, counted over all its "
@@ -447,17 +450,13 @@ static bool judge_level(struct engine *e, const struct crash *k,
 }
 
 /* How long one crash's judgement may wait for the tree to act: the step's
- * bound plus the slack, for a restart starts whole subtrees and a loaded
- * machine (CI's sanitized suites) may take longer than the bound alone to
- * bring them up. Only waits use it; every timing the judgement makes (a
- * stop against its shutdown, a restart against its backoff) has its own
- * bound. */
+ * bound. (A wait for processes to come back adds the slack on top: see
+ * judge_last and judge_group_restart.) */
 static double crash_bound_ms(const struct engine *e, const struct crash *k) {
   long tmo = e->s->steps[k->step].timeout_ms > 0
                  ? e->s->steps[k->step].timeout_ms
                  : e->s->timeout_ms;
-  return (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS) +
-         engine_slack_ms();
+  return (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS);
 }
 
 void audit_containment_crash(struct engine *e, const struct crash *k) {

@@ -330,8 +330,9 @@ static void judge_exits_order(struct engine *e, const struct crash *k,
     }
 }
 
-/* The stops, last first, each timed from the death before it. */
-static void judge_stops(struct engine *e, const struct crash *k,
+/* The stops, last first, each timed from the death before it. False when
+ * one never came (failed here). */
+static bool judge_stops(struct engine *e, const struct crash *k,
                         const struct tree_node *const *g, size_t n,
                         double deadline) {
   const struct tree_node *p = k->down->parent, *late;
@@ -340,7 +341,7 @@ static void judge_stops(struct engine *e, const struct crash *k,
                 "child %s (pid %d) after %s exited: it still runs",
                 p->path, policy_word(k->o.strategy), late->path,
                 (int)crash_before_pid(k, late, NULL), k->down->path);
-    return;
+    return false;
   }
   judge_reverse(e, k, p, g, n, policy_word(k->o.strategy));
   long long prev = watch_died(k->watch, k->down);
@@ -351,6 +352,7 @@ static void judge_stops(struct engine *e, const struct crash *k,
     prev = watch_died(k->watch, g[i]);
   }
   judge_exits_order(e, k, g, n, deadline);
+  return true;
 }
 
 void judge_group_restart(struct engine *e, const struct crash *k,
@@ -360,7 +362,8 @@ void judge_group_restart(struct engine *e, const struct crash *k,
   if (!k->watch || watch_died(k->watch, k->down) < 0)
     return; /* not watched (a parent of over 256 children) */
   size_t n = group_of(k, g), nb = 0;
-  judge_stops(e, k, g, n, deadline);
+  if (!judge_stops(e, k, g, n, deadline))
+    return; /* a sibling still runs: waiting for its restart adds nothing */
   for (size_t i = 0; i < p->nchildren; i++) {
     const struct tree_node *c = p->children[i];
     const struct live_node *ln = engine_live(e, c);
@@ -368,8 +371,10 @@ void judge_group_restart(struct engine *e, const struct crash *k,
         ln->state == NODE_ALIVE && nb <= GROUP_MAX)
       back[nb++] = c;
   }
-  double until = deadline + (double)node_backoff_ms(
-                                k->down, engine_backoff_most(k->backoff_may));
+  /* the slack on top, as judge_last's wait for the exited child has it */
+  double until = deadline + engine_slack_ms() +
+                 (double)node_backoff_ms(k->down,
+                                         engine_backoff_most(k->backoff_may));
   if (!await_new(e, back, nb, until, &late)) {
     engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) did not bring %s "
                 "back: no new process under it answers", p->path,
