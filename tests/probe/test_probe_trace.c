@@ -21,13 +21,22 @@
 
 #include "tree_util.h"
 
+/* Each test's probe makes its directories under a base of its own
+ * ($TMPDIR, which the probe inherits), never in /tmp itself, where a far
+ * suite running beside this one looks for tp-trace.* left behind. */
 static int fds0;
+static char base[] = "/tmp/test_probe_trace.XXXXXX";
 static void setup(void) {
   tree_subreaper();
+  cr_assert(mkdtemp(base), "a base for the test");
+  setenv("TMPDIR", base, 1);
   fds0 = fd_count();
 }
+static void teardown(void) {
+  cr_expect_eq(rmdir(base), 0, "nothing left under %s", base);
+}
 
-TestSuite(probe_trace, .init = setup, .timeout = 60.);
+TestSuite(probe_trace, .init = setup, .fini = teardown, .timeout = 60.);
 
 static const int W = 10000;
 enum { LINE_MAX_BYTES = 1 << 20 };
@@ -74,12 +83,13 @@ static void put_file(const char *dir, const char *name, const char *text, size_t
   close(fd);
 }
 
-Test(probe_trace, a_dir_is_made_private_under_tmp) {
+Test(probe_trace, a_dir_is_made_private_under_its_base) {
   struct tree t;
-  unsetenv("TMPDIR"); /* the probe inherits this environment */
   start(&t);
-  char *d = make_dir(&t);
-  cr_expect(!strncmp(d, "/tmp/tp-trace.", 14) && strlen(d) == 20, "under /tmp: %s", d);
+  char *d = make_dir(&t), want[64];
+  snprintf(want, sizeof want, "%s/tp-trace.", base);
+  cr_expect(!strncmp(d, want, strlen(want)) && strlen(d) == strlen(want) + 6,
+            "BASE/tp-trace.XXXXXX: %s", d);
   struct stat st;
   cr_assert_eq(lstat(d, &st), 0, "%s exists", d);
   cr_expect(S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700, "a private directory");
@@ -187,29 +197,37 @@ Test(probe_trace, read_gives_a_file_back_in_pieces_that_fit_a_line) {
 
 /* Bad requests and paths the probe's naming never makes. */
 Test(probe_trace, refuses_what_is_not_its_own) {
-  char real[] = "/tmp/test_probe_trace.XXXXXX", link[64];
-  cr_assert(mkdtemp(real));
-  snprintf(link, sizeof link, "/tmp/tp-trace.Zz9Zz9");
+  char real[64], link[64];
+  snprintf(real, sizeof real, "%s/real", base);
+  snprintf(link, sizeof link, "%s/tp-trace.Zz9Zz9", base);
+  cr_assert_eq(mkdir(real, 0700), 0);
   cr_assert_eq(symlink(real, link), 0, "a symlink of the right shape");
   struct tree t;
   start(&t);
-  static const struct { const char *dir, *type, *why; } cases[] = {
-    {"/tmp", "wat/refused", "the base itself"},
-    {"/etc", "wat/refused", "outside the prefix"},
-    {"/tmp/tp-trace.abc", "wat/refused", "not mkdtemp's shape"},
-    {"/tmp/tp-trace.abcdef/..", "wat/refused", "a '..'"},
-    {"/tmp/x/tp-trace.abcdef", "wat/refused", "below another directory"},
-    {"/tmp/tp-trace.Zz9Zz9", "wat/refused", "a symlink"},
-    {"/tmp/tp-trace.NoSuch", "wat/no-such-dir", "a missing directory"},
-    {"tmp/tp-trace.abcdef", "wat/bad-request", "a relative path"},
+  static const struct { const char *leaf, *type, *why; } cases[] = {
+    {"", "wat/refused", "the base itself"},
+    {"/../../etc", "wat/refused", "outside the prefix"},
+    {"/tp-trace.abc", "wat/refused", "not mkdtemp's shape"},
+    {"/tp-trace.abcdef/..", "wat/refused", "a '..'"},
+    {"/x/tp-trace.abcdef", "wat/refused", "below another directory"},
+    {"/tp-trace.Zz9Zz9", "wat/refused", "a symlink"},
+    {"/tp-trace.NoSuch", "wat/no-such-dir", "a missing directory"},
   };
   const char *ops[] = {"trace-files", "trace-remove"};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
     for (size_t k = 0; k < 2; k++) {
-      edn_value *r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], cases[i].dir);
-      cr_expect_str_eq(error_type(r), cases[i].type, ":%s of %s (%s)", ops[k],
-                       cases[i].dir, cases[i].why);
+      char dir[128];
+      snprintf(dir, sizeof dir, "%s%s", base, cases[i].leaf);
+      edn_value *r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], dir);
+      cr_expect_str_eq(error_type(r), cases[i].type, ":%s of %s (%s)", ops[k], dir,
+                       cases[i].why);
     }
+  for (size_t k = 0; k < 2; k++) {
+    edn_value *r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], "/etc");
+    cr_expect_str_eq(error_type(r), "wat/refused", ":%s of /etc", ops[k]);
+    r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], "tmp/tp-trace.abcdef");
+    cr_expect_str_eq(error_type(r), "wat/bad-request", ":%s of a relative path", ops[k]);
+  }
   cr_expect_eq(access(real, F_OK), 0, "the symlink's target is untouched");
   edn_value *r = tree_ask(&t, "{:id 2 :op :trace-remove}", W);
   cr_expect_str_eq(error_type(r), "wat/bad-request", "no :dir");
@@ -233,12 +251,10 @@ Test(probe_trace, refuses_what_is_not_its_own) {
   rmdir(real);
 }
 
-/* $TMPDIR is the base: the dir is made there, and one under /tmp is then
- * outside this probe's prefix. */
+/* $TMPDIR is the base: one under /tmp is then outside this probe's
+ * prefix. (Without TMPDIR it is /tmp: the far suite, conformance/hosts.c,
+ * sees its test hosts' directories there.) */
 Test(probe_trace, tmpdir_is_the_base) {
-  char base[] = "/tmp/test_probe_trace.XXXXXX";
-  cr_assert(mkdtemp(base));
-  setenv("TMPDIR", base, 1);
   struct tree t;
   start(&t);
   char *d = make_dir(&t);
@@ -249,6 +265,4 @@ Test(probe_trace, tmpdir_is_the_base) {
   cr_expect_eq(get_int(r, "removed"), 0, "(error %s)", error_type(r));
   end(&t);
   free(d);
-  cr_expect_eq(rmdir(base), 0, "nothing left under the base");
-  unsetenv("TMPDIR");
 }
