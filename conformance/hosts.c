@@ -28,11 +28,19 @@
  * An edge fault whose ssh client cannot be told apart fails the step,
  * saying so; and a tree naming a host nobody can reach fails, naming it.
  *
+ * `--trace DIR` collects each far host's trace through its probe: after
+ * the run DIR/h1/ and DIR/h2/ hold the far nodes' files (L2b's edges, on
+ * h1, there and not in DIR's own), and no tp-trace.* directory is left on
+ * the hosts' /tmp (this machine's: one filesystem). With collection
+ * switched off (TREEPROOF_TRACE_NO_COLLECT=1) the same check must report
+ * the missing files.
+ *
  * The suite skips, saying why, only where hosts cannot start (not root, no
  * unshare, no sshd); CI can start them, and runs it. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,4 +224,111 @@ Test(hosts, control_unbounded_queue_on_h1_fails_backpressure,
       "unbounded-queue WATVM_FAULT_NODE=L2", "backpressure",
       "something on the path buffers without limit", NULL, true};
   tp_assert_control_run(&c, 120.);
+}
+
+/* ---- --trace across hosts ---- */
+
+/* How many *.ednl files DIR/SUB holds (SUB "" for DIR itself), and
+ * whether a line of one holds `needle` (*hit); with `dirs`, the far
+ * directories named by the :far-trace events of those files are listed
+ * there, space-separated. */
+static int trace_files(const char *dir, const char *sub, const char *needle,
+                       bool *hit, char *dirs, size_t dirs_len) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s%s%s", dir, sub[0] ? "/" : "", sub);
+  DIR *d = opendir(path);
+  int n = 0;
+  *hit = false;
+  for (struct dirent *de; d && (de = readdir(d));) {
+    size_t len = strlen(de->d_name);
+    if (len < 6 || strcmp(de->d_name + len - 5, ".ednl"))
+      continue;
+    n++;
+    char file[8192], line[65536];
+    snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+    FILE *f = fopen(file, "re");
+    while (f && fgets(line, sizeof line, f)) {
+      *hit |= strstr(line, needle) != NULL;
+      const char *ft = strstr(line, ":event :far-trace"), *p = strstr(line, ":dir \"");
+      size_t k = dirs ? strlen(dirs) : 0;
+      if (dirs && ft && p && k + 64 < dirs_len)
+        snprintf(dirs + k, dirs_len - k, "%.*s ", (int)strcspn(p + 6, "\""), p + 6);
+    }
+    if (f)
+      fclose(f);
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
+/* What a far-seed-fractal run with --trace DIR must leave: NULL when it
+ * did, else what is wrong (malloc'ed). The far directories are the ones
+ * the harness's trace names (:far-trace), each under /tmp on its host:
+ * the test hosts' /tmp is this machine's. */
+static char *far_trace_check(const char *dir) {
+  char why[4096] = "", far[2048] = "";
+  bool h1_edge, h1_leaf, h2_any, local_edge;
+  int h1 = trace_files(dir, "h1", ":edge [\"L2b\" \"L3d\"]", &h1_edge, NULL, 0);
+  trace_files(dir, "h1", ":edge [\"L2b\" \"L3c\"]", &h1_leaf, NULL, 0);
+  int h2 = trace_files(dir, "h2", "", &h2_any, NULL, 0);
+  trace_files(dir, "", ":edge [\"L2b\"", &local_edge, far, sizeof far);
+  size_t k = 0, nfar = 0;
+  if (!h1)
+    k += (size_t)snprintf(why + k, sizeof why - k, "no DIR/h1/*.ednl; ");
+  else if (!h1_edge || !h1_leaf)
+    k += (size_t)snprintf(why + k, sizeof why - k, "DIR/h1/*.ednl lack L2b's "
+                          "edges (L2b runs on h1); ");
+  if (!h2)
+    k += (size_t)snprintf(why + k, sizeof why - k, "no DIR/h2/*.ednl; ");
+  if (local_edge)
+    k += (size_t)snprintf(why + k, sizeof why - k, "L2b's edges in DIR/*.ednl, "
+                          "a far node's events among the local files; ");
+  for (char *p = strtok(far, " "); p; p = strtok(NULL, " "), nfar++)
+    if (strncmp(p, "/tmp/tp-trace.", 14) || access(p, F_OK) == 0)
+      k += (size_t)snprintf(why + k, sizeof why - k, "%s left behind (or not "
+                            "under /tmp); ", p);
+  if (nfar != 2)
+    snprintf(why + k, sizeof why - k, "%zu far trace directories in the "
+             "harness's trace, not 2; ", nfar);
+  return why[0] ? strdup(why) : NULL;
+}
+
+/* Run far-seed-fractal with --trace into a new DIR under `fault` (a
+ * switch, or NULL); the check's verdict, malloc'ed (NULL: it held). */
+static char *run_far_trace(const char *fault) {
+  tp_subreaper();
+  char *dir = tp_temp_dir("far-trace"), *sc = tp_source("trees/hosts/far-seed-fractal.yaml");
+  const char *args[] = {"run", "--tap", "--trace", dir, sc, NULL};
+  struct tp_run r;
+  cr_assert_eq(tp_run_args(&r, fault, 90., args), 0, "treeproof finished");
+  cr_expect_eq(r.status, 0, "the run holds: exit %d\n%s%s", r.status, r.out, r.err);
+  cr_expect(!strstr(r.err, "trace:"), "no trace error: %s", r.err);
+  char *why = far_trace_check(dir);
+  cr_expect_eq(tp_leftovers(), 0, "processes left behind");
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  tp_rm_dir(dir);
+  free(sc);
+  return why;
+}
+
+Test(hosts, trace_collects_each_far_host_s_files, .timeout = 120.) {
+  need_hosts();
+  char *why = run_far_trace(NULL);
+  cr_expect(!why, "--trace across hosts: %s", why);
+  free(why);
+}
+
+/* The negative control: nothing copied (the far directories still
+ * removed), and the same check says which files are missing. */
+Test(hosts, control_trace_not_collected_fails_the_check, .timeout = 120.) {
+  need_hosts();
+  char *why = run_far_trace("TREEPROOF_TRACE_NO_COLLECT=1");
+  cr_assert(why, "without collection the check must fail");
+  cr_expect(strstr(why, "no DIR/h1/*.ednl") && strstr(why, "no DIR/h2/*.ednl"),
+            "it names both hosts' missing files: %s", why);
+  cr_expect(!strstr(why, "left behind") && !strstr(why, "directories in"),
+            "the far directories are made and removed: %s", why);
+  free(why);
 }

@@ -130,17 +130,19 @@ static const struct fd_entry *fd_at(const struct iso_node *sn, int fd) {
   return NULL;
 }
 
-/* Its own trace file, DIR/PID.ednl: DIR as this machine resolves it, or
- * as given (a far host's path, which this machine cannot resolve). */
+/* Its own trace file, DIR/PID.ednl: DIR as given, or as this machine
+ * resolves it (a local node's --trace DIR); a far node's is its host's
+ * trace directory, as that host's probe named it. */
 static bool trace_file_ok(const struct engine *e, const struct iso_node *sn,
                           const struct fd_entry *f) {
-  if (!e->o->trace_dir || f->kind != FD_FILE)
+  const char *tdir = engine_trace_dir(e, sn->ln->t);
+  if (!tdir || f->kind != FD_FILE)
     return false;
   char dir[PATH_MAX], want[PATH_MAX + 32];
-  snprintf(want, sizeof want, "%s/%d.ednl", e->o->trace_dir, (int)sn->ln->pid);
+  snprintf(want, sizeof want, "%s/%d.ednl", tdir, (int)sn->ln->pid);
   if (!strcmp(f->text, want))
     return true;
-  if (!realpath(e->o->trace_dir, dir))
+  if (tdir != e->o->trace_dir || !realpath(tdir, dir))
     return false;
   snprintf(want, sizeof want, "%s/%d.ednl", dir, (int)sn->ln->pid);
   return !strcmp(f->text, want);

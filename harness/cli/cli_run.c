@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -170,15 +171,28 @@ static char *run_stem(struct scenario **ss, int i) {
 }
 
 /* Remove the events of an earlier run from a trace directory the report
- * owns, so its timeline shows this run only. */
-static void clear_events(const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d)
+ * owns, so its timeline shows this run only: its *.ednl files, and with
+ * `hosts` those of each far host's directory in it (DIR/HOST, removed
+ * once empty). `dfd` is closed. */
+static void clear_events(int dfd, bool hosts) {
+  DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+  if (!d) {
+    if (dfd >= 0)
+      close(dfd);
     return;
+  }
   for (struct dirent *de; (de = readdir(d));) {
     size_t n = strlen(de->d_name);
+    struct stat st;
     if (n > 5 && strcmp(de->d_name + n - 5, ".ednl") == 0)
       unlinkat(dirfd(d), de->d_name, 0);
+    else if (hosts && de->d_name[0] != '.' &&
+             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+             S_ISDIR(st.st_mode)) {
+      clear_events(openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+                          O_NOFOLLOW | O_CLOEXEC), false);
+      unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR); /* fails unless empty */
+    }
   }
   closedir(d);
 }
@@ -210,7 +224,7 @@ static char **trace_dirs(const struct cli *c, struct scenario **ss) {
     if (dirs[i] && per_name)
       mkdir(dirs[i], 0755);
     if (dirs[i] && own)
-      clear_events(dirs[i]);
+      clear_events(open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC), true);
   }
   free(own);
   return dirs;
@@ -221,10 +235,23 @@ struct tally {
   size_t passed, failed;
 };
 
+/* A far host's trace that was not collected: one line per host on stderr,
+ * whatever the verdict ("treeproof: NAME: trace: on h2: ..."). */
+static void trace_errors(const struct scenario_result *r) {
+  for (const char *p = r->trace_error; p && *p;) {
+    const char *nl = strchr(p, '\n');
+    int n = nl ? (int)(nl - p) : (int)strlen(p);
+    fprintf(stderr, "treeproof: %s: trace: %.*s\n",
+            r->scenario ? r->scenario->name : "?", n, p);
+    p += n + (nl ? 1 : 0);
+  }
+}
+
 static void on_done(void *ctx, size_t index, const struct scenario_result *r) {
   (void)index;
   struct tally *t = ctx;
   report_human(t->human, r);
+  trace_errors(r);
   fflush(t->human);
   if (scenario_result_passed(r))
     t->passed++;

@@ -451,7 +451,7 @@ static int step_spawn(struct engine *e, size_t i) {
   drive_step_where(e, i, where, sizeof where);
   edn_value *req = edn_coll(e->arena, EDN_MAP), *rep = NULL;
   edn_value *spec = scenario_node_spec(e->arena, st->spawned);
-  if (!req || !spec ||
+  if (!req || !spec || engine_far_trace_env(e, spec, st->spawned) < 0 ||
       edn_map_putk(e->arena, req, "op", edn_keyword(e->arena, "spawn")) < 0 ||
       edn_map_putk(e->arena, req, "spec", spec) < 0)
     return -1;

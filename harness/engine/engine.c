@@ -114,8 +114,10 @@ void engine_fill_result(struct engine *e) {
  * :ssh-config and :remote-watvm when the scenario names them) carries what
  * ssh will not — the WATVM_* environment as :env, and the watvm the far
  * nodes run (the harness's probe's, when the scenario names none) — and
- * every node hands them down. A tree on this machine alone gets the plain
- * spec: a node that knows nothing of hosts still runs it. */
+ * every node hands them down; when tracing, the top far node on each host
+ * carries that host's trace directory (far_trace.c). A tree on this
+ * machine alone gets the plain spec: a node that knows nothing of hosts
+ * still runs it. */
 static edn_value *root_spec(struct engine *e) {
   if (!engine_far(e))
     return scenario_node_spec(e->arena, e->s->root);
@@ -132,8 +134,14 @@ static edn_value *root_spec(struct engine *e) {
                     edn_string(a, eq + 1, strlen(eq + 1))) < 0)
       return NULL;
   }
+  /* --trace DIR is the root's WATVM_TRACE (launch.c), whatever this
+   * process's environment says; far nodes get their host's own */
+  const char *dir = e->o->trace_dir;
+  if (dir && edn_map_put(a, env, edn_string(a, "WATVM_TRACE", 11),
+                         edn_string(a, dir, strlen(dir))) < 0)
+    return NULL;
   const char *watvm = engine_probe_watvm(e);
-  if (edn_map_putk(a, sv, "env", env) < 0 ||
+  if (edn_map_putk(a, sv, "env", env) < 0 || engine_far_trace_env(e, sv, e->s->root) < 0 ||
       (!e->s->remote_watvm && watvm &&
        edn_map_putk(a, sv, "remote-watvm", edn_string(a, watvm, strlen(watvm))) < 0))
     return NULL;
@@ -144,6 +152,7 @@ int engine_start(struct engine *e, char *err, size_t errlen) {
   struct edn_buf spec = {0};
   if (engine_hosts_open(e, err, errlen) < 0)
     return -1;
+  engine_far_trace_open(e);
   edn_value *sv = root_spec(e);
   /* NUL-terminated: it becomes an argv string */
   if (!sv || edn_print(&spec, sv) < 0 || edn_buf_append(&spec, "", 1) < 0) {

@@ -212,6 +212,8 @@ struct engine {
   struct far_host {
     const char *dest;
     struct host *h;
+    char *trace_dir; /* --trace: its nodes' directory there (far_trace.c),
+                        malloc'ed; NULL when not tracing or not made */
   } *hosts;
   size_t nhosts;
   /* every process of the run seen on another host: each far node, and
@@ -355,6 +357,35 @@ const struct proc_table *engine_reading(const struct engine *e,
                                         const struct readings *r,
                                         const struct tree_node *t);
 void engine_readings_free(struct readings *r);
+/* ---- far_trace.c: --trace on other hosts ------------------------------- */
+
+/* When tracing, a trace directory on every far host, made by its probe
+ * (after engine_hosts_open). A host where none can be made is noted in
+ * the result's trace_error; its nodes then trace nowhere. Never fails the
+ * run: a trace helps read a run, it is no part of its verdict. */
+void engine_far_trace_open(struct engine *e);
+/* Into `spec`, the spec of tree node `t` (scenario_node_spec(t), its
+ * children in the same order), put :env {"WATVM_TRACE" DIR} on each node
+ * of t's subtree whose host differs from its parent's: the top far node
+ * of each subtree on a host, so every node there traces into that host's
+ * directory (a child's own :env wins over what it inherits). 0, or -1
+ * when out of memory. Nothing when not tracing or no host is far. */
+int engine_far_trace_env(struct engine *e, edn_value *spec, const struct tree_node *t);
+/* The directory node t's trace file lies in, as its host names it: its
+ * far host's, or --trace DIR; NULL when t does not trace. */
+const char *engine_trace_dir(const struct engine *e, const struct tree_node *t);
+/* After the run (the tree gone, whatever its outcome): each far host's
+ * trace files copied into DIR/HOST/ and its directory removed there. A
+ * host whose files cannot all be copied keeps its directory (their only
+ * copy); it, and one whose directory cannot be removed, is named in the
+ * result's trace_error; nothing local is touched but DIR/HOST/. TREEPROOF_TRACE_NO_COLLECT=1 (a test switch: the negative
+ * control of the suite that checks the copies) skips the copying, not the
+ * removal. */
+void engine_far_trace_collect(struct engine *e);
+/* Remove what engine_far_trace_collect did not (an engine freed before
+ * its run ended), copying nothing. */
+void engine_far_trace_drop(struct engine *e);
+
 /* Record a process of the run on a far host (once). */
 void engine_far_seen(struct engine *e, const struct tree_node *t, pid_t pid,
                      unsigned long long start, bool session);

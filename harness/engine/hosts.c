@@ -26,7 +26,7 @@ static int collect(struct engine *e, const struct tree_node *t) {
     if (!v)
       return -1;
     e->hosts = v;
-    e->hosts[e->nhosts++] = (struct far_host){d, NULL};
+    e->hosts[e->nhosts++] = (struct far_host){d, NULL, NULL};
   }
   for (size_t i = 0; i < t->nchildren; i++)
     if (collect(e, t->children[i]) < 0)
@@ -73,6 +73,7 @@ int engine_hosts_open(struct engine *e, char *err, size_t errlen) {
 }
 
 void engine_hosts_close(struct engine *e) {
+  engine_far_trace_drop(e); /* through the probes, before they close */
   for (size_t i = 0; i < e->nhosts; i++)
     if (e->hosts[i].h)
       host_close(e->hosts[i].h);

@@ -1,6 +1,6 @@
 /* htrace.c — writing the harness's trace file (htrace.h): the root edge's
- * messages, the run's header, steps, signals, the root's exit and the
- * verdict, one EDN map per line, each line one write (O_APPEND). */
+ * messages, the run's header, steps, signals, the root's exit, each far
+ * host's trace directory and the verdict, one EDN map per line, each line one write (O_APPEND). */
 #define _GNU_SOURCE
 #include "htrace.h"
 
@@ -230,6 +230,22 @@ void htrace_root_exited(struct engine *e) {
     return;
   e->root_exit_traced = true;
   exited_event(e, e->root_pid, e->root_status, NULL, NULL);
+}
+
+void htrace_far_trace(struct engine *e, const char *host, const char *dir,
+                      long files, bool removed) {
+  if (e->trace_fd < 0)
+    return;
+  edn_arena *a = edn_arena_new();
+  edn_value *ev = a ? event_new(e, a, "far-trace") : NULL;
+  if (ev) {
+    edn_map_putk(a, ev, "host", str(a, host));
+    edn_map_putk(a, ev, "dir", str(a, dir));
+    edn_map_putk(a, ev, "files", files < 0 ? edn_nil(a) : edn_int(a, files));
+    edn_map_putk(a, ev, "removed", edn_bool(a, removed));
+    event_write(e, ev);
+  }
+  edn_arena_free(a);
 }
 
 void htrace_verdict(struct engine *e) {

@@ -10,6 +10,8 @@
  *   {:event :step :index N :kind K ...the step's data... :timeout-ms}
  *   {:event :signal :node PATH :pid :signal}        kill, hold, release
  *   {:event :exited :pid :status {:exit N}|{:signal N}}      the root
+ *   {:event :far-trace :host DEST :dir D :files N|nil :removed B}  each
+ *                          far host's trace directory D, after the run
  *   {:event :verdict :failed [...] :failed-step N :summary {...}} last line
  *
  * Every function returns at once when the run is not traced
@@ -40,6 +42,10 @@ void htrace_signal(struct engine *e, const struct tree_node *n, pid_t pid,
 void htrace_adopted_exited(struct engine *e, pid_t pid, int st);
 /* The root was reaped (e->root_status). */
 void htrace_root_exited(struct engine *e); /* once per run */
+/* Far host `host`'s trace directory `dir` after the run: `files` copied
+ * into DIR/HOST (-1: not copied), and whether it was removed there. */
+void htrace_far_trace(struct engine *e, const char *host, const char *dir,
+                      long files, bool removed);
 /* The verdict, from e->r once the results are filled. */
 void htrace_verdict(struct engine *e);
 

@@ -15,6 +15,7 @@ void scenario_result_free(struct scenario_result *r) {
   for (size_t i = 0; i < r->nnodes; i++)
     free(r->nodes[i].path);
   free(r->nodes);
+  free(r->trace_error);
   memset(r, 0, sizeof *r);
 }
 

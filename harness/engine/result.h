@@ -50,6 +50,10 @@ struct scenario_result {
   struct node_result *nodes;              /* one per node of the tree, in
                                              depth-first order; may be NULL */
   size_t nnodes;
+  char *trace_error;                      /* malloc'ed, or NULL: what went
+                                             wrong with the far hosts'
+                                             traces, a line per host ("on
+                                             h2: ..."); no verdict's */
 };
 
 struct run_opts {

@@ -5,6 +5,8 @@
  * the auditors ask a node's host, never local /proc, about a node: a far
  * node's pid means nothing here.
  *
+ * A far host also keeps the trace directory of its nodes (host_trace.c).
+ *
  * Every call on a far host is bounded by the host's timeout; a host whose
  * probe stopped answering fails each call with -ETIMEDOUT or -EPIPE, and
  * host_error() says why. */
@@ -66,5 +68,23 @@ long host_rss_kb(struct host *h, pid_t pid);
  * another start time). On a far host only KILL TERM STOP CONT INT HUP
  * (else -EINVAL), and pid 1 is refused (-EINVAL). */
 int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig);
+
+/* ---- a far host's trace directory (host_trace.c) ----
+ * For --trace: the nodes on a far host trace into a private directory
+ * there, made and removed by its probe, and copied here after the run.
+ * Each returns 0 or -errno with host_error() saying why; -EINVAL on the
+ * local host. */
+
+/* Make one (BASE/tp-trace.XXXXXX on h): its path, malloc'ed, into *dir. */
+int host_trace_mkdir(struct host *h, char **dir);
+/* Copy every trace file of far directory `dir` into local directory
+ * `into` (made 0755 when missing), each appended to INTO/NAME as the
+ * node there would append it; *files counts the files copied. A failure
+ * stops the copy; what was copied before stays. */
+int host_trace_fetch(struct host *h, const char *dir, const char *into,
+                     size_t *files);
+/* Remove far directory `dir` and its trace files (the probe refuses any
+ * other directory, and one holding anything else). */
+int host_trace_remove(struct host *h, const char *dir);
 
 #endif

@@ -58,6 +58,10 @@ int ssh_ask(struct host *h, const char *body, edn_value **reply);
 void ssh_stop(struct host *h, int grace_ms);
 
 /* host_probe.c: the far backend, each call bounded by h->timeout_ms. */
+/* The probe's :error in reply `r`, as -errno (0 when there is none): no
+ * such process → -ESRCH, no such trace dir or file → -ENOENT, a refused
+ * or bad request → -EINVAL, else -EIO; h->error quotes it. */
+int probe_reply_error(struct host *h, const edn_value *r);
 int probe_scan(struct host *h, struct proc_table *t);
 int probe_fds(struct host *h, pid_t pid, struct fd_list *l);
 long probe_rss_kb(struct host *h, pid_t pid);

@@ -75,9 +75,7 @@ pid_t host_probe_ppid(const struct host *h) {
   return h->local ? 0 : h->probe_ppid;
 }
 
-/* The probe's :error reply, as -errno: no such process → -ESRCH, a
- * refused or bad request → -EINVAL, else -EIO; h->error quotes it. */
-static int reply_error(struct host *h, const edn_value *r) {
+int probe_reply_error(struct host *h, const edn_value *r) {
   const edn_value *e = edn_map_getk(r, "error");
   if (!e)
     return 0;
@@ -87,6 +85,8 @@ static int reply_error(struct host *h, const edn_value *r) {
            msg && msg->type == EDN_STRING ? msg->u.text.ptr : "an error");
   if (edn_is_keyword(type, "wat/no-such-process"))
     return -ESRCH;
+  if (edn_is_keyword(type, "wat/no-such-dir") || edn_is_keyword(type, "wat/no-such-file"))
+    return -ENOENT;
   if (edn_is_keyword(type, "wat/bad-request") || edn_is_keyword(type, "wat/refused"))
     return -EINVAL;
   return -EIO;
@@ -130,7 +130,7 @@ static int cmp_pid(const void *a, const void *b) {
 static int ask_ps(struct host *h, const edn_value **procs) {
   edn_value *r;
   int rc = ssh_ask(h, ":op :ps", &r);
-  if (rc < 0 || (rc = reply_error(h, r)) < 0)
+  if (rc < 0 || (rc = probe_reply_error(h, r)) < 0)
     return rc;
   *procs = edn_map_getk(r, "procs");
   if (!*procs || (*procs)->type != EDN_VECTOR)
@@ -201,7 +201,7 @@ int probe_fds(struct host *h, pid_t pid, struct fd_list *l) {
   edn_value *r;
   l->n = 0;
   int rc = ssh_ask(h, body, &r);
-  if (rc < 0 || (rc = reply_error(h, r)) < 0)
+  if (rc < 0 || (rc = probe_reply_error(h, r)) < 0)
     return rc == -ESRCH ? -ENOENT : rc; /* as proctree_fds: gone */
   const edn_value *fds = edn_map_getk(r, "fds");
   if (!fds || fds->type != EDN_VECTOR)
@@ -246,7 +246,7 @@ int probe_signal(struct host *h, pid_t pid, unsigned long long start, int sig) {
            (int)pid, start, name);
   edn_value *r;
   int rc = ssh_ask(h, body, &r);
-  if (rc < 0 || (rc = reply_error(h, r)) < 0)
+  if (rc < 0 || (rc = probe_reply_error(h, r)) < 0)
     return rc;
   return 0;
 }

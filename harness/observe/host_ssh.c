@@ -332,7 +332,7 @@ static int await_reply(struct host *h, long long id, long long deadline,
 int ssh_ask(struct host *h, const char *body, edn_value **reply) {
   long long deadline = host_now_ms() + h->timeout_ms;
   long long id = ++h->next_id;
-  char line[512];
+  char line[8192]; /* room for a path (a trace op's :dir) and a file name */
   int n = snprintf(line, sizeof line, "{:id %lld %s}\n", id, body);
   if (n < 0 || (size_t)n >= sizeof line)
     return -EINVAL;

@@ -1,6 +1,7 @@
 /* report_html_trace.c — the timeline of a report page: every event of a
- * run's trace directory (the harness's harness-*.ednl and each node's
- * PID.ednl, all stamped with CLOCK_MONOTONIC :t-us) merged by time, drawn
+ * run's trace directory (the harness's harness-*.ednl, each node's
+ * PID.ednl, and a far host's HOST/PID.ednl, all stamped with
+ * CLOCK_MONOTONIC :t-us) merged by time, drawn
  * as an SVG strip with a lane per edge and listed in a table. Events that
  * carry no :edge (lifecycle events naming a :node) go in that node's lane.
  * Only the first and last max/2 events are shown; the page says how many
@@ -233,27 +234,35 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static void read_dir(struct timeline *tl, const char *dir) {
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* The *.ednl files of directory `dfd` (closed here) into tl, `*used`
+ * counting the bytes read; with `hosts`, the same for each directory in
+ * it (DIR/HOST/, a far host's files: one level, no deeper). */
+static void read_files(struct timeline *tl, int dfd, size_t *used, bool hosts) {
   DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
   if (!d) {
     if (dfd >= 0)
       close(dfd);
     return;
   }
-  size_t used = 0;
   for (struct dirent *de; (de = readdir(d));) {
+    struct stat sub;
+    if (hosts && de->d_name[0] != '.' &&
+        fstatat(dfd, de->d_name, &sub, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sub.st_mode)) {
+      read_files(tl, openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+                            O_CLOEXEC), used, false);
+      continue;
+    }
     if (!ends_with(de->d_name, ".ednl"))
       continue;
     size_t len;
-    char *text = read_file(dfd, de->d_name, MAX_TRACE_BYTES - used, &len);
+    char *text = read_file(dfd, de->d_name, MAX_TRACE_BYTES - *used, &len);
     if (!text) {
       struct stat st;
       if (fstatat(dfd, de->d_name, &st, 0) == 0)
         tl->bytes_skipped += (size_t)st.st_size;
       continue;
     }
-    used += len;
+    *used += len;
     tl->files++;
     for (size_t i = 0; i < len;) {
       char *nl = memchr(text + i, '\n', len - i);
@@ -264,6 +273,13 @@ static void read_dir(struct timeline *tl, const char *dir) {
     free(text);
   }
   closedir(d);
+}
+
+/* Every trace file of the run: each *.ednl in DIR, and in each far
+ * host's DIR/HOST. */
+static void read_dir(struct timeline *tl, const char *dir) {
+  size_t used = 0;
+  read_files(tl, open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), &used, true);
 }
 
 static int by_time(const void *a, const void *b) {

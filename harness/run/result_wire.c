@@ -5,8 +5,9 @@
  *    :nodes [{:path "L2a/L3a" :pid 4242 :outcome :crashed :signal 0
  *             :failed 8 :crashed true} ...]}
  * with :checks holding the steps first, then each property in enum order,
- * and :nodes each node's outcome in depth-first order (absent when the run
- * produced none). */
+ * :nodes each node's outcome in depth-first order (absent when the run
+ * produced none), and :trace-error what went wrong collecting the far
+ * hosts' traces (absent when nothing did). */
 #include "result_wire.h"
 
 #include <stdlib.h>
@@ -94,6 +95,9 @@ char *result_to_edn(const struct scenario_result *r) {
     if (!c || edn_push(a, checks, c) < 0)
       goto done;
   }
+  if (r->trace_error &&
+      edn_map_putk(a, m, "trace-error", text_edn(a, r->trace_error)) < 0)
+    goto done;
   if (edn_map_putk(a, m, "checks", checks) == 0 && put_nodes(a, m, r) == 0)
     out = edn_to_string(m);
 done:
@@ -187,6 +191,7 @@ int result_from_edn(const char *text, size_t len, struct scenario_result *r) {
     goto done;
   r->ms = num_of(v, "ms");
   r->failed_step = (long)fs->u.integer;
+  r->trace_error = text_of(v, "trace-error");
   check_from(checks->u.seq.items[0], &r->steps);
   for (int i = 0; i < PROP_COUNT; i++)
     check_from(checks->u.seq.items[1 + i], &r->props[i]);

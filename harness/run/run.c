@@ -2,7 +2,7 @@
  * tree, audit isolation at the start, drive each step (judging every crash
  * a step hands back), release what the scenario left held, the end's
  * audits, the cascade at the end (always: nothing is left behind), the
- * replies, the results. Every mechanism lives below, in the engine. */
+ * far hosts' traces collected, the replies, the results. Every mechanism lives below, in the engine. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>
@@ -178,6 +178,7 @@ static void run_end(struct engine *e) {
   timed(e, PROP_CASCADE, audit_cascade_end);
   htrace_root_exited(e);
   engine_stop(e);
+  engine_far_trace_collect(e); /* the tree is gone: its far files are whole */
   timed(e, PROP_REPLIES, audit_replies_end);
   if (e->interrupted)
     engine_step_fail(e, "interrupted by signal %d: the tree was killed",

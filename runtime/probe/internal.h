@@ -1,8 +1,10 @@
 /* internal.h — private to runtime/probe/: the ops the serve loop
- * dispatches to, each a function from one request to its reply. */
+ * dispatches to, each a function from one request to its reply, and the
+ * few helpers the op files share. */
 #ifndef TREEPROOF_PROBE_INTERNAL_H
 #define TREEPROOF_PROBE_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "edn.h"
@@ -19,6 +21,32 @@ int probe_op_signal(edn_arena *a, const edn_value *req, edn_value *reply,
                     const struct probe_options *o);
 int probe_op_read(edn_arena *a, const edn_value *req, edn_value *reply,
                   const struct probe_options *o);
+int probe_op_trace_dir(edn_arena *a, const edn_value *req, edn_value *reply,
+                       const struct probe_options *o);
+int probe_op_trace_files(edn_arena *a, const edn_value *req, edn_value *reply,
+                         const struct probe_options *o);
+int probe_op_trace_read(edn_arena *a, const edn_value *req, edn_value *reply,
+                        const struct probe_options *o);
+int probe_op_trace_remove(edn_arena *a, const edn_value *req, edn_value *reply,
+                          const struct probe_options *o);
+
+/* probe_read.c: read up to `max` bytes at `offset` of the open regular
+ * file `fd` (size `size`; `path` names it in messages) and put :size
+ * :offset :text :next :eof in `reply`, the text cut to whole UTF-8
+ * sequences (:wat/not-text when it is none). 0 or -ENOMEM. */
+int probe_put_chunk(edn_arena *a, edn_value *reply, int fd, const char *path,
+                    long long offset, long long max, long long size);
+
+/* probe_trace_dir.c: the trace directory named by `req`'s :dir, opened
+ * (O_DIRECTORY|O_NOFOLLOW) into *dfd, its path into *path (in req), :dir
+ * put in the reply — only a directory :trace-dir makes (see there). 0;
+ * 1 when it is refused, the :error already in `reply` (*dfd -1); or
+ * -ENOMEM. The caller closes *dfd. */
+int probe_trace_dir_open(edn_arena *a, const edn_value *req, edn_value *reply,
+                         const char **path, int *dfd);
+/* Whether a name in a trace dir is a trace file's: NAME.ednl, NAME of
+ * letters, digits, '.', '_' and '-', not starting with '.'. */
+bool probe_trace_file_name(const char *name);
 
 /* Put :error {:type :wat/TYPE :message MSG} in `reply`. 0 or -ENOMEM. */
 int probe_error(edn_arena *a, edn_value *reply, const char *type,

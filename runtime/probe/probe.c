@@ -1,6 +1,7 @@
 /* probe.c — the probe's serve loop: lines in, one EDN reply line out per
  * request, in order; a bad line is answered and serving goes on; EOF ends
- * it. The ops themselves are in probe_ops.c and probe_read.c. */
+ * it. The ops themselves are in probe_ops.c, probe_read.c and
+ * probe_trace_*.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,10 @@ static const struct {
   {"fds", probe_op_fds},
   {"signal", probe_op_signal},
   {"read", probe_op_read},
+  {"trace-dir", probe_op_trace_dir},
+  {"trace-files", probe_op_trace_files},
+  {"trace-read", probe_op_trace_read},
+  {"trace-remove", probe_op_trace_remove},
 };
 
 /* A reply map {:id ID} (ID copied, or nil). NULL when out of memory. */
@@ -71,7 +76,8 @@ static edn_value *answer(edn_arena *a, int kind, const char *line, size_t len,
       return ops[i].fn(a, req, reply, o) == 0 ? reply : NULL;
   char msg[256];
   snprintf(msg, sizeof msg, "unknown op :%.150s (the probe serves :ps :fds "
-           ":signal :read)", op->u.text.ptr);
+           ":signal :read :trace-dir :trace-files :trace-read :trace-remove)",
+           op->u.text.ptr);
   return probe_error(a, reply, "unknown-op", msg) ? NULL : reply;
 }
 

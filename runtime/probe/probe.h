@@ -6,8 +6,10 @@
  * One request per line on `in`, one reply line each on `out`, in order:
  * :ps (every process: pid, ppid, pgid, state, start time, comm), :fds (one
  * process's fd table), :signal (only a process whose start time is the
- * one given) and :read (a regular file under the directory the probe was
- * started with). */
+ * one given), :read (a regular file under the directory the probe was
+ * started with), and a private trace directory on the host for the nodes
+ * there: :trace-dir makes one, :trace-files and :trace-read collect its
+ * files in pieces, :trace-remove removes it. */
 #ifndef TREEPROOF_PROBE_H
 #define TREEPROOF_PROBE_H
 

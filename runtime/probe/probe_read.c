@@ -5,7 +5,8 @@
  * whose real path (symlinks and ".." resolved) lies under DIR's real path;
  * opened O_NOFOLLOW | O_NONBLOCK (no fifo or device can block it); at most
  * PROBE_READ_MAX bytes per reply, valid UTF-8 (a sequence cut by the
- * chunk's end is left for the next :read), so the reply is an EDN string. */
+ * chunk's end is left for the next :read), so the reply is an EDN string.
+ * The chunking (probe_put_chunk) is :trace-read's too. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -58,9 +59,7 @@ static int refuse(edn_arena *a, edn_value *reply, const char *type,
   return probe_error(a, reply, type, msg);
 }
 
-/* Read up to `max` bytes at `offset` of the open regular file `fd` (size
- * `size`) and put :offset :text :next :eof :size in the reply. */
-static int put_chunk(edn_arena *a, edn_value *reply, int fd, const char *path,
+int probe_put_chunk(edn_arena *a, edn_value *reply, int fd, const char *path,
                      long long offset, long long max, long long size) {
   char *buf = malloc((size_t)max);
   if (!buf) return -ENOMEM;
@@ -114,7 +113,7 @@ int probe_op_read(edn_arena *a, const edn_value *req, edn_value *reply,
   int rc;
   if (fstat(fd, &st) < 0) rc = refuse(a, reply, "io-error", "unable to stat", path, errno);
   else if (!S_ISREG(st.st_mode)) rc = refuse(a, reply, "refused", "not a regular file", path, 0);
-  else rc = put_chunk(a, reply, fd, path, offset, max, (long long)st.st_size);
+  else rc = probe_put_chunk(a, reply, fd, path, offset, max, (long long)st.st_size);
   close(fd);
   return rc;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../conformance/common.h"
@@ -392,6 +393,14 @@ Test(replay, bad_traces_exit_2_with_file_line, .timeout = 60.) {
   char good[2048];
   snprintf(good, sizeof good, "%s%s%s", header, step1, verdict);
   write_text(path, good);
+  /* a far host's files beside it (DIR/h1/, from --trace across hosts)
+   * are no harness trace: the directory still names one */
+  char *h1 = NULL, *far = NULL;
+  cr_assert(asprintf(&h1, "%s/h1", dir) > 0 && asprintf(&far, "%s/h1/210.ednl", dir) > 0);
+  cr_assert_eq(mkdir(h1, 0755), 0);
+  write_text(far, "{:t-us 3 :edge [\"L2b\" \"L3d\"] :event :spawned :pid 311}\n");
+  free(far);
+  free(h1);
   const char *args[] = {"replay", dir, NULL};
   struct tp_run r;
   cr_assert(tp_run_args(&r, NULL, 30., args) == 0);

@@ -270,6 +270,36 @@ Test(report_html, timeline_merges_and_caps, .init = setup, .fini = teardown) {
   free(trace);
 }
 
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "we");
+  cr_assert(f, "create %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A far host's files, DIR/HOST/PID.ednl (--trace across hosts), are in
+ * the timeline beside DIR's own; nothing deeper is read. */
+Test(report_html, timeline_reads_far_hosts_files, .init = setup, .fini = teardown) {
+  char *trace = make_trace(4), *h1 = NULL, *deep = NULL, *f = NULL;
+  cr_assert(asprintf(&h1, "%s/h1", trace) > 0 && asprintf(&deep, "%s/h1/deep", trace) > 0);
+  cr_assert_eq(mkdir(h1, 0755), 0);
+  cr_assert_eq(mkdir(deep, 0755), 0);
+  cr_assert(asprintf(&f, "%s/210.ednl", h1) > 0);
+  write_file(f, "{:t-us 1003 :edge [\"L2b\" \"L3d\"] :dir :down :msg {:id 7 :op :far}}\n");
+  free(f);
+  cr_assert(asprintf(&f, "%s/211.ednl", deep) > 0);
+  write_file(f, "{:t-us 1004 :edge [\"L9\" \"L9z\"] :dir :down :msg {:id 8 :op :deep}}\n");
+  free(f);
+  char *html = page(trace, 100);
+  cr_expect(strstr(html, "7 events from 3 trace file(s)"), "h1's file counted");
+  cr_expect(strstr(html, "{:id 7 :op :far}"), "the far host's event is shown");
+  cr_expect(!strstr(html, ":deep"), "nothing below DIR/HOST is read");
+  free(html);
+  free(h1);
+  free(deep);
+  free(trace);
+}
+
 Test(report_html, index_lists_runs, .init = setup, .fini = teardown) {
   struct scenario_result ok = res;
   ok.props[PROP_CONTAINMENT].verdict = VERDICT_PASS;
