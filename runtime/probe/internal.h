@@ -4,6 +4,7 @@
 #ifndef TREEPROOF_PROBE_INTERNAL_H
 #define TREEPROOF_PROBE_INTERNAL_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -47,6 +48,10 @@ int probe_trace_dir_open(edn_arena *a, const edn_value *req, edn_value *reply,
 /* Whether a name in a trace dir is a trace file's: NAME.ednl, NAME of
  * letters, digits, '.', '_' and '-', not starting with '.'. */
 bool probe_trace_file_name(const char *name);
+/* probe_trace_dir.c: a DIR stream over a copy of `dfd`, rewound (a pass
+ * before moved the offset both share); NULL with errno set. closedir
+ * closes the copy, never dfd. */
+DIR *probe_trace_dir_stream(int dfd);
 
 /* Put :error {:type :wat/TYPE :message MSG} in `reply`. 0 or -ENOMEM. */
 int probe_error(edn_arena *a, edn_value *reply, const char *type,

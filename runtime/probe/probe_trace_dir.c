@@ -52,6 +52,19 @@ bool probe_trace_file_name(const char *name) {
   return true;
 }
 
+DIR *probe_trace_dir_stream(int dfd) {
+  int fd = dup(dfd);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (!d) {
+    int e = errno;
+    if (fd >= 0) close(fd);
+    errno = e;
+    return NULL;
+  }
+  rewinddir(d);
+  return d;
+}
+
 int probe_op_trace_dir(edn_arena *a, const edn_value *req, edn_value *reply,
                        const struct probe_options *o) {
   (void)req;

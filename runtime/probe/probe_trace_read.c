@@ -34,16 +34,11 @@ static int by_name(const void *x, const void *y) {
 /* The trace files of `dfd` after `after` (NULL: from the first), sorted by
  * name, into a malloc'ed *v of *n. 0, or a negative errno. Closes nothing. */
 static int list_files(int dfd, const char *after, struct entry **v, size_t *n) {
-  int fd = dup(dfd); /* closedir closes its own */
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  DIR *d = probe_trace_dir_stream(dfd);
   *v = NULL;
   *n = 0;
-  if (!d) {
-    int e = errno;
-    if (fd >= 0) close(fd);
-    return -e;
-  }
-  rewinddir(d); /* the dup shares dfd's offset, which a pass before moved */
+  if (!d)
+    return -errno;
   size_t cap = 0;
   int rc = 0;
   for (struct dirent *de; rc == 0 && (de = readdir(d));) {

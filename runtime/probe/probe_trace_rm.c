@@ -25,14 +25,9 @@ static bool is_trace_file(int dfd, const char *name) {
  * them; without, count what is no trace file. A negative errno when it
  * cannot be read. */
 static long pass(int dfd, bool unlink) {
-  int fd = dup(dfd); /* closedir closes its own */
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    int e = errno;
-    if (fd >= 0) close(fd);
-    return -e;
-  }
-  rewinddir(d); /* the dup shares dfd's offset, which a pass before moved */
+  DIR *d = probe_trace_dir_stream(dfd);
+  if (!d)
+    return -errno;
   long n = 0;
   for (struct dirent *de; (de = readdir(d));) {
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
