@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "host_internal.h"
+#include "write_all.h"
 
 /* ":op :OP :dir "DIR"" plus `more` (already EDN) into out[n], DIR printed
  * as an EDN string. 0, or -ENAMETOOLONG / -ENOMEM. */
@@ -69,19 +70,6 @@ static bool plain_name(const char *s, size_t len) {
     if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]))
       return false;
   return true;
-}
-
-static int write_all(int fd, const char *p, size_t n) {
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0)
-      return -errno;
-    p += w;
-    n -= (size_t)w;
-  }
-  return 0;
 }
 
 /* Append far file DIR/NAME to the open local fd, piece by piece. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "result_wire.h"
+#include "write_all.h"
 
 struct worker {
   pid_t pid;                  /* 0 when the slot is free */
@@ -57,17 +58,6 @@ static double budget_ms(const struct scenario *s) {
   return ms;
 }
 
-static void write_all(int fd, const char *p, size_t len) {
-  while (len > 0) {
-    ssize_t w = write(fd, p, len);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    p += w;
-    len -= (size_t)w;
-  }
-}
 
 /* In the worker, after fork: run one scenario, write its result, exit. */
 static void worker_main(struct pool *p, size_t index, int out) {
@@ -92,7 +82,7 @@ static void worker_main(struct pool *p, size_t index, int out) {
     r.steps.verdict = VERDICT_FAIL;
   char *text = result_to_edn(&r);
   if (text)
-    write_all(out, text, strlen(text));
+    (void)write_all(out, text, strlen(text)); /* the parent reads what came */
   /* exit, not _exit: stdio was flushed before the fork, and a coverage
    * build needs its atexit dump from the worker too */
   exit(text ? 0 : 3);
