@@ -7,8 +7,9 @@
 #include "engine.h"
 
 /* The live processes form exactly the model's tree (audit_topology.c);
- * `when` names the moment in the evidence ("after step 3"). */
-void audit_topology(struct engine *e, const char *when);
+ * `when` names the moment in the evidence ("after step 3"), `since` the
+ * engine_now_ms() of the change the tree may still be settling from. */
+void audit_topology(struct engine *e, const char *when, double since);
 void audit_isolation(struct engine *e, const char *when);
 void audit_backpressure(struct engine *e);
 void audit_containment_crash(struct engine *e, const struct crash *k);

@@ -13,7 +13,12 @@
  * Judged at the start, after each step that changes the tree and at the
  * end. A restart or a cascade may still be in flight when a step ends, so
  * the reading is repeated (the claims learnt again every 200 ms) for up
- * to TOPOLOGY_SETTLE_MS plus the scheduling slack before it fails. */
+ * to TOPOLOGY_SETTLE_MS plus the scheduling slack, counted from the change
+ * (the step's end), before it fails. A tree still wrong when the audit
+ * begins after that (cascade and containment judged the step's crash
+ * first, waiting out bounds of their own) is read once more with fresh
+ * claims and then judged: waiting the settle time again would give the
+ * tree no chance it did not have. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
@@ -217,11 +222,14 @@ static long max_backoff(const struct tree_node *t) {
   return m;
 }
 
-/* Read until the tree matches its model, or the settle time is over. */
-static void settle(struct engine *e, struct reading *r) {
+/* Read until the tree matches its model, or the settle time counted from
+ * `since` is over and a reading with claims learnt after the audit began
+ * (or none can be: a held node answers nothing) still does not. */
+static void settle(struct engine *e, struct reading *r, double since) {
   double t0 = engine_now_ms(), refreshed = t0;
-  double deadline = t0 + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS +
+  double deadline = since + TOPOLOGY_SETTLE_MS + CASCADE_SLACK_MS +
                     (double)max_backoff(e->s->root);
+  bool fresh = false;
   struct readings rd = {0};
   for (;;) {
     engine_readings_free(&rd);
@@ -229,9 +237,11 @@ static void settle(struct engine *e, struct reading *r) {
       break;
     read_tree(e, &rd, r);
     double now = engine_now_ms();
-    if (!r->bad || now > deadline || e->interrupted)
+    bool over = now > deadline && (fresh || engine_any_held(e));
+    if (!r->bad || over || e->interrupted)
       break;
-    if (now - refreshed >= TOPOLOGY_REFRESH_MS && !engine_any_held(e)) {
+    if ((now - refreshed >= TOPOLOGY_REFRESH_MS || now > deadline) &&
+        !engine_any_held(e)) {
       e->map_dirty = true; /* a restarted node's claim may be new */
       /* the request gets the step's bound, not what is left of the
        * settle time: a refresh begun just before that ran out would
@@ -239,6 +249,8 @@ static void settle(struct engine *e, struct reading *r) {
       if (engine_ensure_map(e, now + (double)e->s->timeout_ms) == -EINTR)
         break;
       refreshed = engine_now_ms();
+      fresh = true;
+      continue; /* read again at once with what was just learnt */
     }
     if (engine_pump(e, 20, false) < 0)
       break;
@@ -246,7 +258,7 @@ static void settle(struct engine *e, struct reading *r) {
   engine_readings_free(&rd);
 }
 
-void audit_topology(struct engine *e, const char *when) {
+void audit_topology(struct engine *e, const char *when, double since) {
   /* once topology failed, the first failure is the one to report: later
    * readings would only wait out the settle time again */
   if (!engine_listed(e, PROP_TOPOLOGY) || e->fail[PROP_TOPOLOGY] ||
@@ -256,7 +268,7 @@ void audit_topology(struct engine *e, const char *when) {
   if (engine_ensure_map(e, t0 + (double)e->s->timeout_ms) == -EINTR)
     return;
   struct reading r = {0};
-  settle(e, &r);
+  settle(e, &r, since);
   const char *p = r.ev.ptr, *end = p ? p + r.ev.len : NULL;
   while (r.bad && p && p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));

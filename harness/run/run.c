@@ -64,14 +64,14 @@ static bool spawned_by(struct engine *e, size_t i) {
   return any;
 }
 
-/* After step i, which changed the tree (or chaos asks): the tree matches
- * its model, and nothing lingers. */
-static void after_step(struct engine *e, size_t i, bool changed) {
+/* After step i, which changed the tree (or chaos asks) and ended at
+ * `ended`: the tree matches its model, and nothing lingers. */
+static void after_step(struct engine *e, size_t i, bool changed, double ended) {
   const struct step *st = &e->s->steps[i];
   char when[96];
   if (changed) {
     snprintf(when, sizeof when, "after step %zu", i + 1);
-    audit_topology(e, when);
+    audit_topology(e, when, ended);
   }
   snprintf(when, sizeof when, "after step %zu (%s)", i + 1,
            st->send_text ? "a request" : "an action");
@@ -83,13 +83,16 @@ static void run_steps(struct engine *e) {
     progress(e, i);
     struct crash k;
     int rc = drive_step(e, i, &k);
+    /* the change the tree settles from: the crash judgement below may
+     * take a while, and topology's settle time counts from here */
+    double ended = engine_now_ms();
     /* a partition changes nothing the model or a :fan could see yet */
     bool changed = k.node != NULL && !k.partition;
     if (k.node)
       judge_crash(e, &k);
     changed |= spawned_by(e, i) || e->s->steps[i].action == STEP_SPAWN;
     if (rc == 0 && (changed || e->s->steps[i].scan_after))
-      after_step(e, i, changed);
+      after_step(e, i, changed, ended);
     if (rc == 0)
       continue;
     if (rc == -EINTR)
@@ -157,7 +160,7 @@ static void run_tree(struct engine *e) {
   double first = (double)e->s->timeout_ms + engine_slack_ms();
   if (engine_refresh(e, engine_now_ms() + first) == 0) {
     e->mapped = true;
-    audit_topology(e, "at the start");
+    audit_topology(e, "at the start", engine_now_ms());
     if (engine_listed(e, PROP_ISOLATION))
       timed(e, PROP_ISOLATION, isolation_at_start);
     run_steps(e);
@@ -166,7 +169,7 @@ static void run_tree(struct engine *e) {
   }
   release_all(e);
   if (e->mapped && !e->interrupted) {
-    audit_topology(e, "at the end");
+    audit_topology(e, "at the end", engine_now_ms());
     audit_leftovers(e, "at the end");
   }
   run_audits(e);
