@@ -265,6 +265,7 @@ static bool goes_down(struct engine *e, const struct crash *k,
                       const struct tree_node *t, double deadline) {
   unsigned long long start = 0;
   pid_t pid = crash_before_pid(k, t, &start);
+  deadline = crash_death_deadline(e, k, deadline);
   while (host_alive(engine_host(e, t), pid, start)) {
     if (engine_now_ms() > deadline || e->interrupted)
       return false;
@@ -449,14 +450,19 @@ static bool judge_level(struct engine *e, const struct crash *k,
   return true;
 }
 
-/* How long one crash's judgement may wait for the tree to act: the step's
- * bound. (A wait for processes to come back adds the slack on top: see
+/* (A wait for processes to come back adds the slack on top: see
  * judge_last and judge_group_restart.) */
-static double crash_bound_ms(const struct engine *e, const struct crash *k) {
+double crash_bound_ms(const struct engine *e, const struct crash *k) {
   long tmo = e->s->steps[k->step].timeout_ms > 0
                  ? e->s->steps[k->step].timeout_ms
                  : e->s->timeout_ms;
   return (double)(tmo > 0 ? tmo : SCENARIO_DEFAULT_TIMEOUT_MS);
+}
+
+double crash_death_deadline(const struct engine *e, const struct crash *k,
+                            double deadline) {
+  double from_crash = k->t0 + crash_bound_ms(e, k) + engine_slack_ms();
+  return from_crash < deadline ? from_crash : deadline;
 }
 
 void audit_containment_crash(struct engine *e, const struct crash *k) {

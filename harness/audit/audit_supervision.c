@@ -60,6 +60,7 @@ static const char *policy_word(enum policy p) {
 static bool await_deaths(struct engine *e, const struct crash *k,
                          const struct tree_node *const *v, size_t n,
                          double deadline, const struct tree_node **late) {
+  deadline = crash_death_deadline(e, k, deadline);
   for (;;) {
     *late = NULL;
     for (size_t i = 0; i < n && !*late; i++)

@@ -14,6 +14,17 @@
 pid_t crash_before_pid(const struct crash *k, const struct tree_node *t,
                        unsigned long long *start);
 
+/* How long one crash's judgement may wait for the tree to act: the step's
+ * bound (audit_containment.c). */
+double crash_bound_ms(const struct engine *e, const struct crash *k);
+/* The end of a wait for a process of k's to die, given the judgement's
+ * `deadline` (its start + crash_bound_ms): no later, and no later than the
+ * bound plus the slack counted from the crash itself. So a death cascade
+ * already waited for in vain is checked once, not waited out again, and a
+ * process always had at least the bound since the crash to go. */
+double crash_death_deadline(const struct engine *e, const struct crash *k,
+                            double deadline);
+
 /* The parent `by` restarted k->down, within its intensity: the siblings
  * its strategy names were stopped one at a time in reverse spec order,
  * each within its shutdown, and came back (temporary ones removed) in
