@@ -405,3 +405,63 @@ Test(hosts, control_python_zombie_on_h1_fails_isolation_there,
   tp_assert_control_run(&c, 120.);
   free(node);
 }
+
+/* ---- faults on the second hop ----
+ *
+ * L3d runs on h2 under L2b on h1: the hop that carries it has its ssh
+ * client on h1 (a child of L2b, found and signalled through h1's probe)
+ * and its sshd session on h2. Killing either half, or holding the client
+ * until h2 gives up on it, is a crash of L3d as L2b sees it ({:lost
+ * true}, L2b's policy applied: restart, isolate), with L3d's subtree and
+ * both halves of the old hop gone from their hosts within the bound. With
+ * L3d deaf to EOF it outlives the hop on h2, and each must fail cascade
+ * naming h2. */
+
+Test(hosts, second_hop_client_kill_is_contained, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-client.yaml", "far-hop2-client",
+                  "containment", 100.);
+}
+
+Test(hosts, second_hop_session_kill_is_contained, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-session.yaml", "far-hop2-session",
+                  "containment", 100.);
+}
+
+Test(hosts, second_hop_partition_leaves_nothing_on_h2, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
+                  "cascade", 100.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_killed_client_on_h1,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-client.yaml", "far-hop2-client",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "cascade: on h2, L2b/L3d (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_killed_session_on_h2,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-session.yaml", "far-hop2-session",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "after the fault on the h2 hop of L2b/L3d (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_second_hop_partition,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "cascade: the partition of L2b/L3d's hop: on h2, L2b/L3d (pid", NULL,
+      false};
+  tp_assert_control_run(&c, 120.);
+}
