@@ -344,3 +344,136 @@ Test(hosts, control_trace_not_collected_fails_the_check, .timeout = 120.) {
             "the far directories are made and removed: %s", why);
   free(why);
 }
+
+/* ---- the Python node across hosts ----
+ *
+ * fixtures/nodes/node.py as --node-cmd on the far trees: its nodes on h1
+ * and h2 are started over ssh by Python parents (each far node runs
+ * node.py there, the parent's own executable, no :remote-watvm given),
+ * while the probe on each host stays the harness's own watvm, the one
+ * program with --probe. The trees must hold as they hold with watvm; and
+ * the Python node's own mistake, which reaches a far node only through
+ * the :env of its spec, must fail the run on that host. Plain build only,
+ * as conformance/other_node.c: the node is no C program to sanitize. */
+
+/* `run --tap --node-cmd "python3 .../node.py" REL`: exit 0, no point
+ * failed or skipped, steps and `prop` ok, nothing left behind. */
+static void python_far_holds(const char *rel, const char *name,
+                             const char *prop) {
+  if (tp_sanitized())
+    cr_skip_test("the Python node's scenarios run in the plain build");
+  need_hosts();
+  tp_subreaper();
+  char *node = tp_python_node(), *sc = tp_source(rel);
+  const char *args[] = {"run", "--tap", "--node-cmd", node, sc, NULL};
+  struct tp_run r;
+  char failed[4096], point[256];
+  cr_assert_eq(tp_run_args(&r, NULL, 150., args), 0, "%s: treeproof did "
+               "not finish", rel);
+  int nfail = tap_failures(r.out, failed, sizeof failed);
+  cr_expect_eq(r.status, 0, "%s with node.py: exit %d, failed: [%s]\n%s%s",
+               rel, r.status, failed, r.out, r.err);
+  cr_expect_eq(nfail, 0, "%s with node.py: failed: [%s]", rel, failed);
+  cr_expect(!strstr(r.out, "# SKIP"), "%s: a property was not judged:\n%s",
+            rel, r.out);
+  snprintf(point, sizeof point, "%s: steps", name);
+  cr_expect_eq(tap_verdict(r.out, point), 1, "%s", r.out);
+  snprintf(point, sizeof point, "%s: %s", name, prop);
+  cr_expect_eq(tap_verdict(r.out, point), 1, "%s", r.out);
+  cr_expect_eq(tp_leftovers(), 0, "%s: processes left behind", rel);
+  tp_kill_leftovers();
+  tp_run_free(&r);
+  free(sc);
+  free(node);
+}
+
+Test(hosts, python_node_holds_far_seed_fractal, .timeout = 200.) {
+  python_far_holds("trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
+                   "topology");
+}
+
+/* A far Python leaf's panic on h2 and a far Python middle node killed
+ * on h1: reports with :pid (far), :via-pid and :host, contained. */
+Test(hosts, python_node_holds_far_crash, .timeout = 200.) {
+  python_far_holds("trees/hosts/far-crash.yaml", "far-crash", "containment");
+}
+
+/* TREENODE_MISTAKE=zombie on L2b, which runs on h1: the switch crosses
+ * the hop in L1's :env for L2b, L2b forks a helper it never reaps, and
+ * isolation fails naming h1 (the zombie still holds its slot among L2b's
+ * unreaped children); topology names the zombie too. Without the switch
+ * the tree holds. (watvm ignores TREENODE_MISTAKE: this failing also
+ * shows the far nodes are the Python node's.) */
+Test(hosts, control_python_zombie_on_h1_fails_isolation_there,
+     .timeout = 300.) {
+  if (tp_sanitized())
+    cr_skip_test("the Python node's scenarios run in the plain build");
+  need_hosts();
+  char *node = tp_python_node();
+  struct tp_control c = {
+      "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
+      "TREENODE_MISTAKE=zombie TREENODE_MISTAKE_NODE=L2b", "isolation",
+      "on h1) holds", node, false};
+  tp_assert_control_run(&c, 120.);
+  free(node);
+}
+
+/* ---- faults on the second hop ----
+ *
+ * L3d runs on h2 under L2b on h1: the hop that carries it has its ssh
+ * client on h1 (a child of L2b, found and signalled through h1's probe)
+ * and its sshd session on h2. Killing either half, or holding the client
+ * until h2 gives up on it, is a crash of L3d as L2b sees it ({:lost
+ * true}, L2b's policy applied: restart, isolate), with L3d's subtree and
+ * both halves of the old hop gone from their hosts within the bound. With
+ * L3d deaf to EOF it outlives the hop on h2, and each must fail cascade
+ * naming h2. */
+
+Test(hosts, second_hop_client_kill_is_contained, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-client.yaml", "far-hop2-client",
+                  "containment", 100.);
+}
+
+Test(hosts, second_hop_session_kill_is_contained, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-session.yaml", "far-hop2-session",
+                  "containment", 100.);
+}
+
+Test(hosts, second_hop_partition_leaves_nothing_on_h2, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
+                  "cascade", 100.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_killed_client_on_h1,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-client.yaml", "far-hop2-client",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "cascade: on h2, L2b/L3d (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_killed_session_on_h2,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-session.yaml", "far-hop2-session",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "after the fault on the h2 hop of L2b/L3d (pid", NULL, false};
+  tp_assert_control_run(&c, 90.);
+}
+
+Test(hosts, control_ignore_eof_outlives_a_second_hop_partition,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
+      "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
+      "cascade: the partition of L2b/L3d's hop: on h2, L2b/L3d (pid", NULL,
+      false};
+  tp_assert_control_run(&c, 120.);
+}

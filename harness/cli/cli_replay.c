@@ -88,14 +88,16 @@ static int replay_run(const struct replay_args *a, struct replay *r) {
   }
   session_install_signal_handlers();
   note_fault(r);
+  char *own = a->node_cmd ? node_cmd_watvm() : NULL;
   struct run_opts ro = {argv_node, a->trace_dir,
-                        isatty(STDOUT_FILENO) ? stdout : NULL};
+                        isatty(STDOUT_FILENO) ? stdout : NULL, own};
   struct scenario_result res;
   run_scenario(r->s, &ro, &res);
   report_human(stdout, &res);
   int status = session_interrupted() ? 128 + session_interrupted() : compare(r, &res);
   scenario_result_free(&res);
   node_cmd_free(argv_node);
+  free(own);
   return status;
 }
 

@@ -313,13 +313,16 @@ static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) 
     return 2;
   struct tally t = {c->tap ? stderr : stdout, 0, 0};
   bool tty = isatty(fileno(t.human));
+  char *own = c->node_cmd ? node_cmd_watvm() : NULL;
   struct run_opts ro = {argv_node, dirs ? dirs[0] : NULL,
-                        c->jobs == 1 && tty ? t.human : NULL};
+                        c->jobs == 1 && tty ? t.human : NULL, own};
   struct jobs_opts jo = {c->jobs, &ro, (const char *const *)dirs,
                          c->jobs > 1 && tty ? t.human : NULL, on_done, &t};
   struct scenario_result *rs = calloc((size_t)n, sizeof *rs);
-  if (!rs)
+  if (!rs) {
+    free(own);
     return 2;
+  }
   size_t leftovers = 0;
   int interrupted = jobs_run(ss, (size_t)n, &jo, rs, &leftovers);
   if (c->tap)
@@ -346,6 +349,7 @@ static int run_all(const struct cli *c, struct scenario **ss, char **argv_node) 
   }
   free(rs);
   free(dirs);
+  free(own);
   return interrupted ? 130 : rc;
 }
 

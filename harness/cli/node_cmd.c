@@ -17,6 +17,9 @@
  *      does today);
  *   5. watvm on PATH (/usr/local/bin:/usr/bin:/bin when PATH is unset).
  *
+ * The same watvm, found the same way, is the probe a tree on far hosts is
+ * judged with when --node-cmd names another program (node_cmd_watvm).
+ *
  * There is deliberately no compiled-in install path (such as
  * CMAKE_INSTALL_FULL_BINDIR) before PATH: rule 2 already covers every
  * installed layout, and a baked-in /usr/bin would name the wrong watvm for
@@ -103,6 +106,13 @@ static char *find_watvm(void) {
     return strdup(TREEPROOF_BUILD_BIN_DIR "/watvm");
 #endif
   return on_path("watvm");
+}
+
+char *node_cmd_watvm(void) {
+  char *w = find_watvm();
+  char *abs = w ? realpath(w, NULL) : NULL;
+  free(w);
+  return abs;
 }
 
 char **node_cmd_resolve(const char *cmd, char *msg, size_t msgsz) {

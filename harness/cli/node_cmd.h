@@ -12,5 +12,9 @@
  * could not be found. `cmd` may be NULL (then watvm is looked for). */
 char **node_cmd_resolve(const char *cmd, char *msg, size_t msgsz);
 void node_cmd_free(char **argv);
+/* The watvm found as without --node-cmd, as an absolute path (malloc'ed),
+ * or NULL when there is none: the probe on far hosts for a node command
+ * that is another program. */
+char *node_cmd_watvm(void);
 
 #endif

@@ -113,7 +113,9 @@ void engine_fill_result(struct engine *e) {
 /* A tree on other hosts: the root's spec (scenario_root_spec: with
  * :ssh-config and :remote-watvm when the scenario names them) carries what
  * ssh will not — the WATVM_* environment as :env, and the watvm the far
- * nodes run (the harness's probe's, when the scenario names none) — and
+ * nodes run (the harness's probe's, when the scenario names none and the
+ * node command is a watvm; another node program runs its own, as each
+ * parent's default) — and
  * every node hands them down; when tracing, the top far node on each host
  * carries that host's trace directory (far_trace.c). A tree on this
  * machine alone gets the plain spec: a node that knows nothing of hosts
@@ -142,7 +144,7 @@ static edn_value *root_spec(struct engine *e) {
     return NULL;
   const char *watvm = engine_probe_watvm(e);
   if (edn_map_putk(a, sv, "env", env) < 0 || engine_far_trace_env(e, sv, e->s->root) < 0 ||
-      (!e->s->remote_watvm && watvm &&
+      (!e->s->remote_watvm && watvm && engine_node_is_watvm(e) &&
        edn_map_putk(a, sv, "remote-watvm", edn_string(a, watvm, strlen(watvm))) < 0))
     return NULL;
   return sv;

@@ -389,9 +389,14 @@ void engine_far_trace_drop(struct engine *e);
 /* Record a process of the run on a far host (once). */
 void engine_far_seen(struct engine *e, const struct tree_node *t, pid_t pid,
                      unsigned long long start, bool session);
-/* The watvm the probes run (and far nodes, unless remote_watvm says
- * otherwise): remote_watvm, else the node command when it is a watvm;
- * NULL when neither. */
+/* Whether the node command is a watvm (an absolute path named watvm):
+ * then the far nodes and the probes run the same binary. */
+bool engine_node_is_watvm(const struct engine *e);
+/* The watvm the probes run: when the node command is a watvm,
+ * remote_watvm, else that watvm (the far nodes run it too); when it is
+ * another program, remote_watvm if that is named watvm, else the
+ * harness's own watvm (run_opts.own_watvm) — the nodes are the user's,
+ * the probe is ours. NULL when there is none. */
 const char *engine_probe_watvm(const struct engine *e);
 
 /* ---- edge.c: the hop of a far node ------------------------------------- */

@@ -34,12 +34,23 @@ static int collect(struct engine *e, const struct tree_node *t) {
   return 0;
 }
 
+/* An absolute path whose last part is `watvm`. */
+static bool is_watvm(const char *path) {
+  const char *base = path ? strrchr(path, '/') : NULL;
+  return path && path[0] == '/' && base && !strcmp(base + 1, "watvm");
+}
+
+bool engine_node_is_watvm(const struct engine *e) {
+  return e->o->node_argv && is_watvm(e->o->node_argv[0]);
+}
+
 const char *engine_probe_watvm(const struct engine *e) {
-  if (e->s->remote_watvm)
-    return e->s->remote_watvm;
-  const char *cmd = e->o->node_argv ? e->o->node_argv[0] : NULL;
-  const char *base = cmd ? strrchr(cmd, '/') : NULL;
-  return cmd && cmd[0] == '/' && base && !strcmp(base + 1, "watvm") ? cmd : NULL;
+  if (engine_node_is_watvm(e))
+    return e->s->remote_watvm ? e->s->remote_watvm : e->o->node_argv[0];
+  /* another node program (--node-cmd): it has no --probe; the far
+   * nodes run it (remote_watvm, else each parent's own executable) and
+   * the probe is a watvm, the harness's own unless remote_watvm is one */
+  return is_watvm(e->s->remote_watvm) ? e->s->remote_watvm : e->o->own_watvm;
 }
 
 int engine_hosts_open(struct engine *e, char *err, size_t errlen) {
@@ -49,8 +60,9 @@ int engine_hosts_open(struct engine *e, char *err, size_t errlen) {
   }
   const char *watvm = engine_probe_watvm(e);
   if (e->nhosts && !watvm) {
-    snprintf(err, errlen, "hosts: the tree runs on %s, but the node command "
-             "is no watvm to probe it with: name one with remote_watvm",
+    snprintf(err, errlen, "hosts: the tree runs on %s, but there is no "
+             "watvm to probe it with: the node command is none, and none was "
+             "found beside treeproof, in its build tree or on PATH",
              e->hosts[0].dest);
     return -1;
   }

@@ -61,6 +61,10 @@ struct run_opts {
                              appends --spec EDN or --spec-stdin */
   const char *trace_dir;  /* --trace DIR, or NULL */
   FILE *progress;         /* a terminal to draw progress on, or NULL */
+  const char *own_watvm;  /* the watvm this treeproof runs without
+                             --node-cmd (an absolute path), or NULL: the
+                             probe on far hosts when the node command is
+                             no watvm (engine_probe_watvm) */
 };
 
 /* Free what the run allocated in `r`. */

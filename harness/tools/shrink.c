@@ -55,7 +55,7 @@ static bool out_of_runs(const struct shrinker *sh) {
  * could not be made or was interrupted. */
 static int run_once(struct shrinker *sh, const struct scenario *s, char **argv,
                     struct scenario_result *res) {
-  struct run_opts ro = {argv, NULL, NULL};
+  struct run_opts ro = {argv, NULL, NULL, NULL};
   int rc = run_scenario(s, &ro, res);
   sh->r->runs++;
   if (rc < 0 || session_interrupted()) {

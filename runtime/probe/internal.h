@@ -31,6 +31,12 @@ int probe_op_trace_read(edn_arena *a, const edn_value *req, edn_value *reply,
 int probe_op_trace_remove(edn_arena *a, const edn_value *req, edn_value *reply,
                           const struct probe_options *o);
 
+/* The most :read and :trace-read give in one reply: the printer escapes
+ * a byte into 6 at most (a control as \uXXXX), so a piece of 128 KiB
+ * prints within 768 KiB and its reply stays under the wire's 1 MiB line
+ * limit whatever the file holds. Also each op's default :max. */
+#define PROBE_CHUNK_MAX (128 * 1024)
+
 /* probe_read.c: read up to `max` bytes at `offset` of the open regular
  * file `fd` (size `size`; `path` names it in messages) and put :size
  * :offset :text :next :eof in `reply`, the text cut to whole UTF-8

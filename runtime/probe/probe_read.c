@@ -4,8 +4,10 @@
  * Safe by construction: only with `--read-dir DIR`; only a regular file
  * whose real path (symlinks and ".." resolved) lies under DIR's real path;
  * opened O_NOFOLLOW | O_NONBLOCK (no fifo or device can block it); at most
- * PROBE_READ_MAX bytes per reply, valid UTF-8 (a sequence cut by the
- * chunk's end is left for the next :read), so the reply is an EDN string.
+ * PROBE_CHUNK_MAX bytes per reply (so even a piece that escapes byte by
+ * byte prints within the wire's 1 MiB line), valid UTF-8 (a sequence cut
+ * by the chunk's end is left for the next :read), so the reply is an EDN
+ * string.
  * The chunking (probe_put_chunk) is :trace-read's too. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,8 +20,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-#define PROBE_READ_MAX (512 * 1024)
 
 /* The real path of `path` when it lies under the real path of `dir`, in
  * out[PATH_MAX]; -1 (errno) otherwise. */
@@ -87,15 +87,15 @@ int probe_put_chunk(edn_arena *a, edn_value *reply, int fd, const char *path,
 int probe_op_read(edn_arena *a, const edn_value *req, edn_value *reply,
                   const struct probe_options *o) {
   const edn_value *p = edn_map_getk(req, "path");
-  long long offset = 0, max = PROBE_READ_MAX;
+  long long offset = 0, max = PROBE_CHUNK_MAX;
   if (!p || p->type != EDN_STRING || p->u.text.ptr[0] != '/' ||
       strlen(p->u.text.ptr) != p->u.text.len ||
       (edn_map_getk(req, "offset") &&
        probe_int_arg(req, "offset", 0, INT64_MAX, &offset) < 0) ||
-      (edn_map_getk(req, "max") && probe_int_arg(req, "max", 4, PROBE_READ_MAX, &max) < 0))
+      (edn_map_getk(req, "max") && probe_int_arg(req, "max", 4, PROBE_CHUNK_MAX, &max) < 0))
     return probe_error(a, reply, "bad-request",
                        ":read needs :path, an absolute path; :offset and :max "
-                       "(4 to 524288) are optional integers");
+                       "(4 to 131072, the default) are optional integers");
   const char *path = p->u.text.ptr;
   if (edn_map_putk(a, reply, "path", edn_string(a, path, p->u.text.len)) < 0)
     return -ENOMEM;

@@ -3,10 +3,10 @@
  * NAME.ednl, by name, a page at a time), :trace-read gives a piece of one.
  *
  * Every reply must stay a line a reader with the wire's 1 MiB line limit
- * takes. A piece is at most TRACE_CHUNK_MAX bytes; the printer escapes a
- * byte into 6 at most (a control as \uXXXX), so its :text prints within
- * 768 KiB. A page lists at most TRACE_PAGE_MAX names (each of 255 bytes
- * or less, none escaped: probe_trace_file_name), under 160 KiB. */
+ * takes. A piece is at most PROBE_CHUNK_MAX bytes (internal.h), whose
+ * :text prints within 768 KiB. A page lists at most TRACE_PAGE_MAX names
+ * (each of 255 bytes or less, none escaped: probe_trace_file_name), under
+ * 160 KiB. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -19,7 +19,6 @@
 
 #include "internal.h"
 
-#define TRACE_CHUNK_MAX (128 * 1024)
 #define TRACE_PAGE_MAX 512
 
 struct entry {
@@ -129,10 +128,10 @@ int probe_op_trace_read(edn_arena *a, const edn_value *req, edn_value *reply,
                         const struct probe_options *o) {
   (void)o;
   const char *file = file_arg(req), *path;
-  long long offset = 0, max = TRACE_CHUNK_MAX;
+  long long offset = 0, max = PROBE_CHUNK_MAX;
   if (!file ||
       (edn_map_getk(req, "offset") && probe_int_arg(req, "offset", 0, INT64_MAX, &offset) < 0) ||
-      (edn_map_getk(req, "max") && probe_int_arg(req, "max", 4, TRACE_CHUNK_MAX, &max) < 0))
+      (edn_map_getk(req, "max") && probe_int_arg(req, "max", 4, PROBE_CHUNK_MAX, &max) < 0))
     return probe_error(a, reply, "bad-request",
                        ":trace-read needs :dir and :file (a name :trace-files "
                        "lists); :offset and :max (4 to 131072, the default) are "

@@ -242,6 +242,61 @@ Test(probe, read_serves_only_under_its_read_dir) {
   rmdir(dir);
 }
 
+/* A file larger than a piece, every byte of it one that prints as
+ * \uXXXX: :read gives it back byte for byte in pieces of at most 128 KiB,
+ * each reply under the wire's 1 MiB line (a 512 KiB piece printed 3 MiB),
+ * and a :max over 128 KiB is refused. */
+Test(probe, read_gives_a_file_back_in_pieces_that_fit_a_line) {
+  char dir[] = "/tmp/test_probe.XXXXXX", file[64], line[256];
+  cr_assert(mkdtemp(dir));
+  snprintf(file, sizeof file, "%s/c.ednl", dir);
+  size_t n = 600 * 1024;
+  char *text = malloc(n), *got = malloc(n);
+  cr_assert(text && got);
+  for (size_t i = 0; i < n; i++)
+    text[i] = i % 97 == 96 ? '\n' : (char)(1 + i % 8); /* controls: 6 bytes each */
+  FILE *f = fopen(file, "we");
+  cr_assert(f && fwrite(text, 1, n, f) == n && fclose(f) == 0);
+  struct tree t;
+  start_probe(&t, dir);
+  long long off = 0;
+  int pieces = 0;
+  for (bool eof = false; !eof && pieces < 100; pieces++) {
+    snprintf(line, sizeof line, "{:id %d :op :read :path \"%s\" :offset %lld}",
+             10 + pieces, file, off);
+    cr_assert_eq(tree_send(&t, line, W), 0);
+    char *raw = tree_line(&t, W);
+    cr_assert(raw, "a reply to piece %d", pieces);
+    cr_expect_lt(strlen(raw), (size_t)1 << 20, "the reply fits a line");
+    edn_arena *a = edn_arena_new();
+    edn_value *r = NULL;
+    struct edn_error err;
+    cr_assert_eq(edn_read(a, raw, strlen(raw), NULL, &r, &err), EDN_OK);
+    const edn_value *tx = edn_map_getk(r, "text");
+    cr_assert(tx && tx->type == EDN_STRING, "a :text (error %s)", error_type(r));
+    cr_expect_leq(tx->u.text.len, (size_t)128 * 1024, "a piece of 128 KiB at most");
+    cr_assert_leq(off + (long long)tx->u.text.len, (long long)n);
+    memcpy(got + off, tx->u.text.ptr, tx->u.text.len);
+    off = get_int(r, "next");
+    eof = edn_map_getk(r, "eof")->u.boolean;
+    edn_arena_free(a);
+    free(raw);
+  }
+  cr_expect_geq(pieces, 5, "600 KiB in pieces of 128 KiB (%d)", pieces);
+  cr_expect_eq(off, (long long)n, "the whole file");
+  cr_expect_eq(memcmp(got, text, n), 0, "byte for byte");
+  snprintf(line, sizeof line, "{:id 2 :op :read :path \"%s\" :max 524288}", file);
+  cr_expect_str_eq(error_type(tree_ask(&t, line, W)), "wat/bad-request",
+                   "a piece over 128 KiB is refused");
+  snprintf(line, sizeof line, "{:id 3 :op :read :path \"%s\" :max 131072}", file);
+  cr_expect_eq(get_int(tree_ask(&t, line, W), "next"), 128 * 1024);
+  end_probe(&t);
+  free(text);
+  free(got);
+  unlink(file);
+  rmdir(dir);
+}
+
 Test(probe, a_usage_error_exits_64) {
   struct tree t;
   const char *args[] = {"--probe", "--bogus", NULL};
