@@ -449,6 +449,7 @@ Test(hosts, second_hop_partition_leaves_nothing_on_h2, .timeout = 120.) {
 
 Test(hosts, control_ignore_eof_outlives_a_killed_client_on_h1,
      .timeout = 200.) {
+  plain_build_only();
   need_hosts();
   static const struct tp_control c = {
       "trees/hosts/far-hop2-client.yaml", "far-hop2-client",
@@ -459,6 +460,7 @@ Test(hosts, control_ignore_eof_outlives_a_killed_client_on_h1,
 
 Test(hosts, control_ignore_eof_outlives_a_killed_session_on_h2,
      .timeout = 200.) {
+  plain_build_only();
   need_hosts();
   static const struct tp_control c = {
       "trees/hosts/far-hop2-session.yaml", "far-hop2-session",
@@ -469,6 +471,7 @@ Test(hosts, control_ignore_eof_outlives_a_killed_session_on_h2,
 
 Test(hosts, control_ignore_eof_outlives_a_second_hop_partition,
      .timeout = 200.) {
+  plain_build_only();
   need_hosts();
   static const struct tp_control c = {
       "trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
