@@ -226,7 +226,8 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
   edn_value *v = NULL;
   struct edn_error err;
   char why[256];
-  /* depth 1: where the reply and its :id lie, for req_pass_up's splice */
+  /* depth 1: where the reply and its :id lie, for req_pass_up's splice
+   * and the cut req_fill_child makes */
   struct edn_spans sp = {.depth = 1};
   edn_arena_reset(n->scratch);
   int rc = edn_read_spans(n->scratch, line, len, &child_lim, &sp, &v, &err);
@@ -252,7 +253,7 @@ static void on_reply_line(struct child *c, const char *line, size_t len) {
   }
   set_reply_limit(c);
   if (e.slot < 0) req_pass_up(e.req, v, line, &sp);
-  else req_fill(e.req, e.slot, map_without_id(e.req->a, v));
+  else req_fill_child(e.req, e.slot, v, line, &sp);
 }
 
 static void on_err_line(struct child *c, const char *line, size_t len) {

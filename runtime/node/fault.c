@@ -13,13 +13,16 @@
  * restart limit; and seven break supervision the way OTP defines it
  * (supervise.c, shutdown.c): ofa-forget, rfo-early, stop-spec-order,
  * transient-restart, temporary-restart, intensity-per-child,
- * backoff-no-reset. WATVM_FAULT_NODE=NAME[,NAME...]
+ * backoff-no-reset; and spaced-replies writes each reply line as `{ ... :id N }`
+ * (the same value, in bytes no watvm prints: proof in test_wire.c that
+ * a parent passes a child's reply on as bytes). WATVM_FAULT_NODE=NAME[,NAME...]
  * limits every switch to the nodes so named, so the parent of a hostile
  * child stays healthy. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +53,7 @@ unsigned fault_parse(const char *list) {
       {"temporary-restart", FAULT_TEMPORARY_RESTART},
       {"intensity-per-child", FAULT_INTENSITY_PER_CHILD},
       {"backoff-no-reset", FAULT_BACKOFF_NO_RESET},
+      {"spaced-replies", FAULT_SPACED},
   };
   unsigned bits = 0;
   if (!list) return 0;
@@ -174,6 +178,33 @@ void fault_babble(struct node *n) {
   default: len = snprintf(line, sizeof line, "\xff\xfe%c babble: invalid UTF-8 and a NUL\n\n", 0); break;
   }
   if (len > 0) outq_append(&n->out, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+}
+
+/* ---- spaced-replies ------------------------------------------------------ */
+
+void fault_spaced(struct node *n, size_t len) {
+  struct edn_buf *b = &n->out.b;
+  if (len < 3 || len > outq_bytes(&n->out)) return;
+  const char *line = b->ptr + b->len - len;
+  if (line[0] != '{' || line[len - 2] != '}') return;
+  /* {:id N REST} → { REST :id N }; ":id N" is line[1, 1 + idlen), up to
+   * the blank after the id (none: only the spaces are added) */
+  size_t idlen = 0;
+  if (len > 5 && memcmp(line, "{:id ", 5) == 0) {
+    idlen = 4;
+    while (1 + idlen < len - 2 && line[1 + idlen] != ' ') idlen++;
+    if (line[1 + idlen] != ' ') idlen = 0;
+  }
+  char *copy = malloc(len);
+  if (!copy) return;
+  memcpy(copy, line, len);
+  b->len -= len; /* the line again, respelled */
+  size_t rest = 1 + idlen + (idlen ? 1 : 0);
+  struct outq_piece p[] = {{"{ ", 2}, {copy + rest, len - 2 - rest},
+                           {" ", idlen ? 1 : 0}, {copy + 1, idlen},
+                           {" }\n", 3}};
+  if (outq_pieces(&n->out, p, 5) < 0) outq_append(&n->out, copy, len);
+  free(copy);
 }
 
 /* ---- zombie ------------------------------------------------------------- */

@@ -68,6 +68,8 @@ enum {
   FAULT_TEMPORARY_RESTART = 1u << 16, /* temporary restarted as permanent */
   FAULT_INTENSITY_PER_CHILD = 1u << 17, /* intensity counted per child */
   FAULT_BACKOFF_NO_RESET = 1u << 18, /* the backoff count never resets */
+  /* Test-only: a spelling that is not the printer's (test_wire.c). */
+  FAULT_SPACED = 1u << 19,      /* :id last, a space inside the braces */
 };
 /* The switches named in a comma-separated list (WATVM_FAULT); unknown names
  * are ignored. NULL → 0. */
@@ -81,6 +83,11 @@ unsigned fault_select(const char *list, const char *only, const char *name);
 void fault_start(struct node *n);
 /* After a reply line was queued on n->out: one garbage line (babble). */
 void fault_babble(struct node *n);
+/* After a reply line of `len` bytes ('\n' included) was queued last on
+ * n->out: spell `{:id N ...}` as `{ ... :id N }` (spaced-replies), the
+ * same value in bytes no watvm prints, so a parent that passes it on as
+ * bytes shows it (and cuts an :id that comes last). */
+void fault_spaced(struct node *n, size_t len);
 
 /* ---- Internals shared by the node's files ------------------------------ */
 
@@ -158,6 +165,13 @@ struct child {
   char *far_err;         /* ssh's last stderr line (truncated), malloc'ed */
 };
 
+/* A fan's slot filled with bytes: rawbuf[off, off + len), one EDN value
+ * (a child's reply without its :id, in the child's own spelling). */
+struct fan_raw {
+  size_t off, len;
+  bool set;
+};
+
 struct req {
   struct node *n;
   edn_arena *a;          /* shared with sub-requests; owned by the top one */
@@ -166,6 +180,9 @@ struct req {
   struct req *parent;    /* sub: the fan waiting for this reply */
   int pslot;
   edn_value **slots;     /* fan: [0] own result, [1..] children; malloc'ed */
+  struct fan_raw *raw;   /* fan: per slot, a reply kept as bytes (req.c);
+                            in the block of slots */
+  struct edn_buf rawbuf; /* ... those bytes, one after another; freed with r */
   size_t nslots, remaining;
   struct loop_timer timer; /* :sleep */
   int64_t ms;
@@ -360,6 +377,13 @@ void req_drop(struct req *r);                  /* forget, no reply */
 enum { REQ_ID_TEXT = 24 };
 size_t req_id_text(int64_t id, char buf[REQ_ID_TEXT]);
 void req_fill(struct req *r, int slot, edn_value *m); /* a fan's part */
+/* The slots of a fan of n parts (r->slots, r->raw), all empty. 0 or -1. */
+int req_fan_slots(struct req *r, size_t n);
+/* A child's reply `m` (with its :id, read from line[] with its spans sp,
+ * depth 1) fills slot `slot` of the fan r: copied as the child's bytes
+ * without the :id key and value, or (a span missing) as a value. */
+void req_fill_child(struct req *r, int slot, const edn_value *m,
+                    const char *line, const struct edn_spans *sp);
 edn_value *wat_error(edn_arena *a, const char *type, const char *msg);
 edn_value *map_without_id(edn_arena *a, const edn_value *m);
 

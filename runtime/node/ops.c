@@ -161,16 +161,14 @@ static void op_fan(struct req *r, edn_value *msg) {
     req_fail(r, "bad-request", ":fan's :req must be a map");
     return;
   }
-  r->nslots = 1 + n->nkids;
-  r->remaining = r->nslots;
-  r->slots = calloc(r->nslots, sizeof *r->slots);
+  int slots = req_fan_slots(r, 1 + n->nkids);
   /* A leaf (most of a tree's nodes) forwards nothing: build no request.
    * Else the request goes as bytes, the :req as it came (raw == 0), or
    * printed when it has no bytes to pass (raw == 1). */
   struct fwd f;
   int raw = n->nkids ? fwd_fan(&f, n, inner) : 1;
   edn_value *fwd = n->nkids && raw == 1 ? request(r->a, "fan") : NULL;
-  if (!r->slots || (raw == 1 && n->nkids && !fwd)) {
+  if (slots < 0 || (raw == 1 && n->nkids && !fwd)) {
     req_fail(r, "bad-request", "out of memory");
     return;
   }

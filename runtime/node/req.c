@@ -1,7 +1,10 @@
 /* req.c — requests in flight and their replies: a request from stdin gets
  * exactly one reply line; a fan's parts are sub-requests that fill its slots.
  * Each top request owns one arena (from the node's pool) that its
- * sub-requests share; answering or dropping a top request frees it. */
+ * sub-requests share; answering or dropping a top request frees it. A
+ * child's reply is passed on as the bytes it came in, only its :id
+ * spliced (a route's) or cut out (a fan's part), and a fan's reply is
+ * put together from those bytes, not printed again. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,7 +75,8 @@ static void req_free(struct req *r) {
   struct node *n = r->n;
   loop_timer_stop(n->loop, &r->timer);
   unlink_req(n, r);
-  free(r->slots);
+  free(r->slots); /* and r->raw, in the same block */
+  edn_buf_free(&r->rawbuf);
   if (r->top) {
     n->ntop--;
     node_arena_put(n, r->a);
@@ -117,12 +121,19 @@ static edn_value *with_id(edn_arena *a, edn_value *id, const edn_value *m) {
   return out;
 }
 
+/* A reply line of a top request was queued on n->out, `before` the bytes
+ * queued until then: the test switches that follow a reply. */
+static void top_queued(struct node *n, size_t before) {
+  if (n->faults & FAULT_SPACED) fault_spaced(n, outq_bytes(&n->out) - before);
+  if (n->faults & FAULT_BABBLE) fault_babble(n);
+}
+
 static void write_top(struct req *r, edn_value *m) {
   struct node *n = r->n;
   edn_value *line = m ? with_id(r->a, r->id, m) : NULL;
-  if (line && !n->out_dead && outq_line(&n->out, line) == 0 &&
-      (n->faults & FAULT_BABBLE))
-    fault_babble(n);
+  size_t before = outq_bytes(&n->out);
+  if (line && !n->out_dead && outq_line(&n->out, line) == 0)
+    top_queued(n, before);
 }
 
 void req_reply(struct req *r, edn_value *m) {
@@ -181,15 +192,19 @@ static int print_up(struct req *r, edn_value *m) {
 void req_pass_up(struct req *r, edn_value *m, const char *line,
                  const struct edn_spans *sp) {
   struct node *n = r->n;
-  if (!r->top) {
-    req_reply(r, map_without_id(r->a, m));
+  if (!r->top) { /* a route inside a fan: its part, as bytes */
+    struct req *parent = r->parent;
+    int slot = r->pslot;
+    req_free(r);
+    req_fill_child(parent, slot, m, line, sp);
     return;
   }
   /* A route's reply goes up as it came, but for :id. */
   if (!n->out_dead) {
+    size_t before = outq_bytes(&n->out);
     int rc = splice_up(r, m, line, sp);
     if (rc == 1) rc = print_up(r, m);
-    if (rc == 0 && (n->faults & FAULT_BABBLE)) fault_babble(n);
+    if (rc == 0) top_queued(n, before);
   }
   req_free(r);
 }
@@ -205,20 +220,134 @@ void req_fail(struct req *r, const char *type, const char *msg) {
   req_reply(r, m);
 }
 
-/* The fan's reply once every slot is in: {:node :result :replies [...]}. */
+int req_fan_slots(struct req *r, size_t n) {
+  /* one block: n value pointers, then n fan_raw (both 8-byte aligned) */
+  r->slots = calloc(n, sizeof *r->slots + sizeof *r->raw);
+  if (!r->slots) return -1;
+  r->raw = (struct fan_raw *)(r->slots + n);
+  r->nslots = r->remaining = n;
+  return 0;
+}
+
+/* Slot i as the wire spells it: its bytes, or its value printed (a reply
+ * this node made, an error, nil when it has none). */
+static int put_slot(struct edn_buf *b, const struct req *r, size_t i) {
+  static const edn_value nil = {.type = EDN_NIL};
+  const struct fan_raw *x = &r->raw[i];
+  if (x->set) return edn_buf_append(b, r->rawbuf.ptr + x->off, x->len);
+  return edn_print(b, r->slots[i] ? r->slots[i] : &nil);
+}
+
+static int put_s(struct edn_buf *b, const char *s) {
+  return edn_buf_append(b, s, strlen(s));
+}
+
+/* The fan's reply, {:node NAME :result R :replies [...]} with :id first
+ * for a top request, spelled as edn_print spells that map (one space
+ * between keys, values and items), the parts copied in. 0 or -1. */
+static int fan_text(struct req *r, struct edn_buf *b) {
+  static const edn_value nil = {.type = EDN_NIL};
+  const char *name = r->n->spec.name;
+  edn_value *nv = edn_string(r->a, name, strlen(name));
+  if (!nv || put_s(b, "{") < 0) return -1;
+  if (r->top && (put_s(b, ":id ") < 0 || edn_print(b, r->id ? r->id : &nil) < 0 ||
+                 put_s(b, " ") < 0))
+    return -1;
+  if (put_s(b, ":node ") < 0 || edn_print(b, nv) < 0 || put_s(b, " :result ") < 0 ||
+      put_slot(b, r, 0) < 0 || put_s(b, " :replies [") < 0)
+    return -1;
+  for (size_t i = 1; i < r->nslots; i++)
+    if ((i > 1 && put_s(b, " ") < 0) || put_slot(b, r, i) < 0) return -1;
+  return put_s(b, "]}");
+}
+
+static void fill_bytes(struct req *r, int slot, const struct outq_piece *p,
+                       size_t np);
+
+/* Once every slot is in: the reply line (a top fan), or this fan's bytes
+ * into its parent's slot (a fan inside a fan). */
 static void fan_finish(struct req *r) {
-  edn_arena *a = r->a;
-  edn_value *m = edn_coll(a, EDN_MAP);
-  edn_value *v = edn_coll(a, EDN_VECTOR);
-  if (m && v) {
-    const char *name = r->n->spec.name;
-    edn_map_putk(a, m, "node", edn_string(a, name, strlen(name)));
-    edn_map_putk(a, m, "result", r->slots[0] ? r->slots[0] : edn_nil(a));
-    for (size_t i = 1; i < r->nslots; i++)
-      edn_push(a, v, r->slots[i] ? r->slots[i] : edn_nil(a));
-    edn_map_putk(a, m, "replies", v);
+  struct node *n = r->n;
+  struct edn_buf b = {0};
+  int rc = fan_text(r, &b);
+  if (r->top) {
+    size_t before = outq_bytes(&n->out);
+    if (rc == 0 && !n->out_dead && put_s(&b, "\n") == 0 &&
+        outq_append(&n->out, b.ptr, b.len) == 0)
+      top_queued(n, before);
+    req_free(r);
+  } else {
+    struct req *parent = r->parent;
+    int slot = r->pslot;
+    struct outq_piece p = {b.ptr, b.len};
+    req_free(r);
+    if (rc == 0) fill_bytes(parent, slot, &p, 1);
+    else req_fill(parent, slot, NULL);
   }
-  req_reply(r, m);
+  edn_buf_free(&b);
+}
+
+/* Slot `slot` of r gets the bytes of the pieces, copied (the line they
+ * are cut from is gone once the caller returns); out of memory, the slot
+ * says nil. */
+static void fill_bytes(struct req *r, int slot, const struct outq_piece *p,
+                       size_t np) {
+  if (slot < 0 || (size_t)slot >= r->nslots || r->remaining == 0) return;
+  size_t off = r->rawbuf.len;
+  bool ok = true;
+  for (size_t i = 0; ok && i < np; i++)
+    ok = edn_buf_append(&r->rawbuf, p[i].ptr, p[i].len) == 0;
+  if (ok) r->raw[slot] = (struct fan_raw){off, r->rawbuf.len - off, true};
+  else r->rawbuf.len = off;
+  if (--r->remaining == 0) fan_finish(r);
+}
+
+/* The span of the i-th key or value of map m. */
+static const struct edn_span *entry_span(const struct edn_spans *sp,
+                                         const edn_value *m, size_t i,
+                                         bool key) {
+  const struct edn_entry *e = &m->u.map.entries[i];
+  return edn_span_of(sp, key ? e->key : e->val);
+}
+
+/* m's bytes in line without its :id key and value, as two pieces: the
+ * cut runs from the :id key to the next key, or (:id last) from the end
+ * of the value before it, so what is left keeps the child's own spelling
+ * and, from a watvm, is what printing m without :id writes. False (the
+ * caller prints) when a span is missing, or m has no :id or only it. */
+static bool without_id(const edn_value *m, const char *line,
+                       const struct edn_spans *sp, struct outq_piece p[2]) {
+  const struct edn_span *all = line ? edn_span_of(sp, m) : NULL;
+  size_t i = 0, len = all ? m->u.map.len : 0;
+  while (i < len && !edn_is_keyword(m->u.map.entries[i].key, "id")) i++;
+  if (i == len || len == 1) return false; /* no :id, or nothing but it */
+  const struct edn_span *from, *to;
+  size_t cut, resume;
+  if (i + 1 < len) { /* {... :id 5 :next ...}: up to the next key */
+    from = entry_span(sp, m, i, true);
+    to = entry_span(sp, m, i + 1, true);
+    if (!from || !to) return false;
+    cut = from->off;
+    resume = to->off;
+  } else { /* {... :prev v :id 5}: from the end of the value before */
+    from = entry_span(sp, m, i - 1, false);
+    to = entry_span(sp, m, i, false);
+    if (!from || !to) return false;
+    cut = from->off + from->len;
+    resume = to->off + to->len;
+  }
+  p[0] = (struct outq_piece){line + all->off, cut - all->off};
+  p[1] = (struct outq_piece){line + resume, all->off + all->len - resume};
+  return true;
+}
+
+void req_fill_child(struct req *r, int slot, const edn_value *m,
+                    const char *line, const struct edn_spans *sp) {
+  struct outq_piece p[2];
+  if (slot >= 0 && m->type == EDN_MAP && without_id(m, line, sp, p))
+    fill_bytes(r, slot, p, 2);
+  else
+    req_fill(r, slot, map_without_id(r->a, m));
 }
 
 void req_fill(struct req *r, int slot, edn_value *m) {

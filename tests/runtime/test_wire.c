@@ -1,5 +1,6 @@
 /* test_wire.c — the root's wire bytes, held to transcripts recorded before
- * forwarding passed bytes: for every tree in trees/ (each .yaml), the watvm under
+ * forwarding passed bytes (and a child's replies shown passed on as its
+ * bytes, below): for every tree in trees/ (each .yaml), the watvm under
  * test is fed tests/runtime/wire/NAME.in (its spec line, then request
  * lines that route, fan and fail every way; scripts/wire-fixture and
  * wire_requests.c made them) and must write exactly the bytes of
@@ -162,6 +163,73 @@ static void check_tree(const char *name) {
   free(g);
   free(input.ptr);
   free(want.ptr);
+  free(got.ptr);
+}
+
+/* got's lines, sorted, are exactly want[0..n), sorted. */
+static void expect_lines(struct bytes *got, const char **want, size_t n) {
+  size_t ng;
+  char **g = sorted_lines(got, &ng);
+  const char **w = malloc(n * sizeof *w);
+  memcpy(w, want, n * sizeof *w);
+  qsort(w, n, sizeof *w, by_bytes);
+  size_t i = 0;
+  while (i < n && i < ng && strcmp(w[i], g[i]) == 0) i++;
+  cr_expect(i == n && i == ng,
+            "%zu reply lines wanted, %zu written; first difference at sorted "
+            "line %zu:\n  wanted:  %.600s\n  written: %.600s",
+            n, ng, i, i < n ? w[i] : "(none)", i < ng ? g[i] : "(none)");
+  free(w);
+  free(g);
+}
+
+/* A child's reply goes up as the bytes it came in, its :id cut out (a
+ * fan's part) or swapped (a route's), never printed again: under
+ * WATVM_FAULT=spaced-replies, L2a and L3b spell each reply line
+ * `{ ... :id N }`, which no watvm prints, and the root's lines carry
+ * those spellings through every level — a fan's replies, a route inside a
+ * fan (L2a's :result), a fan inside a fan inside a route, a route. A node
+ * that printed a part again would write `{:node "L3b" ...}` there. (Every
+ * watvm prints canonically, so over watvm children the bytes are the
+ * printer's: the transcripts below.) */
+Test(wire, replies_are_passed_on_as_their_bytes, .timeout = 60.) {
+  static const char *in =
+      "{:name \"L1\" :children [{:name \"L2a\" :children [{:name \"L3a\"} "
+      "{:name \"L3b\"}]} {:name \"L2b\"}]}\n"
+      "{:id 1 :op :fan :req {:op :ping}}\n"
+      "{:id 2 :op :fan :req {:op :route :path [\"L3b\"] :req {:op :echo :body [1 {:a \"b\"}]}}}\n"
+      "{:id 3 :op :route :path [\"L2a\"] :req {:op :fan :req {:op :fan}}}\n"
+      "{:id 4 :op :route :path [\"L2a\" \"L3b\"] :req {:op :ping}}\n";
+  static const char *want[] = {
+      "{:id 1 :node \"L1\" :result {:node \"L1\" :pong true} :replies [{ :node \"L2a\" "
+      ":result {:node \"L2a\" :pong true} :replies [{:node \"L3a\" :result {:node "
+      "\"L3a\" :pong true} :replies []} { :node \"L3b\" :result {:node \"L3b\" :pong "
+      "true} :replies [] }] } {:node \"L2b\" :result {:node \"L2b\" :pong true} "
+      ":replies []}]}",
+      "{:id 2 :node \"L1\" :result {:node \"L1\" :error {:type :wat/no-such-child "
+      ":message \"no child named L3b\" :child \"L3b\"}} :replies [{ :node \"L2a\" "
+      ":result { :node \"L3b\" :body [1 {:a \"b\"}] } :replies [{:node \"L3a\" "
+      ":result {:node \"L3a\" :error {:type :wat/no-such-child :message \"no child "
+      "named L3b\" :child \"L3b\"}} :replies []} { :node \"L3b\" :result {:node "
+      "\"L3b\" :error {:type :wat/no-such-child :message \"no child named L3b\" "
+      ":child \"L3b\"}} :replies [] }] } {:node \"L2b\" :result {:node \"L2b\" "
+      ":error {:type :wat/no-such-child :message \"no child named L3b\" :child "
+      "\"L3b\"}} :replies []}]}",
+      "{ :node \"L2a\" :result {:node \"L2a\" :result {:node \"L2a\" :pong true} "
+      ":replies [{:node \"L3a\" :result {:node \"L3a\" :pong true} :replies []} { "
+      ":node \"L3b\" :result {:node \"L3b\" :pong true} :replies [] }]} :replies "
+      "[{:node \"L3a\" :result {:node \"L3a\" :result {:node \"L3a\" :pong true} "
+      ":replies []} :replies []} { :node \"L3b\" :result {:node \"L3b\" :result "
+      "{:node \"L3b\" :pong true} :replies []} :replies [] }] :id 3 }",
+      "{  :node \"L3b\" :pong true :id 4  }",
+  };
+  setenv("WATVM_FAULT", "spaced-replies", 1);
+  setenv("WATVM_FAULT_NODE", "L2a,L3b", 1);
+  struct bytes input = {0};
+  bytes_add(&input, in, strlen(in));
+  struct bytes got = run(&input, 30);
+  expect_lines(&got, want, sizeof want / sizeof *want);
+  free(input.ptr);
   free(got.ptr);
 }
 
