@@ -480,3 +480,47 @@ Test(hosts, control_ignore_eof_outlives_a_second_hop_partition,
       false};
   tp_assert_control_run(&c, 120.);
 }
+
+/* ---- supervision on a far host ----
+ * trees/hosts/far-supervise.yaml: M, on h1, a one_for_all parent of A
+ * (with A1), B and C (held, shutdown_ms 200), all on h1. When B panics,
+ * the harness judges M's stops there as it judges a local group's: h1's
+ * probe watches each process of the crash on h1 (a pidfd each, every
+ * exit stamped with h1's CLOCK_BOOTTIME), so the order of the deaths and
+ * C's stop against its shutdown_ms are observed on h1, and the restart's
+ * order by h1's /proc start times. Two of the runtime's supervision
+ * mistakes, made by M alone on h1, must fail containment naming h1:
+ *
+ *   stop-spec-order on M   M on h1 stopped M/A before M/C (only
+ *                          containment fails: the harness before the
+ *                          far watch passed this run, exit 0)
+ *   ofa-forget on M        M on h1 (one_for_all) did not stop its child
+ *                          M/A (steps and cascade fail too: A keeps its
+ *                          old pid, which the model says died) */
+
+Test(hosts, far_supervise_holds, .timeout = 120.) {
+  need_hosts();
+  tp_assert_holds("trees/hosts/far-supervise.yaml", "far-supervise",
+                  "containment", 100.);
+}
+
+Test(hosts, control_stop_spec_order_on_h1_fails_containment_there,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-supervise.yaml", "far-supervise",
+      "stop-spec-order WATVM_FAULT_NODE=M", "containment",
+      "containment: M on h1 stopped M/A before M/C (one_for_all;", NULL, true};
+  tp_assert_control_run(&c, 90.);
+}
+
+Test(hosts, control_ofa_forget_on_h1_fails_containment_there,
+     .timeout = 200.) {
+  need_hosts();
+  static const struct tp_control c = {
+      "trees/hosts/far-supervise.yaml", "far-supervise",
+      "ofa-forget WATVM_FAULT_NODE=M", "containment",
+      "containment: M on h1 (one_for_all) did not stop its child M/A (pid",
+      NULL, false};
+  tp_assert_control_run(&c, 90.);
+}

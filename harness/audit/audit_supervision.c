@@ -1,10 +1,11 @@
 /* audit_supervision.c — what a supervising parent did beyond the exited
  * child, judged from the harness's own observations: the order in which
- * processes died (the crash's exit watch, a pidfd each), the order in
- * which the new ones started (/proc start time, then pid), how long each
- * stop took against the child's shutdown, the gap before a restart
- * against its backoff — each cross-checked with the parent's :stats
- * :exits, never taken from it. */
+ * processes died (the crash's exit watch, a pidfd each on its own host),
+ * the order in which the new ones started (/proc start time, then pid),
+ * how long each stop took against the child's shutdown, the gap before a
+ * restart against its backoff — each cross-checked with the parent's
+ * :stats :exits, never taken from it. On every host alike: what a parent
+ * did is judged among its children on its own host. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,55 @@ pid_t crash_before_pid(const struct crash *k, const struct tree_node *t,
   return 0;
 }
 
+/* ---- hosts: whose instants compare ------------------------------------- */
+
+/* Is t on its parent's host? Only then are t's death and start the
+ * parent's own acts on the parent's clock. A child on another host is
+ * started and stopped through its ssh client, a process of the parent's
+ * host: the far node itself dies when the hop brings it EOF (after its
+ * client is killed, or later when it reads nothing) and starts once ssh
+ * has connected — instants of the hop, not of its parent's order. And
+ * instants of two hosts do not compare at all: each is stamped with its
+ * own host's CLOCK_BOOTTIME, and /proc start times count from that host's
+ * boot. So order, stop times and backoff are judged among a parent's
+ * children on its host (a far group under a far parent included), and a
+ * stop timed from a death on another host is not judged. */
+static bool here(const struct engine *e, const struct tree_node *t) {
+  return t->parent && engine_host(e, t) == engine_host(e, t->parent);
+}
+
+/* " on h1" for a node on another host, "" for this machine's. */
+static const char *on_host(const struct tree_node *t, char *buf, size_t n) {
+  const char *w = node_where(t);
+  snprintf(buf, n, "%s%s", w ? " on " : "", w ? w : "");
+  return buf;
+}
+
+/* The far hosts' readings of the watch brought up to date. False when
+ * the watch of one of v (n nodes) failed on its host (failed here,
+ * naming why: what their parent did there cannot be judged). */
+static bool refresh(struct engine *e, const struct crash *k,
+                    const struct tree_node *const *v, size_t n) {
+  watch_refresh(k->watch);
+  for (size_t i = 0; i < n; i++) {
+    const char *why = watch_error(k->watch, v[i]);
+    if (why) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: when %s's children "
+                  "died cannot be told: %s", v[i]->parent->path, why);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Is t out of the watch for a reason that leaves nothing to judge (over
+ * 256 processes, or gone before it began)? A far host's failed watch is
+ * no such reason: the waits below fail, naming it. */
+static bool unwatched(const struct crash *k, const struct tree_node *t) {
+  return !k->watch ||
+         (watch_died(k->watch, t) < 0 && !watch_error(k->watch, t));
+}
+
 static const char *policy_word(enum policy p) {
   return p == POLICY_ONE_FOR_ALL ? "one_for_all"
          : p == POLICY_REST_FOR_ONE ? "rest_for_one" : "restart";
@@ -55,41 +105,47 @@ static const char *policy_word(enum policy p) {
 
 /* ---- stops: who died when --------------------------------------------- */
 
-/* Wait (bounded) until every node of `v` alive before the crash has died
- * in the watch; false for the first that did not (named in *late). */
-static bool await_deaths(struct engine *e, const struct crash *k,
-                         const struct tree_node *const *v, size_t n,
-                         double deadline, const struct tree_node **late) {
+/* Wait (bounded) until every node of `v` alive before the crash has
+ * died in the watch, reading the far hosts' part each time round: 1; 0
+ * for the first that did not (named in *late); -1 when a host's watch of
+ * them failed (failed here). */
+static int await_deaths(struct engine *e, const struct crash *k,
+                        const struct tree_node *const *v, size_t n,
+                        double deadline, const struct tree_node **late) {
   deadline = crash_death_deadline(e, k, deadline);
   for (;;) {
     *late = NULL;
+    if (!refresh(e, k, v, n))
+      return -1;
     for (size_t i = 0; i < n && !*late; i++)
       if (crash_before_pid(k, v[i], NULL) && watch_died(k->watch, v[i]) == 0)
         *late = v[i];
     if (!*late)
-      return true;
+      return 1;
     if (engine_now_ms() > deadline || e->interrupted ||
         engine_pump(e, 10, false) < 0)
-      return false;
+      return 0;
   }
 }
 
-/* `v` (in spec order) must have died last first: any pair seen dying in
- * spec order (strictly: one wake-up of the watch orders nothing) fails. */
+/* `v` (p's children, in spec order) must have died last first: any pair
+ * on p's host seen dying in spec order (strictly: one wake-up of the
+ * watch orders nothing) fails. */
 static void judge_reverse(struct engine *e, const struct crash *k,
                           const struct tree_node *p,
                           const struct tree_node *const *v, size_t n,
                           const char *why) {
+  char on[80];
   for (size_t i = 0; i + 1 < n; i++)
     for (size_t j = i + 1; j < n; j++) {
       long long a = watch_died(k->watch, v[i]), b = watch_died(k->watch, v[j]);
-      if (a <= 0 || b <= 0 || a >= b)
+      if (a <= 0 || b <= 0 || a >= b || !here(e, v[i]) || !here(e, v[j]))
         continue;
-      engine_fail(e, PROP_CONTAINMENT, "containment: %s stopped %s before %s "
-                  "(%s; the harness saw them die %.1f ms apart): children are "
-                  "stopped one at a time in reverse spec order, %s first",
-                  p->path, v[i]->path, v[j]->path, why, (double)(b - a) / 1e6,
-                  v[j]->name);
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s%s stopped %s before "
+                  "%s (%s; the harness saw them die %.1f ms apart): children "
+                  "are stopped one at a time in reverse spec order, %s first",
+                  p->path, on_host(p, on, sizeof on), v[i]->path, v[j]->path,
+                  why, (double)(b - a) / 1e6, v[j]->name);
       return;
     }
 }
@@ -111,10 +167,10 @@ void judge_intensity_stops(struct engine *e, const struct crash *k,
                            const struct tree_node *p,
                            const struct tree_node *exited, double deadline) {
   const struct tree_node *v[GROUP_MAX], *late;
-  if (!k->watch || watch_died(k->watch, p) < 0)
-    return; /* not watched: nothing to judge the order by */
+  if (unwatched(k, p))
+    return; /* nothing to judge the order by */
   size_t n = live_children(k, p, exited, v, GROUP_MAX);
-  if (await_deaths(e, k, v, n, deadline, &late))
+  if (await_deaths(e, k, v, n, deadline, &late) == 1)
     judge_reverse(e, k, p, v, n, "crossing its restart intensity");
 }
 
@@ -124,7 +180,7 @@ void judge_own_stop_order(struct engine *e, const struct crash *k,
   if (!k->watch || node_stop_order(k->node) != STOP_REVERSE)
     return;
   size_t n = live_children(k, k->node, NULL, v, GROUP_MAX);
-  if (await_deaths(e, k, v, n, deadline, &late))
+  if (await_deaths(e, k, v, n, deadline, &late) == 1)
     judge_reverse(e, k, k->node, v, n, "its own end, stop_order reverse");
 }
 
@@ -164,11 +220,11 @@ static void judge_stop_time(struct engine *e, const struct crash *k,
   else if (b < 0 && killed(rep))
     bad = "its shutdown is infinity, but it was SIGKILLed";
   if (bad) {
-    char *t = edn_to_string(rep);
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d) stopped in "
+    char *t = edn_to_string(rep), on[80];
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s (pid %d%s) stopped in "
                 "%.1f ms (shutdown bound %ld ms, late bound +%.0f ms): %s; "
-                "its exit: %.200s", s->path, (int)pid, took, b,
-                late_ms(STOP_LATE_MS), bad, t ? t : "?");
+                "its exit: %.200s", s->path, (int)pid, on_host(s, on, sizeof on),
+                took, b, late_ms(STOP_LATE_MS), bad, t ? t : "?");
     free(t);
   }
 }
@@ -207,19 +263,28 @@ static bool await_new(struct engine *e, const struct tree_node *const *v,
   }
 }
 
+/* v (p's children back, in spec order) started in that order: each pair
+ * of neighbours among those on p's host (a start time and a pid order
+ * only one host's processes, and a far child starts when its ssh has
+ * connected), by that host's /proc. */
 static void judge_start_order(struct engine *e, const struct tree_node *p,
                               const struct tree_node *const *v, size_t n) {
-  for (size_t i = 0; i + 1 < n; i++) {
-    if (node_where(v[i]) || node_where(v[i + 1]))
-      continue; /* a start time and a pid order only one host's processes */
-    const struct live_node *a = engine_live(e, v[i]), *b = engine_live(e, v[i + 1]);
-    if (started_after(a->start, a->pid, b->start, b->pid)) {
-      engine_fail(e, PROP_CONTAINMENT, "containment: %s started %s (pid %d) "
-                  "after %s (pid %d): a restart starts children in spec "
-                  "order (/proc start times %llu, %llu)", p->path, v[i]->path,
-                  (int)a->pid, v[i + 1]->path, (int)b->pid, a->start, b->start);
+  const struct tree_node *prev = NULL;
+  char on[80];
+  for (size_t i = 0; i < n; i++) {
+    if (!here(e, v[i]))
+      continue;
+    const struct live_node *a = prev ? engine_live(e, prev) : NULL;
+    const struct live_node *b = engine_live(e, v[i]);
+    if (a && started_after(a->start, a->pid, b->start, b->pid)) {
+      engine_fail(e, PROP_CONTAINMENT, "containment: %s%s started %s (pid "
+                  "%d) after %s (pid %d): a restart starts children in spec "
+                  "order (/proc start times %llu, %llu)", p->path,
+                  on_host(p, on, sizeof on), prev->path, (int)a->pid,
+                  v[i]->path, (int)b->pid, a->start, b->start);
       return;
     }
+    prev = v[i];
   }
 }
 
@@ -247,10 +312,12 @@ static void say_rows(const struct tree_node *t, uint32_t may, char *rows,
  * the period, either count is right; the gap seen tells which, and the
  * count goes on from what it told. */
 static void judge_backoff(struct engine *e, const struct crash *k) {
+  const struct tree_node *down = k->down;
+  if (down->backoff_base_ms < 0 || !here(e, down) || !refresh(e, k, &down, 1))
+    return; /* no backoff; or its death and start are its hop's (here()) */
   long long died = watch_died(k->watch, k->down);
   const struct live_node *ln = engine_live(e, k->down);
-  if (k->down->backoff_base_ms < 0 || !k->backoff_may || died <= 0 || !ln ||
-      !ln->start)
+  if (!k->backoff_may || died <= 0 || !ln || !ln->start)
     return;
   double period = (double)node_restart_period_ms(k->down->parent);
   uint32_t may = k->backoff_may;
@@ -320,6 +387,8 @@ static void judge_exits_order(struct engine *e, const struct crash *k,
   const edn_value *exits = edn_map_getk(rep, "exits");
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < n; j++) {
+      if (!here(e, g[i]) || !here(e, g[j]))
+        continue;
       long long a = watch_died(k->watch, g[i]), b = watch_died(k->watch, g[j]);
       long ia = exit_index(exits, crash_before_pid(k, g[i], NULL));
       long ib = exit_index(exits, crash_before_pid(k, g[j], NULL));
@@ -340,20 +409,27 @@ static bool judge_stops(struct engine *e, const struct crash *k,
                         const struct tree_node *const *g, size_t n,
                         double deadline) {
   const struct tree_node *p = k->down->parent, *late;
-  if (!await_deaths(e, k, g, n, deadline, &late)) {
-    engine_fail(e, PROP_CONTAINMENT, "containment: %s (%s) did not stop its "
-                "child %s (pid %d) after %s exited: it still runs",
-                p->path, policy_word(k->o.strategy), late->path,
-                (int)crash_before_pid(k, late, NULL), k->down->path);
+  int got = await_deaths(e, k, g, n, deadline, &late);
+  char on[80], lon[80];
+  if (got == 0)
+    engine_fail(e, PROP_CONTAINMENT, "containment: %s%s (%s) did not stop "
+                "its child %s (pid %d%s) after %s exited: it still runs",
+                p->path, on_host(p, on, sizeof on), policy_word(k->o.strategy),
+                late->path, (int)crash_before_pid(k, late, NULL),
+                here(e, late) ? "" : on_host(late, lon, sizeof lon),
+                k->down->path);
+  if (got != 1)
     return false;
-  }
   judge_reverse(e, k, p, g, n, policy_word(k->o.strategy));
-  long long prev = watch_died(k->watch, k->down);
+  /* each stop is timed from the death before it, both on p's host */
+  long long prev = here(e, k->down) ? watch_died(k->watch, k->down) : 0;
   for (size_t i = n; i-- > 0;) {
     if (!crash_before_pid(k, g[i], NULL))
       continue;
-    judge_stop_time(e, k, g[i], prev, deadline);
-    prev = watch_died(k->watch, g[i]);
+    bool ours = here(e, g[i]);
+    if (ours)
+      judge_stop_time(e, k, g[i], prev, deadline);
+    prev = ours ? watch_died(k->watch, g[i]) : 0;
   }
   judge_exits_order(e, k, g, n, deadline);
   return true;
@@ -363,8 +439,8 @@ void judge_group_restart(struct engine *e, const struct crash *k,
                          double deadline) {
   const struct tree_node *g[GROUP_MAX], *back[GROUP_MAX + 1], *late;
   const struct tree_node *p = k->down->parent;
-  if (!k->watch || watch_died(k->watch, k->down) < 0)
-    return; /* not watched (a parent of over 256 children) */
+  if (unwatched(k, k->down))
+    return; /* a parent of over 256 children */
   size_t n = group_of(k, g), nb = 0;
   if (!judge_stops(e, k, g, n, deadline))
     return; /* a sibling still runs: waiting for its restart adds nothing */

@@ -31,7 +31,7 @@ int engine_crash_begin(struct engine *e, struct tree_node *n, struct crash *k,
   }
   k->t0 = engine_now_ms();
   k->t0_boot_ns = engine_boottime_ns();
-  k->watch = watch_start(k);
+  k->watch = watch_start(e, k);
   return 0;
 }
 
@@ -175,15 +175,20 @@ static void apply_restart(struct engine *e, struct crash *k) {
   by->restart_ms[by->nrestart++ % 16] = k->t0;
   /* How long the runtime will say its process was up: at least from its
    * /proc start (a tick's grain) to the crash; at most, not known yet
-   * (the audit, seeing the death, narrows it). */
+   * (the audit, seeing the death, narrows it). The crash's instant is
+   * this machine's clock; a far node's start counts from its own host's
+   * boot, so for it the least is not known either (the audit narrows it
+   * from the death its host's probe saw, on that host's clock). */
   unsigned long long start = 0;
   for (size_t i = 0; i < k->nbefore; i++)
     if (k->before[i].t == k->down)
       start = k->before[i].start;
   long hz = sysconf(_SC_CLK_TCK);
   double tick = 1000.0 / (double)(hz > 0 ? hz : 100);
-  double up = start ? (double)k->t0_boot_ns / 1e6 - (double)start * tick - tick
-                    : 0;
+  bool same_clock = host_is_local(engine_host(e, k->down));
+  double up = start && same_clock
+                  ? (double)k->t0_boot_ns / 1e6 - (double)start * tick - tick
+                  : 0;
   k->down_start = start;
   k->backoff_was = ln->backoff_row;
   k->backoff_may = engine_backoff_step(ln->backoff_row, up, HUGE_VAL,

@@ -118,17 +118,31 @@ struct crash {
   struct edge_ends ends;
 };
 
-/* ---- watch.c: when processes die, as the harness sees it ---------------- */
+/* ---- watch.c, watch_far.c: when processes die, as the harness sees it - */
 
 /* The processes watched during a crash step: the crashed node, its
  * parent, its siblings and its children (not when the parent has over 256
- * children). */
+ * children), each on its own host: here by a pidfd of the harness's, on a
+ * far host by that host's probe. Every death is stamped with its host's
+ * CLOCK_BOOTTIME: two instants compare only when both are of one host. */
 struct exit_watch;
+struct engine;
 enum { WATCH_BEFORE = -2 }; /* gone before the watch began */
-struct exit_watch *watch_start(const struct crash *k); /* NULL: none */
-/* When t's process (as it was at the crash) died, in CLOCK_BOOTTIME ns:
- * 0 while alive, WATCH_BEFORE, or -1 when t is not watched. */
+/* NULL: none (too many, or no memory). A far host's watch that cannot be
+ * started leaves its processes not watched, with why (watch_error). */
+struct exit_watch *watch_start(struct engine *e, const struct crash *k);
+/* Read the far hosts' watches now, for those of their processes not yet
+ * seen dying (a request to each such host's probe; nothing to do for
+ * this machine's, stamped as they die). 0, or -1 when a host's probe did
+ * not answer: its processes are then not watched (watch_error says why). */
+int watch_refresh(struct exit_watch *w);
+/* When t's process (as it was at the crash) died, in its host's
+ * CLOCK_BOOTTIME ns: 0 while alive (or not yet read from its host),
+ * WATCH_BEFORE, or -1 when t is not watched. */
 long long watch_died(const struct exit_watch *w, const struct tree_node *t);
+/* Why t is not watched when its host's watch failed, else NULL. */
+const char *watch_error(const struct exit_watch *w, const struct tree_node *t);
+/* Stop it (here and on each far host) and free it. NULL does nothing. */
 void watch_free(struct exit_watch *w);
 long long engine_boottime_ns(void);
 

@@ -1,10 +1,12 @@
 /* watch.c — the harness's own record of when processes die. From a crash
- * step's start until it has been judged, a thread of our own polls a pidfd
- * per watched process (the crashed node, its siblings, its parent, its
- * children) and notes the CLOCK_BOOTTIME instant each one exits. So the
- * order in which a parent stopped its children, and how long each stop
- * took, are observed here, not taken from the runtime's :stats. Exits
- * seen in one wake-up share their instant: a tie, which orders nothing. */
+ * step's start until it has been judged, each watched process (the
+ * crashed node, its siblings, its parent, its children) is observed on
+ * its own host: here, a thread of our own polls a pidfd per process and
+ * notes the CLOCK_BOOTTIME instant each one exits; on another host, that
+ * host's probe does the same there (watch_far.c). So the order in which a
+ * parent stopped its children, and how long each stop took, are observed
+ * by the harness, not taken from the runtime's :stats. Exits seen in one
+ * wake-up share their instant: a tie, which orders nothing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -18,25 +20,6 @@
 #include <unistd.h>
 
 #include "internal.h"
-
-/* A parent with more children than this is not watched: pidfds are fds,
- * and the harness's own limit is shared with every edge it holds. */
-enum { WATCH_MAX = 256 };
-
-struct watch_entry {
-  const struct tree_node *t;
-  pid_t pid;
-  int fd;
-  long long died_ns; /* 0 while alive; WATCH_BEFORE when gone at start */
-};
-
-struct exit_watch {
-  struct watch_entry *v;
-  size_t n;
-  int ep, stop_fd;
-  pthread_t thread;
-  bool running;
-};
 
 long long engine_boottime_ns(void) {
   struct timespec ts;
@@ -69,11 +52,8 @@ static void *watch_thread(void *arg) {
   }
 }
 
-/* Should the watch of a crash of `n` hold t? Not a node on another host:
- * its pid means nothing to a pidfd here (its order is not observed). */
+/* Should the watch of a crash of `n` hold t? */
 static bool watched(const struct tree_node *t, const struct tree_node *n) {
-  if (node_where(t))
-    return false;
   return t == n || t == n->parent || t->parent == n ||
          (n->parent && t->parent == n->parent);
 }
@@ -91,16 +71,25 @@ static int open_pidfd(pid_t pid, unsigned long long start) {
   return fd;
 }
 
-static int add_entry(struct exit_watch *w, const struct live_node *b) {
+/* The entry of b; a local one gets its pidfd here, a far one is left to
+ * its host's probe (watch_far_start). */
+static int add_entry(struct engine *e, struct exit_watch *w,
+                     const struct live_node *b) {
   struct watch_entry *x = &w->v[w->n];
   x->t = b->t;
+  x->h = engine_host(e, b->t);
   x->pid = b->pid;
+  x->start = b->start;
+  x->fd = -1;
+  x->died_ns = 0;
+  w->n++;
+  if (!host_is_local(x->h))
+    return 0;
   x->fd = open_pidfd(b->pid, b->start);
   x->died_ns = x->fd < 0 ? WATCH_BEFORE : 0;
-  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = w->n};
+  struct epoll_event ev = {.events = EPOLLIN, .data.u64 = w->n - 1};
   if (x->fd >= 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, x->fd, &ev) < 0)
     return -1;
-  w->n++;
   return 0;
 }
 
@@ -122,25 +111,26 @@ static struct exit_watch *watch_new(size_t cap) {
   return w;
 }
 
-struct exit_watch *watch_start(const struct crash *k) {
+static bool to_watch(const struct live_node *b, const struct crash *k) {
+  return b->state == NODE_ALIVE && b->pid && watched(b->t, k->node);
+}
+
+struct exit_watch *watch_start(struct engine *e, const struct crash *k) {
   size_t cap = 0;
   for (size_t i = 0; i < k->nbefore; i++)
-    cap += k->before[i].state == NODE_ALIVE && k->before[i].pid &&
-           watched(k->before[i].t, k->node);
+    cap += to_watch(&k->before[i], k);
   if (cap > WATCH_MAX)
     return NULL;
   struct exit_watch *w = watch_new(cap);
   if (!w)
     return NULL;
-  for (size_t i = 0; i < k->nbefore; i++) {
-    const struct live_node *b = &k->before[i];
-    if (b->state == NODE_ALIVE && b->pid && watched(b->t, k->node) &&
-        add_entry(w, b) < 0) {
+  for (size_t i = 0; i < k->nbefore; i++)
+    if (to_watch(&k->before[i], k) && add_entry(e, w, &k->before[i]) < 0) {
       watch_free(w);
       return NULL;
     }
-  }
-  if (pthread_create(&w->thread, NULL, watch_thread, w) != 0) {
+  if (watch_far_start(w) < 0 ||
+      pthread_create(&w->thread, NULL, watch_thread, w) != 0) {
     watch_free(w);
     return NULL;
   }
@@ -148,16 +138,28 @@ struct exit_watch *watch_start(const struct crash *k) {
   return w;
 }
 
-long long watch_died(const struct exit_watch *w, const struct tree_node *t) {
+static const struct watch_entry *entry_of(const struct exit_watch *w,
+                                          const struct tree_node *t) {
   for (size_t i = 0; w && i < w->n; i++)
     if (w->v[i].t == t)
-      return __atomic_load_n(&w->v[i].died_ns, __ATOMIC_ACQUIRE);
-  return -1;
+      return &w->v[i];
+  return NULL;
+}
+
+long long watch_died(const struct exit_watch *w, const struct tree_node *t) {
+  const struct watch_entry *x = entry_of(w, t);
+  return x ? __atomic_load_n(&x->died_ns, __ATOMIC_ACQUIRE) : -1;
+}
+
+const char *watch_error(const struct exit_watch *w, const struct tree_node *t) {
+  const struct watch_entry *x = entry_of(w, t);
+  return x ? watch_far_error(w, x->h) : NULL;
 }
 
 void watch_free(struct exit_watch *w) {
   if (!w)
     return;
+  watch_far_stop(w);
   if (w->running) {
     uint64_t one = 1;
     ssize_t r = write(w->stop_fd, &one, sizeof one);

@@ -5,7 +5,8 @@
  * the auditors ask a node's host, never local /proc, about a node: a far
  * node's pid means nothing here.
  *
- * A far host also keeps the trace directory of its nodes (host_trace.c).
+ * A far host also keeps the trace directory of its nodes (host_trace.c)
+ * and the death watch of a crash there (host_watch.c).
  *
  * Every call on a far host is bounded by the host's timeout; a host whose
  * probe stopped answering fails each call with -ETIMEDOUT or -EPIPE, and
@@ -68,6 +69,34 @@ long host_rss_kb(struct host *h, pid_t pid);
  * another start time). On a far host only KILL TERM STOP CONT INT HUP
  * (else -EINVAL), and pid 1 is refused (-EINVAL). */
 int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig);
+
+/* ---- a far host's death watch (host_watch.c) ----
+ * Kept there by its probe: a pidfd per process, each exit stamped by a
+ * thread of the probe with that host's CLOCK_BOOTTIME (the clock its
+ * /proc start times count in; no other host's). Started when a crash
+ * begins, read when it is judged, stopped after: no thread here, and
+ * every call a request on the probe's one channel. Each returns 0 or
+ * -errno with host_error() saying why; -EINVAL on the local host. */
+
+enum { HOST_WATCH_MAX = 256 }; /* processes in one watch (the probe's bound) */
+#define HOST_WATCH_GONE (-2)   /* gone (or another process) at the start */
+struct host_watch_proc {
+  pid_t pid;
+  unsigned long long start; /* its /proc start time there */
+  long long died_ns;        /* 0 while alive; HOST_WATCH_GONE; else when it
+                               died, that host's CLOCK_BOOTTIME in ns */
+};
+/* Watch the n processes of v on h (1 to HOST_WATCH_MAX, each its own
+ * user's there): the watch's id into *id, and v's first reading. */
+int host_watch_start(struct host *h, struct host_watch_proc *v, size_t n,
+                     long long *id);
+/* The reading of watch `id` now into v (the n processes it was started
+ * with, in that order). */
+int host_watch_read(struct host *h, long long id, struct host_watch_proc *v,
+                    size_t n);
+/* A last reading into v, and the watch ended there. */
+int host_watch_stop(struct host *h, long long id, struct host_watch_proc *v,
+                    size_t n);
 
 /* ---- a far host's trace directory (host_trace.c) ----
  * For --trace: the nodes on a far host trace into a private directory

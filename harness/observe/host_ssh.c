@@ -332,14 +332,23 @@ static int await_reply(struct host *h, long long id, long long deadline,
 int ssh_ask(struct host *h, const char *body, edn_value **reply) {
   long long deadline = host_now_ms() + h->timeout_ms;
   long long id = ++h->next_id;
-  char line[8192]; /* room for a path (a trace op's :dir) and a file name */
-  int n = snprintf(line, sizeof line, "{:id %lld %s}\n", id, body);
-  if (n < 0 || (size_t)n >= sizeof line)
+  char stack[8192], *line = stack; /* a longer one (a watch's processes) is
+                                       malloc'ed */
+  int n = snprintf(line, sizeof stack, "{:id %lld %s}\n", id, body);
+  if (n < 0)
     return -EINVAL;
+  if ((size_t)n >= sizeof stack &&
+      (!(line = malloc((size_t)n + 1)) ||
+       snprintf(line, (size_t)n + 1, "{:id %lld %s}\n", id, body) != n)) {
+    free(line);
+    return -ENOMEM;
+  }
   edn_arena_reset(h->arena);
   *reply = NULL;
   h->error[0] = '\0';
   int rc = send_line(h, line, (size_t)n, deadline);
+  if (line != stack)
+    free(line);
   return rc < 0 ? rc : await_reply(h, id, deadline, reply);
 }
 

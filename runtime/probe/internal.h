@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "edn.h"
 #include "probe.h"
@@ -30,6 +31,39 @@ int probe_op_trace_read(edn_arena *a, const edn_value *req, edn_value *reply,
                         const struct probe_options *o);
 int probe_op_trace_remove(edn_arena *a, const edn_value *req, edn_value *reply,
                           const struct probe_options *o);
+int probe_op_watch_start(edn_arena *a, const edn_value *req, edn_value *reply,
+                         const struct probe_options *o);
+int probe_op_watch_read(edn_arena *a, const edn_value *req, edn_value *reply,
+                        const struct probe_options *o);
+int probe_op_watch_stop(edn_arena *a, const edn_value *req, edn_value *reply,
+                        const struct probe_options *o);
+/* probe_watch.c: close every watch still open (the probe's end). */
+void probe_watch_end_all(void);
+
+/* The bounds of the death watches (probe_watch.c): watches open at once,
+ * processes in one, processes over all of them (each is a pidfd). */
+enum { PROBE_WATCHES_MAX = 8, PROBE_WATCH_PROCS_MAX = 256, PROBE_WATCHED_MAX = 512 };
+
+/* probe_watch_set.c: one death watch, a pidfd per process and a thread
+ * that stamps each exit with CLOCK_BOOTTIME. */
+struct probe_watch_proc {
+  pid_t pid;
+  unsigned long long start; /* field 22 of its stat: which process it is */
+};
+struct probe_watch;
+enum { PROBE_WATCH_GONE = -2 }; /* a process gone when its watch began */
+/* Watch the n processes of v: 0 with *out; -EPERM when one is another
+ * user's (its pid in *refused; nothing is watched), -ENOMEM, or another
+ * -errno (no pidfds, no thread). A process already gone (or another one
+ * now: its start time differs) is watched as gone. */
+int probe_watch_open(const struct probe_watch_proc *v, size_t n,
+                     struct probe_watch **out, pid_t *refused);
+size_t probe_watch_count(const struct probe_watch *w);
+pid_t probe_watch_pid(const struct probe_watch *w, size_t i);
+/* When the i-th died: CLOCK_BOOTTIME ns, 0 while alive, PROBE_WATCH_GONE. */
+long long probe_watch_died(const struct probe_watch *w, size_t i);
+/* Stop its thread, close its fds, free it. NULL does nothing. */
+void probe_watch_close(struct probe_watch *w);
 
 /* The most :read and :trace-read give in one reply: the printer escapes
  * a byte into 6 at most (a control as \uXXXX), so a piece of 128 KiB

@@ -1,7 +1,7 @@
 /* probe.c — the probe's serve loop: lines in, one EDN reply line out per
  * request, in order; a bad line is answered and serving goes on; EOF ends
- * it. The ops themselves are in probe_ops.c, probe_read.c and
- * probe_trace_*.c. */
+ * it (closing any death watch left open). The ops themselves are in
+ * probe_ops.c, probe_read.c, probe_trace_*.c and probe_watch.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +27,9 @@ static const struct {
   {"trace-files", probe_op_trace_files},
   {"trace-read", probe_op_trace_read},
   {"trace-remove", probe_op_trace_remove},
+  {"watch-start", probe_op_watch_start},
+  {"watch-read", probe_op_watch_read},
+  {"watch-stop", probe_op_watch_stop},
 };
 
 /* A reply map {:id ID} (ID copied, or nil). NULL when out of memory. */
@@ -74,10 +77,10 @@ static edn_value *answer(edn_arena *a, int kind, const char *line, size_t len,
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
     if (edn_is_keyword(op, ops[i].name))
       return ops[i].fn(a, req, reply, o) == 0 ? reply : NULL;
-  char msg[256];
-  snprintf(msg, sizeof msg, "unknown op :%.150s (the probe serves :ps :fds "
-           ":signal :read :trace-dir :trace-files :trace-read :trace-remove)",
-           op->u.text.ptr);
+  char msg[320];
+  snprintf(msg, sizeof msg, "unknown op :%.120s (the probe serves :ps :fds "
+           ":signal :read :trace-dir :trace-files :trace-read :trace-remove "
+           ":watch-start :watch-read :watch-stop)", op->u.text.ptr);
   return probe_error(a, reply, "unknown-op", msg) ? NULL : reply;
 }
 
@@ -132,6 +135,7 @@ int probe_run(int in, int out, const struct probe_options *o, char *why,
     }
   }
   if (rc < 0) snprintf(why, why_len, "probe: %s: %s", what, strerror(-rc));
+  probe_watch_end_all();
   linebuf_free(&lb);
   edn_buf_free(&buf);
   edn_arena_free(a);

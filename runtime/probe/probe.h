@@ -9,7 +9,10 @@
  * one given), :read (a regular file under the directory the probe was
  * started with), and a private trace directory on the host for the nodes
  * there: :trace-dir makes one, :trace-files and :trace-read collect its
- * files in pieces, :trace-remove removes it. */
+ * files in pieces, :trace-remove removes it; and death watches, so the
+ * order and the instants of exits on the host are observed there:
+ * :watch-start (a pidfd per process, each exit stamped with the host's
+ * CLOCK_BOOTTIME by a thread), :watch-read, :watch-stop. */
 #ifndef TREEPROOF_PROBE_H
 #define TREEPROOF_PROBE_H
 

@@ -4,9 +4,10 @@
  * test holds. The far backend against real test hosts (scripts/test-hosts,
  * skipped when they cannot start here): the probe on h1 sees h1's PID 1
  * sshd and itself but not this test's process; a process started on h1 is
- * found by name and killed only at its right start time. Failures: a
- * closed port and a silent connection fail host_open within its bound,
- * with a message. Every test ends by proving it left nothing behind. */
+ * found by name and killed only at its right start time, and its death is
+ * stamped there by the probe's watch. Failures: a closed port and a
+ * silent connection fail host_open within its bound, with a message.
+ * Every test ends by proving it left nothing behind. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <criterion/hooks.h>
@@ -298,6 +299,46 @@ Test(host_far, a_far_process_is_signalled_only_at_its_start_time) {
   int st = 0;
   cr_expect_eq(waitpid(client, &st, 0), client, "the ssh client ends with it");
   cr_expect_eq(host_signal(h, 1, 0, SIGKILL), -EINVAL, "pid 1 is refused");
+  host_close(h);
+  nothing_left();
+}
+
+static long long boottime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A death watch kept on h1 by its probe: a far process's exit is stamped
+ * there (the test hosts share this machine's kernel, so h1's
+ * CLOCK_BOOTTIME is this machine's and the stamp falls between the kill
+ * and the moment it is seen), another start time reads as gone, and the
+ * watch ends with host_watch_stop. The local host has no such watch. */
+Test(host_far, a_far_death_is_stamped_on_its_host) {
+  struct host *h = open_h1();
+  pid_t client = start_far_sleep();
+  struct proc_info p = find_far_sleep(h);
+  struct host_watch_proc v[2] = {{p.pid, p.start, -1}, {p.pid, p.start + 1, -1}};
+  long long id = 0;
+  cr_assert_eq(host_watch_start(h, v, 2, &id), 0, "%s", host_error(h));
+  cr_expect_gt(id, 0);
+  cr_expect_eq(v[0].died_ns, 0, "the sleep lives");
+  cr_expect_eq(v[1].died_ns, HOST_WATCH_GONE, "another start time: gone");
+  long long before = boottime_ns();
+  cr_assert_eq(host_signal(h, p.pid, p.start, SIGKILL), 0, "%s", host_error(h));
+  for (int i = 0; i < 250 && v[0].died_ns == 0; i++, usleep(20000))
+    cr_assert_eq(host_watch_read(h, id, v, 2), 0, "%s", host_error(h));
+  long long after = boottime_ns();
+  cr_expect(v[0].died_ns >= before && v[0].died_ns <= after, "stamped on h1 at "
+            "%lld, between the kill (%lld) and its reading (%lld)", v[0].died_ns,
+            before, after);
+  cr_expect_eq(host_watch_stop(h, id, v, 2), 0, "%s", host_error(h));
+  cr_expect_lt(host_watch_read(h, id, v, 2), 0, "a stopped watch is gone");
+  cr_expect(strstr(host_error(h), "no watch"), "%s", host_error(h));
+  int st = 0;
+  cr_expect_eq(waitpid(client, &st, 0), client, "the ssh client ends with it");
+  cr_expect_eq(host_watch_start(host_local(), v, 1, &id), -EINVAL,
+               "this machine is watched by the harness's own pidfds");
   host_close(h);
   nothing_left();
 }
