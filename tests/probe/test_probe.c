@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tree_util.h"
+#include "probe_util.h"
 
 static int fds0;
 static void setup(void) {
@@ -27,42 +27,6 @@ TestSuite(probe, .init = setup, .timeout = 60.);
 
 static const int W = 10000;
 
-static void start_probe(struct tree *t, const char *read_dir) {
-  const char *plain[] = {"--probe", NULL};
-  const char *with_dir[] = {"--probe", "--read-dir", read_dir, NULL};
-  cr_assert_eq(tree_start_args(t, read_dir ? with_dir : plain), 0, "watvm --probe starts");
-}
-
-/* Close the probe's stdin: it exits 0; nothing is left, no fd leaked. */
-static void end_probe(struct tree *t) {
-  int st = tree_close(t, W);
-  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the probe exits 0 at EOF (status %d)", st);
-  tree_free(t);
-  cr_expect_eq(tree_reap_orphans(W), 0, "the probe left no process");
-  cr_expect_eq(fd_count(), fds0, "no fd leaked");
-}
-
-/* Field 22 of /proc/PID/stat, read here independently of the probe. */
-static long long start_time(pid_t pid) {
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-  FILE *f = fopen(path, "re");
-  cr_assert(f, "open %s", path);
-  size_t n = fread(buf, 1, sizeof buf - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  char *p = strrchr(buf, ')');
-  cr_assert(p);
-  for (int field = 2; field < 22; field++) p = strchr(p + 1, ' ');
-  return atoll(p + 1);
-}
-
-static const char *error_type(const edn_value *r) {
-  const edn_value *e = r ? edn_map_getk(r, "error") : NULL;
-  const edn_value *t = e ? edn_map_getk(e, "type") : NULL;
-  return t && t->type == EDN_KEYWORD ? t->u.text.ptr : NULL;
-}
-
 /* The entry of :procs with :pid pid, or NULL. */
 static const edn_value *find_proc(const edn_value *r, pid_t pid) {
   const edn_value *procs = r ? edn_map_getk(r, "procs") : NULL;
@@ -73,7 +37,7 @@ static const edn_value *find_proc(const edn_value *r, pid_t pid) {
 
 Test(probe, ps_lists_this_process_with_its_parent_and_start_time) {
   struct tree t;
-  start_probe(&t, NULL);
+  probe_start(&t, NULL);
   edn_value *r = tree_ask(&t, "{:id 1 :op :ps}", W);
   cr_assert(r, "a reply to :ps");
   cr_expect_eq(get_int(r, "id"), 1);
@@ -81,14 +45,14 @@ Test(probe, ps_lists_this_process_with_its_parent_and_start_time) {
   cr_assert(me, "the test's own pid %d is in :procs", (int)getpid());
   cr_expect_eq(get_int(me, "ppid"), getppid());
   cr_expect_eq(get_int(me, "pgid"), getpgrp());
-  cr_expect_eq(get_int(me, "start"), start_time(getpid()));
+  cr_expect_eq(get_int(me, "start"), probe_stat_start(getpid()));
   const edn_value *probe = find_proc(r, t.pid);
   cr_assert(probe, "the probe itself is in :procs");
   cr_expect_eq(get_int(r, "self"), t.pid, ":self is the probe's pid");
   cr_expect_eq(get_int(probe, "ppid"), getpid());
   cr_expect_str_eq(get_str(probe, "comm"), "watvm");
   cr_expect_str_eq(get_str(probe, "state"), "R", "the probe runs while it reads /proc");
-  end_probe(&t);
+  probe_end(&t, fds0);
 }
 
 /* VmRSS of this process in kB, read here independently of the probe. */
@@ -111,7 +75,7 @@ Test(probe, ps_gives_each_process_its_resident_set) {
   cr_assert(mem);
   memset(mem, 1, big);
   struct tree t;
-  start_probe(&t, NULL);
+  probe_start(&t, NULL);
   long before = vm_rss_kb();
   edn_value *r = tree_ask(&t, "{:id 1 :op :ps}", W);
   long after = vm_rss_kb();
@@ -124,7 +88,7 @@ Test(probe, ps_gives_each_process_its_resident_set) {
             lo, hi);
   cr_expect_eq(mem[big - 1], 1, "the memory stays touched (not optimised away)");
   free(mem);
-  end_probe(&t);
+  probe_end(&t, fds0);
 }
 
 Test(probe, fds_shows_a_pipe_this_process_holds) {
@@ -133,11 +97,11 @@ Test(probe, fds_shows_a_pipe_this_process_holds) {
   struct stat st;
   cr_assert_eq(fstat(p[0], &st), 0);
   struct tree t;
-  start_probe(&t, NULL);
+  probe_start(&t, NULL);
   char line[128];
   snprintf(line, sizeof line, "{:id 2 :op :fds :pid %d}", (int)getpid());
   edn_value *r = tree_ask(&t, line, W);
-  cr_assert(r && !error_type(r), "a reply to :fds");
+  cr_assert(r && !strcmp(probe_error_type(r), "(none)"), "a reply to :fds");
   cr_expect_eq(get_int(r, "pid"), getpid());
   const edn_value *fds = edn_map_getk(r, "fds");
   cr_assert(fds && fds->type == EDN_VECTOR);
@@ -152,12 +116,12 @@ Test(probe, fds_shows_a_pipe_this_process_holds) {
   }
   cr_expect(found, "fd %d, pipe:[%llu], is listed", p[0], (unsigned long long)st.st_ino);
   r = tree_ask(&t, "{:id 3 :op :fds :pid 0}", W);
-  cr_expect_str_eq(error_type(r), "wat/bad-request", "pid 0 is no process");
+  cr_expect_str_eq(probe_error_type(r), "wat/bad-request", "pid 0 is no process");
   r = tree_ask(&t, "{:id 4 :op :fds :pid 4194304}", W);
-  cr_expect_str_eq(error_type(r), "wat/no-such-process");
+  cr_expect_str_eq(probe_error_type(r), "wat/no-such-process");
   close(p[0]);
   close(p[1]);
-  end_probe(&t);
+  probe_end(&t, fds0);
 }
 
 Test(probe, signal_only_at_the_right_start_time) {
@@ -167,18 +131,18 @@ Test(probe, signal_only_at_the_right_start_time) {
     _exit(0);
   }
   cr_assert(kid > 0);
-  long long start = start_time(kid);
+  long long start = probe_stat_start(kid);
   struct tree t;
-  start_probe(&t, NULL);
+  probe_start(&t, NULL);
   char line[160];
   snprintf(line, sizeof line, "{:id 5 :op :signal :pid %d :start %lld :signal \"KILL\"}",
            (int)kid, start + 1);
   edn_value *r = tree_ask(&t, line, W);
-  cr_expect_str_eq(error_type(r), "wat/no-such-process", "a wrong start time is refused");
+  cr_expect_str_eq(probe_error_type(r), "wat/no-such-process", "a wrong start time is refused");
   cr_expect(pid_alive(kid), "and the process was not signalled");
   snprintf(line, sizeof line, "{:id 6 :op :signal :pid %d :start %lld :signal \"BOGUS\"}",
            (int)kid, start);
-  cr_expect_str_eq(error_type(tree_ask(&t, line, W)), "wat/bad-request");
+  cr_expect_str_eq(probe_error_type(tree_ask(&t, line, W)), "wat/bad-request");
   snprintf(line, sizeof line, "{:id 7 :op :signal :pid %d :start %lld :signal \"KILL\"}",
            (int)kid, start);
   r = tree_ask(&t, line, W);
@@ -187,26 +151,26 @@ Test(probe, signal_only_at_the_right_start_time) {
   cr_expect_eq(waitpid(kid, &st, 0), kid);
   cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child died of SIGKILL");
   r = tree_ask(&t, line, W);
-  cr_expect_str_eq(error_type(r), "wat/no-such-process", "a reaped pid: refused");
-  end_probe(&t);
+  cr_expect_str_eq(probe_error_type(r), "wat/no-such-process", "a reaped pid: refused");
+  probe_end(&t, fds0);
 }
 
 Test(probe, bad_lines_are_answered_and_serving_goes_on) {
   struct tree t;
-  start_probe(&t, NULL);
+  probe_start(&t, NULL);
   cr_assert_eq(tree_send(&t, "{:id 1 :op", W), 0);
   edn_value *r = tree_reply(&t, W);
   cr_expect(r && edn_map_getk(r, "id")->type == EDN_NIL);
-  cr_expect_str_eq(error_type(r), "wat/parse-error");
+  cr_expect_str_eq(probe_error_type(r), "wat/parse-error");
   cr_assert_eq(tree_send(&t, "[1 2]", W), 0);
   r = tree_reply(&t, W);
-  cr_expect_str_eq(error_type(r), "wat/bad-request");
+  cr_expect_str_eq(probe_error_type(r), "wat/bad-request");
   cr_assert_eq(tree_send(&t, "", W), 0); /* a blank line: no reply */
   r = tree_ask(&t, "{:id 8 :op :frobnicate}", W);
-  cr_expect_str_eq(error_type(r), "wat/unknown-op");
+  cr_expect_str_eq(probe_error_type(r), "wat/unknown-op");
   r = tree_ask(&t, "{:id 9 :op :ps}", W);
   cr_expect(r && edn_map_getk(r, "procs"), "still serving");
-  end_probe(&t);
+  probe_end(&t, fds0);
 }
 
 Test(probe, read_serves_only_under_its_read_dir) {
@@ -221,22 +185,22 @@ Test(probe, read_serves_only_under_its_read_dir) {
   fclose(f);
   cr_assert_eq(symlink("/etc/hostname", link), 0);
   struct tree t;
-  start_probe(&t, dir);
+  probe_start(&t, dir);
   snprintf(line, sizeof line, "{:id 1 :op :read :path \"%s\"}", file);
   edn_value *r = tree_ask(&t, line, W);
   cr_expect_str_eq(get_str(r, "text"), "{:t-us 1}\n");
   cr_expect(r && edn_map_getk(r, "eof") && edn_map_getk(r, "eof")->u.boolean);
   snprintf(line, sizeof line, "{:id 2 :op :read :path \"%s\"}", link);
-  cr_expect_str_eq(error_type(tree_ask(&t, line, W)), "wat/refused", "a symlink out of the dir");
+  cr_expect_str_eq(probe_error_type(tree_ask(&t, line, W)), "wat/refused", "a symlink out of the dir");
   snprintf(line, sizeof line, "{:id 3 :op :read :path \"%s/../%s\"}", dir, dir + 5);
   r = tree_ask(&t, line, W);
   cr_expect(r && !edn_map_getk(r, "text"), "the directory itself is no file");
-  cr_expect_str_eq(error_type(r), "wat/refused");
-  cr_expect_str_eq(error_type(tree_ask(&t, "{:id 4 :op :read :path \"/etc/passwd\"}", W)),
+  cr_expect_str_eq(probe_error_type(r), "wat/refused");
+  cr_expect_str_eq(probe_error_type(tree_ask(&t, "{:id 4 :op :read :path \"/etc/passwd\"}", W)),
                    "wat/refused");
-  cr_expect_str_eq(error_type(tree_ask(&t, "{:id 5 :op :read :path \"t.ednl\"}", W)),
+  cr_expect_str_eq(probe_error_type(tree_ask(&t, "{:id 5 :op :read :path \"t.ednl\"}", W)),
                    "wat/bad-request", "a relative path");
-  end_probe(&t);
+  probe_end(&t, fds0);
   unlink(file);
   unlink(link);
   rmdir(dir);
@@ -258,7 +222,7 @@ Test(probe, read_gives_a_file_back_in_pieces_that_fit_a_line) {
   FILE *f = fopen(file, "we");
   cr_assert(f && fwrite(text, 1, n, f) == n && fclose(f) == 0);
   struct tree t;
-  start_probe(&t, dir);
+  probe_start(&t, dir);
   long long off = 0;
   int pieces = 0;
   for (bool eof = false; !eof && pieces < 100; pieces++) {
@@ -273,7 +237,7 @@ Test(probe, read_gives_a_file_back_in_pieces_that_fit_a_line) {
     struct edn_error err;
     cr_assert_eq(edn_read(a, raw, strlen(raw), NULL, &r, &err), EDN_OK);
     const edn_value *tx = edn_map_getk(r, "text");
-    cr_assert(tx && tx->type == EDN_STRING, "a :text (error %s)", error_type(r));
+    cr_assert(tx && tx->type == EDN_STRING, "a :text (error %s)", probe_error_type(r));
     cr_expect_leq(tx->u.text.len, (size_t)128 * 1024, "a piece of 128 KiB at most");
     cr_assert_leq(off + (long long)tx->u.text.len, (long long)n);
     memcpy(got + off, tx->u.text.ptr, tx->u.text.len);
@@ -286,11 +250,11 @@ Test(probe, read_gives_a_file_back_in_pieces_that_fit_a_line) {
   cr_expect_eq(off, (long long)n, "the whole file");
   cr_expect_eq(memcmp(got, text, n), 0, "byte for byte");
   snprintf(line, sizeof line, "{:id 2 :op :read :path \"%s\" :max 524288}", file);
-  cr_expect_str_eq(error_type(tree_ask(&t, line, W)), "wat/bad-request",
+  cr_expect_str_eq(probe_error_type(tree_ask(&t, line, W)), "wat/bad-request",
                    "a piece over 128 KiB is refused");
   snprintf(line, sizeof line, "{:id 3 :op :read :path \"%s\" :max 131072}", file);
   cr_expect_eq(get_int(tree_ask(&t, line, W), "next"), 128 * 1024);
-  end_probe(&t);
+  probe_end(&t, fds0);
   free(text);
   free(got);
   unlink(file);

@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tree_util.h"
+#include "probe_util.h"
 
 /* Each test's probe makes its directories under a base of its own
  * ($TMPDIR, which the probe inherits), never in /tmp itself, where a far
@@ -41,25 +41,6 @@ TestSuite(probe_trace, .init = setup, .fini = teardown, .timeout = 60.);
 static const int W = 10000;
 enum { LINE_MAX_BYTES = 1 << 20 };
 
-static void start(struct tree *t) {
-  const char *args[] = {"--probe", NULL};
-  cr_assert_eq(tree_start_args(t, args), 0, "watvm --probe starts");
-}
-
-static void end(struct tree *t) {
-  int st = tree_close(t, W);
-  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the probe exits 0 at EOF (status %d)", st);
-  tree_free(t);
-  cr_expect_eq(tree_reap_orphans(W), 0, "the probe left no process");
-  cr_expect_eq(fd_count(), fds0, "no fd leaked");
-}
-
-static const char *error_type(const edn_value *r) {
-  const edn_value *e = r ? edn_map_getk(r, "error") : NULL;
-  const edn_value *t = e ? edn_map_getk(e, "type") : NULL;
-  return t && t->type == EDN_KEYWORD ? t->u.text.ptr : "(none)";
-}
-
 static edn_value *askf(struct tree *t, const char *fmt, const char *a1, const char *a2) {
   char line[8192];
   snprintf(line, sizeof line, fmt, a1, a2);
@@ -70,7 +51,7 @@ static edn_value *askf(struct tree *t, const char *fmt, const char *a1, const ch
 static char *make_dir(struct tree *t) {
   edn_value *r = tree_ask(t, "{:id 1 :op :trace-dir}", W);
   const char *d = get_str(r, "dir");
-  cr_assert(d, "a :dir in the reply (error %s)", error_type(r));
+  cr_assert(d, "a :dir in the reply (error %s)", probe_error_type(r));
   return strdup(d);
 }
 
@@ -85,7 +66,7 @@ static void put_file(const char *dir, const char *name, const char *text, size_t
 
 Test(probe_trace, a_dir_is_made_private_under_its_base) {
   struct tree t;
-  start(&t);
+  probe_start(&t, NULL);
   char *d = make_dir(&t), want[64];
   snprintf(want, sizeof want, "%s/tp-trace.", base);
   cr_expect(!strncmp(d, want, strlen(want)) && strlen(d) == strlen(want) + 6,
@@ -94,17 +75,17 @@ Test(probe_trace, a_dir_is_made_private_under_its_base) {
   cr_assert_eq(lstat(d, &st), 0, "%s exists", d);
   cr_expect(S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700, "a private directory");
   edn_value *r = askf(&t, "{:id 2 :op :trace-remove :dir \"%s\"}", d, NULL);
-  cr_expect_eq(get_int(r, "removed"), 0, "empty, removed (error %s)", error_type(r));
+  cr_expect_eq(get_int(r, "removed"), 0, "empty, removed (error %s)", probe_error_type(r));
   cr_expect_neq(lstat(d, &st), 0, "gone");
   free(d);
-  end(&t);
+  probe_end(&t, fds0);
 }
 
 /* Only regular NAME.ednl files are listed; hidden, other names, a
  * symlink and a directory are not. */
 Test(probe_trace, files_lists_only_regular_trace_files) {
   struct tree t;
-  start(&t);
+  probe_start(&t, NULL);
   char *d = make_dir(&t), p[PATH_MAX];
   put_file(d, "12.ednl", "{:a 1}\n", 7);
   put_file(d, "7.ednl", "", 0);
@@ -116,7 +97,7 @@ Test(probe_trace, files_lists_only_regular_trace_files) {
   cr_assert_eq(mkdir(p, 0700), 0);
   edn_value *r = askf(&t, "{:id 2 :op :trace-files :dir \"%s\"}", d, NULL);
   const edn_value *files = r ? edn_map_getk(r, "files") : NULL;
-  cr_assert(files && files->type == EDN_VECTOR, "a :files vector (error %s)", error_type(r));
+  cr_assert(files && files->type == EDN_VECTOR, "a :files vector (error %s)", probe_error_type(r));
   cr_assert_eq(files->u.seq.len, 2, "two trace files");
   cr_expect_str_eq(get_str(files->u.seq.items[0], "name"), "12.ednl", "sorted by name");
   cr_expect_eq(get_int(files->u.seq.items[0], "size"), 7);
@@ -125,9 +106,9 @@ Test(probe_trace, files_lists_only_regular_trace_files) {
   files = r ? edn_map_getk(r, "files") : NULL;
   cr_expect(files && files->u.seq.len == 1, "the page after 12.ednl holds 7.ednl");
   r = askf(&t, "{:id 4 :op :trace-read :dir \"%s\" :file \"9.ednl\"}", d, NULL);
-  cr_expect_str_eq(error_type(r), "wat/refused", "a symlink is not read");
+  cr_expect_str_eq(probe_error_type(r), "wat/refused", "a symlink is not read");
   r = askf(&t, "{:id 5 :op :trace-remove :dir \"%s\"}", d, NULL);
-  cr_expect_str_eq(error_type(r), "wat/refused", "a dir holding other things stays");
+  cr_expect_str_eq(probe_error_type(r), "wat/refused", "a dir holding other things stays");
   cr_expect_eq(access(p, F_OK), 0, "untouched: d.ednl is still there");
   snprintf(p, sizeof p, "%s/12.ednl", d);
   cr_expect_eq(access(p, F_OK), 0, "untouched: 12.ednl is still there");
@@ -139,17 +120,17 @@ Test(probe_trace, files_lists_only_regular_trace_files) {
   snprintf(p, sizeof p, "%s/d.ednl", d);
   rmdir(p);
   r = askf(&t, "{:id 6 :op :trace-remove :dir \"%s\"}", d, NULL);
-  cr_expect_eq(get_int(r, "removed"), 2, "both trace files removed (error %s)", error_type(r));
+  cr_expect_eq(get_int(r, "removed"), 2, "both trace files removed (error %s)", probe_error_type(r));
   cr_expect_neq(access(d, F_OK), 0, "the dir is gone");
   free(d);
-  end(&t);
+  probe_end(&t, fds0);
 }
 
 /* A file larger than a piece, every byte of it one that prints as
  * \uXXXX, comes back byte for byte, each reply line under 1 MiB. */
 Test(probe_trace, read_gives_a_file_back_in_pieces_that_fit_a_line) {
   struct tree t;
-  start(&t);
+  probe_start(&t, NULL);
   char *d = make_dir(&t);
   size_t n = 300 * 1024;
   char *text = malloc(n), *got = malloc(n);
@@ -172,7 +153,7 @@ Test(probe_trace, read_gives_a_file_back_in_pieces_that_fit_a_line) {
     edn_arena *a = edn_arena_new();
     cr_assert_eq(edn_read(a, raw, strlen(raw), NULL, &r, &err), EDN_OK);
     const edn_value *tx = edn_map_getk(r, "text");
-    cr_assert(tx && tx->type == EDN_STRING, "a :text (error %s)", error_type(r));
+    cr_assert(tx && tx->type == EDN_STRING, "a :text (error %s)", probe_error_type(r));
     cr_assert_leq(off + (long long)tx->u.text.len, (long long)n);
     memcpy(got + off, tx->u.text.ptr, tx->u.text.len);
     cr_expect_eq(get_int(r, "next"), off + (long long)tx->u.text.len);
@@ -186,13 +167,13 @@ Test(probe_trace, read_gives_a_file_back_in_pieces_that_fit_a_line) {
   cr_expect_eq(memcmp(got, text, n), 0, "byte for byte");
   edn_value *r = askf(&t, "{:id 2 :op :trace-read :dir \"%s\" :file \"5.ednl\" "
                       ":max 1000000}", d, NULL);
-  cr_expect_str_eq(error_type(r), "wat/bad-request", "a piece over 128 KiB is refused");
+  cr_expect_str_eq(probe_error_type(r), "wat/bad-request", "a piece over 128 KiB is refused");
   r = askf(&t, "{:id 3 :op :trace-remove :dir \"%s\"}", d, NULL);
   cr_expect_eq(get_int(r, "removed"), 1);
   free(text);
   free(got);
   free(d);
-  end(&t);
+  probe_end(&t, fds0);
 }
 
 /* Bad requests and paths the probe's naming never makes. */
@@ -203,7 +184,7 @@ Test(probe_trace, refuses_what_is_not_its_own) {
   cr_assert_eq(mkdir(real, 0700), 0);
   cr_assert_eq(symlink(real, link), 0, "a symlink of the right shape");
   struct tree t;
-  start(&t);
+  probe_start(&t, NULL);
   static const struct { const char *leaf, *type, *why; } cases[] = {
     {"", "wat/refused", "the base itself"},
     {"/../../etc", "wat/refused", "outside the prefix"},
@@ -219,33 +200,33 @@ Test(probe_trace, refuses_what_is_not_its_own) {
       char dir[128];
       snprintf(dir, sizeof dir, "%s%s", base, cases[i].leaf);
       edn_value *r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], dir);
-      cr_expect_str_eq(error_type(r), cases[i].type, ":%s of %s (%s)", ops[k], dir,
+      cr_expect_str_eq(probe_error_type(r), cases[i].type, ":%s of %s (%s)", ops[k], dir,
                        cases[i].why);
     }
   for (size_t k = 0; k < 2; k++) {
     edn_value *r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], "/etc");
-    cr_expect_str_eq(error_type(r), "wat/refused", ":%s of /etc", ops[k]);
+    cr_expect_str_eq(probe_error_type(r), "wat/refused", ":%s of /etc", ops[k]);
     r = askf(&t, "{:id 1 :op :%s :dir \"%s\"}", ops[k], "tmp/tp-trace.abcdef");
-    cr_expect_str_eq(error_type(r), "wat/bad-request", ":%s of a relative path", ops[k]);
+    cr_expect_str_eq(probe_error_type(r), "wat/bad-request", ":%s of a relative path", ops[k]);
   }
   cr_expect_eq(access(real, F_OK), 0, "the symlink's target is untouched");
   edn_value *r = tree_ask(&t, "{:id 2 :op :trace-remove}", W);
-  cr_expect_str_eq(error_type(r), "wat/bad-request", "no :dir");
+  cr_expect_str_eq(probe_error_type(r), "wat/bad-request", "no :dir");
   r = tree_ask(&t, "{:id 3 :op :trace-remove :dir 42}", W);
-  cr_expect_str_eq(error_type(r), "wat/bad-request", "a :dir that is no string");
+  cr_expect_str_eq(probe_error_type(r), "wat/bad-request", "a :dir that is no string");
   char *d = make_dir(&t);
   const char *bad_files[] = {"../x.ednl", "x.txt", ".x.ednl", "a/b.ednl"};
   for (size_t i = 0; i < 4; i++) {
     r = askf(&t, "{:id 4 :op :trace-read :dir \"%s\" :file \"%s\"}", d, bad_files[i]);
-    cr_expect_str_eq(error_type(r), "wat/bad-request", ":file %s", bad_files[i]);
+    cr_expect_str_eq(probe_error_type(r), "wat/bad-request", ":file %s", bad_files[i]);
   }
   r = askf(&t, "{:id 5 :op :trace-read :dir \"%s\" :file \"%s\"}", d, "1.ednl");
-  cr_expect_str_eq(error_type(r), "wat/no-such-file", "a file that is not there");
+  cr_expect_str_eq(probe_error_type(r), "wat/no-such-file", "a file that is not there");
   r = askf(&t, "{:id 6 :op :trace-remove :dir \"%s\"}", d, NULL);
   cr_expect_eq(get_int(r, "removed"), 0);
   r = askf(&t, "{:id 7 :op :trace-remove :dir \"%s\"}", d, NULL);
-  cr_expect_str_eq(error_type(r), "wat/no-such-dir", "removed once only");
-  end(&t);
+  cr_expect_str_eq(probe_error_type(r), "wat/no-such-dir", "removed once only");
+  probe_end(&t, fds0);
   free(d);
   unlink(link);
   rmdir(real);
@@ -256,13 +237,13 @@ Test(probe_trace, refuses_what_is_not_its_own) {
  * sees its test hosts' directories there.) */
 Test(probe_trace, tmpdir_is_the_base) {
   struct tree t;
-  start(&t);
+  probe_start(&t, NULL);
   char *d = make_dir(&t);
   cr_expect(!strncmp(d, base, strlen(base)) && d[strlen(base)] == '/', "%s under %s", d, base);
   edn_value *r = tree_ask(&t, "{:id 2 :op :trace-files :dir \"/tmp/tp-trace.abcdef\"}", W);
-  cr_expect_str_eq(error_type(r), "wat/refused", "/tmp is not this probe's base");
+  cr_expect_str_eq(probe_error_type(r), "wat/refused", "/tmp is not this probe's base");
   r = askf(&t, "{:id 3 :op :trace-remove :dir \"%s\"}", d, NULL);
-  cr_expect_eq(get_int(r, "removed"), 0, "(error %s)", error_type(r));
-  end(&t);
+  cr_expect_eq(get_int(r, "removed"), 0, "(error %s)", probe_error_type(r));
+  probe_end(&t, fds0);
   free(d);
 }
