@@ -469,6 +469,11 @@ static int control_run(struct tp_run *r, const struct tp_control *c,
   return rc;
 }
 
+void tp_plain_build_only(const char *what) {
+  if (tp_sanitized())
+    cr_skip_test("%s run in the plain build", what);
+}
+
 char *tp_python_node(void) {
   char *node = tp_source("fixtures/nodes/node.py"), *cmd = NULL;
   if (asprintf(&cmd, "python3 %s", node) < 0)

@@ -71,6 +71,10 @@ void tp_rm_dir(char *dir);
 /* "python3 SRC/fixtures/nodes/node.py": the Python node as a --node-cmd,
  * malloc'ed. */
 char *tp_python_node(void);
+/* Skip the test in a sanitized build: "WHAT run in the plain build" (the
+ * Python node is no C program to sanitize; a control that waits out the
+ * sanitized slack judges the same harness code in the plain build). */
+void tp_plain_build_only(const char *what);
 
 struct tp_control {
   const char *rel, *name, *fault, *prop, *evidence, *node_cmd;

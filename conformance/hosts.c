@@ -67,10 +67,7 @@ static void need_hosts(void) { (void)hosts_once_config(); }
  * step's, the grace, the end's), each 20 s longer under the sanitizers:
  * minutes of CI for harness code the plain build's run of them judges
  * the same way. The edge trees themselves hold in both builds. */
-static void plain_build_only(void) {
-  if (tp_sanitized())
-    cr_skip_test("the edge controls run in the plain build");
-}
+static void plain_build_only(void) { tp_plain_build_only("the edge controls"); }
 
 Test(hosts, far_seed_fractal_holds, .timeout = 120.) {
   need_hosts();
@@ -360,8 +357,7 @@ Test(hosts, control_trace_not_collected_fails_the_check, .timeout = 120.) {
  * failed or skipped, steps and `prop` ok, nothing left behind. */
 static void python_far_holds(const char *rel, const char *name,
                              const char *prop) {
-  if (tp_sanitized())
-    cr_skip_test("the Python node's scenarios run in the plain build");
+  tp_plain_build_only("the Python node's scenarios");
   need_hosts();
   tp_subreaper();
   char *node = tp_python_node(), *sc = tp_source(rel);
@@ -406,8 +402,7 @@ Test(hosts, python_node_holds_far_crash, .timeout = 200.) {
  * shows the far nodes are the Python node's.) */
 Test(hosts, control_python_zombie_on_h1_fails_isolation_there,
      .timeout = 300.) {
-  if (tp_sanitized())
-    cr_skip_test("the Python node's scenarios run in the plain build");
+  tp_plain_build_only("the Python node's scenarios");
   need_hosts();
   char *node = tp_python_node();
   struct tp_control c = {

@@ -189,8 +189,7 @@ ParameterizedTest(struct held_case *c, other_node, holds, .timeout = 240.) {
   /* The Python node is no C program to sanitize, and beside the sanitized
    * suites 100 interpreters miss their first :inspect: the plain build
    * judges it, with the same harness code. */
-  if (tp_sanitized())
-    cr_skip_test("the Python node's scenarios run in the plain build");
+  tp_plain_build_only("the Python node's scenarios");
   int lock = take_machine(LOCK_SH);
   tp_subreaper();
   struct tp_run r;
@@ -294,8 +293,7 @@ Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
  * is no C program to sanitize. It holds the machine (take_machine) so the
  * scenarios above do not time out beside it. */
 Test(other_node, its_supervision_tests_pass, .timeout = 300.) {
-  if (tp_sanitized())
-    cr_skip_test("the Python node's own tests run in the plain build");
+  tp_plain_build_only("the Python node's own tests");
   /* alone: its trees beside a 100-interpreter scenario starve both */
   int lock = take_machine(LOCK_EX);
   int rc = run_script("fixtures/nodes/test_supervision.py", 280);
