@@ -91,6 +91,11 @@ static void drop_id(edn_value *v) {
 static void on_line(struct engine *e, const char *p, size_t n) {
   while (n && (p[n - 1] == '\r'))
     n--;
+  /* a reply may claim a process (a restarted node's new pid) newer than
+   * a far host's last scan: the next reading of each is taken afresh */
+  for (size_t i = 0; i < e->nhosts; i++)
+    if (e->hosts[i].h) /* NULL: no probe there (TREEPROOF_PROBE_SKIP) */
+      host_forget(e->hosts[i].h);
   edn_arena_reset(e->scratch);
   edn_value *v = NULL;
   struct edn_error err;

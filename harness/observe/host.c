@@ -80,8 +80,10 @@ static int local_signal(pid_t pid, unsigned long long start, int sig) {
   return rc;
 }
 
+void host_forget(struct host *h) { h->seen_ms = 0; }
+
 int host_signal(struct host *h, pid_t pid, unsigned long long start, int sig) {
-  h->seen_ms = 0; /* what it changes must be read afresh */
+  host_forget(h); /* what it changes must be read afresh */
   return h->local ? local_signal(pid, start, sig)
                   : probe_signal(h, pid, start, sig);
 }

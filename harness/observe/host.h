@@ -43,6 +43,11 @@ int host_open(const struct host_options *o, struct host **out, char *err,
  * then its process group is SIGKILLed and reaped) and free the host. */
 void host_close(struct host *h);
 
+/* Forget h's last scan: the next host_read or host_alive asks the probe
+ * afresh. For a caller that has just learnt something the last scan may
+ * predate (a node's claim read, a signal sent). */
+void host_forget(struct host *h);
+
 bool host_is_local(const struct host *h);
 /* "local", or the destination. */
 const char *host_name(const struct host *h);
