@@ -38,10 +38,22 @@ struct cli {
   size_t shard_index, shard_count; /* I - 1 and N */
   size_t all_files;     /* under --shard: how many scenarios were given */
   int jobs;
+  long timeout_ms;      /* --timeout-ms MS, or 0 */
   char **files;
   int nfiles;
 };
 
+
+/* --timeout-ms MS: 1 ms to an hour, as a scenario's own timeout_ms. */
+static int parse_timeout(const char *s, long *out) {
+  char *end;
+  errno = 0;
+  long n = strtol(s, &end, 10);
+  if (errno || *end || end == s || n < 1 || n > 3600000)
+    return -1;
+  *out = n;
+  return 0;
+}
 
 static int parse_jobs(const char *s, int *out) {
   char *end;
@@ -87,6 +99,10 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
       c->shard = v;
     } else if (run && (v = cli_opt_value(argc, argv, &i, "--durations"))) {
       c->durations = v;
+    } else if (run && (v = cli_opt_value(argc, argv, &i, "--timeout-ms"))) {
+      if (parse_timeout(v, &c->timeout_ms) < 0)
+        return cli_usage_error("--timeout-ms: '%s' is not a number of ms "
+                               "from 1 to 3600000", v);
     } else if (run && (v = jobs_value(argc, argv, &i))) {
       if (parse_jobs(v, &c->jobs) < 0)
         return cli_usage_error("-j: '%s' is not a number from 1 to 256", v);
@@ -472,6 +488,8 @@ int cli_run(int argc, char **argv) {
     return 2;
   int rc = 2;
   if (load_all(&c, ss) == 0) {
+    for (int i = 0; c.timeout_ms && i < c.nfiles; i++)
+      scenario_set_timeout(ss[i], c.timeout_ms);
     if (strcmp(cmd, "check") == 0)
       rc = cmd_check(&c, ss);
     else if (strcmp(cmd, "graph") == 0)

@@ -21,8 +21,8 @@
 
 static const char usage_text[] =
     "usage: treeproof run [--tap] [--junit FILE] [--trace DIR] "
-    "[--report DIR] [--node-cmd CMD] [-j N] [--shard I/N [--durations JUNIT]] "
-    "SCENARIO.yaml...\n"
+    "[--report DIR] [--node-cmd CMD] [--timeout-ms MS] [-j N] "
+    "[--shard I/N [--durations JUNIT]] SCENARIO.yaml...\n"
     "       treeproof check SCENARIO.yaml...\n"
     "       treeproof graph [--svg FILE] SCENARIO.yaml\n"
     "       treeproof chaos [--dry-run|--verbose] [--node-cmd CMD] "
@@ -47,6 +47,8 @@ static const char usage_text[] =
     "shell);\n"
     "                       default: watvm beside treeproof, in its build "
     "tree, on PATH\n"
+    "        --timeout-ms MS each scenario's timeout_ms, for every step that\n"
+    "                       does not set its own (1 to 3600000)\n"
     "        -j N           N scenarios at once, each in its own worker "
     "process\n"
     "        --shard I/N    run only the I-th (1-based) of N disjoint parts of "

@@ -134,6 +134,7 @@ struct step {
   enum step_action action;
   struct scenario_pos pos;
   long timeout_ms;            /* this step's, or the scenario's */
+  bool timeout_own;           /* timeout_ms was given on the step itself */
   /* STEP_SEND / STEP_EXPECT */
   char *send_text;            /* the EDN line as written (NULL if none) */
   edn_value *send;            /* parsed; a map with :id and :op */
@@ -217,6 +218,11 @@ struct scenario *scenario_load(const char *path, struct scenario_error *err);
 struct scenario *scenario_load_mem(const char *file, const char *bytes,
                                    size_t len, struct scenario_error *err);
 void scenario_free(struct scenario *s);
+
+/* `treeproof run --timeout-ms MS`: make MS the scenario's timeout and that
+ * of every step that does not set its own, as if the file said
+ * `timeout_ms: MS` at its top. */
+void scenario_set_timeout(struct scenario *s, long ms);
 
 /* The node at `path` ("L2b/L3c", or the root's name), or NULL. */
 struct tree_node *scenario_find(const struct scenario *s, const char *path);

@@ -451,6 +451,7 @@ static int load_step(struct loader *L, struct steps_state *st,
   const struct ynode *t = ymap_get(y, "timeout_ms");
   if (t && load_long(L, t, "timeout_ms", 1, MS_MAX, &s->timeout_ms) < 0)
     return -1;
+  s->timeout_own = t != NULL;
   const struct ynode *act = NULL;
   if (pick_action(L, y, &act) < 0)
     return -1;

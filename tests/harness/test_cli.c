@@ -284,6 +284,33 @@ Test(cli, run_wrong_expectation_fails_readably) {
   assert_nothing_left();
 }
 
+/* --timeout-ms replaces the scenario's timeout_ms (20 s in wrong-held) for
+ * every step without its own; a step's own (lost-reply's 300 ms) stays. */
+Test(cli, run_timeout_ms_bounds_the_steps) {
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  struct outcome o = tp(60, (const char *[]){"run", "--timeout-ms", "400",
+                                             "fixtures/yaml/wrong-held.yaml", NULL});
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strstr(o.out, "no reply within the timeout (400 ms)") != NULL, "%s", o.out);
+  cr_expect_lt(t1.tv_sec - t0.tv_sec, 15, "the 20 s of the file were waited");
+  done(&o);
+  o = tp(60, (const char *[]){"run", "--timeout-ms=2000",
+                              "conformance/trees/lost-reply.yaml", NULL});
+  cr_expect_eq(o.status, 1, "stdout: %s\nstderr: %s", o.out, o.err);
+  cr_expect(strstr(o.out, "no reply within the timeout (300 ms)") != NULL, "%s", o.out);
+  done(&o);
+  const char *bad[] = {"0", "3600001", "soon", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    o = tp(10, (const char *[]){"run", "--timeout-ms", bad[i], "trees/wide.yaml", NULL});
+    cr_expect_eq(o.status, 2, "'%s': exit %d, stderr: %s", bad[i], o.status, o.err);
+    cr_expect(strstr(o.err, "--timeout-ms: '") != NULL, "'%s': %s", bad[i], o.err);
+    done(&o);
+  }
+  assert_nothing_left();
+}
+
 Test(cli, run_tap_parallel) {
   struct outcome o = tp(90, (const char *[]){
       "run", "--tap", "-j", "2", "trees/crash-isolate.yaml",
