@@ -287,21 +287,6 @@ Test(other_node, its_edn_codec_reads_the_shared_fixtures, .timeout = 60.) {
   cr_expect_eq(rc, 0, "check_edn.py found problems (its stdout above says which)");
 }
 
-/* The node's own supervision tests, over its pipes (strategies, restart
- * types, the ladder, backoff, intensity, each mistake switch): 35 s on a
- * quiet machine, two minutes seen at load 70. Plain build only: the node
- * is no C program to sanitize. It holds the machine (take_machine) so the
- * scenarios above do not time out beside it. */
-Test(other_node, its_supervision_tests_pass, .timeout = 300.) {
-  tp_plain_build_only("the Python node's own tests");
-  /* alone: its trees beside a 100-interpreter scenario starve both */
-  int lock = take_machine(LOCK_EX);
-  int rc = run_script("fixtures/nodes/test_supervision.py", 280);
-  close(lock);
-  cr_expect_neq(rc, -1, "test_supervision.py did not finish in 280 s");
-  cr_expect_eq(rc, 0, "test_supervision.py failed (its output above says which)");
-}
-
 /* ---- where it differs from watvm ------------------------------------- */
 
 /* MemAvailable in kB, or -1. */
