@@ -428,13 +428,13 @@ void tp_assert_control(const char *rel, const char *name, const char *fault,
 }
 
 /* The run with the mistake waits out every bound the mistake makes
- * unreachable (an exit that never comes, a node that never goes), and
+ * unreachable (an exit that never comes, a reply that never matches), and
  * waiting long gains nothing: the run without it proves, under the tree's
  * own bounds and the suites' slack, that the tree holds, and what the
  * mistake breaks shows within a fraction of those bounds. So the faulty
- * run gets a quarter of the tree's timeout_ms (at least 1.5 s) through
- * --timeout-ms, and the tool's own slack (more under the sanitizers),
- * not the suites' 4 s. */
+ * run's steps get a quarter of the tree's timeout_ms (at least 1.5 s)
+ * through --timeout-ms — its start and the audits keep the whole — and
+ * the tool's own slack (more under the sanitizers), not the suites' 4 s. */
 static long faulty_timeout_ms(const char *sc) {
   FILE *f = fopen(sc, "re");
   char line[512];

@@ -23,7 +23,7 @@
  *
  *   tree_bench [--json] [--quick] [--slices N] [--notrace WATVM_NOTRACE]
  *              WATVM RAW_NODE [RAW_NODE_SPAWN]
- *   tree_bench --only hop1|hop3|hop10|echo|echo64k|routed|fan|build|pss
+ *   tree_bench --only hop1|hop3|hop10|echo|echo64k|routed|fan|build|teardown|pss
  *              [--raw|--raw-spawn] [--count N] [--shape FANOUT DEPTH]
  *              WATVM RAW_NODE [RAW_NODE_SPAWN]
  * The --only form runs one figure once (watvm's, or a raw program's) and
@@ -926,6 +926,8 @@ static int run_only(const char *what, int side, long count) {
     teardown(&r);
   } else if (!strcmp(what, "build")) {
     bench_build(side, only_fanout, only_depth, &v, &spare, NULL);
+  } else if (!strcmp(what, "teardown")) { /* after its build, µs per node */
+    bench_build(side, only_fanout, only_depth, &spare, &v, NULL);
   } else if (!strcmp(what, "pss")) {
     struct treemem m;
     bench_build(side, only_fanout, only_depth, &spare, &spare, &m);

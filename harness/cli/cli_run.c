@@ -44,7 +44,7 @@ struct cli {
 };
 
 
-/* --timeout-ms MS: 1 ms to an hour, as a scenario's own timeout_ms. */
+/* --timeout-ms MS: 1 ms to an hour, as a step's own timeout_ms. */
 static int parse_timeout(const char *s, long *out) {
   char *end;
   errno = 0;
@@ -489,7 +489,7 @@ int cli_run(int argc, char **argv) {
   int rc = 2;
   if (load_all(&c, ss) == 0) {
     for (int i = 0; c.timeout_ms && i < c.nfiles; i++)
-      scenario_set_timeout(ss[i], c.timeout_ms);
+      scenario_set_step_timeout(ss[i], c.timeout_ms);
     if (strcmp(cmd, "check") == 0)
       rc = cmd_check(&c, ss);
     else if (strcmp(cmd, "graph") == 0)

@@ -29,8 +29,7 @@ const char *property_name(enum property p) {
   return (unsigned)p < PROP_COUNT ? prop_names[p] : "?";
 }
 
-void scenario_set_timeout(struct scenario *s, long ms) {
-  s->timeout_ms = ms;
+void scenario_set_step_timeout(struct scenario *s, long ms) {
   for (size_t i = 0; i < s->nsteps; i++)
     if (!s->steps[i].timeout_own)
       s->steps[i].timeout_ms = ms;

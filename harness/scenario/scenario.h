@@ -219,10 +219,11 @@ struct scenario *scenario_load_mem(const char *file, const char *bytes,
                                    size_t len, struct scenario_error *err);
 void scenario_free(struct scenario *s);
 
-/* `treeproof run --timeout-ms MS`: make MS the scenario's timeout and that
- * of every step that does not set its own, as if the file said
- * `timeout_ms: MS` at its top. */
-void scenario_set_timeout(struct scenario *s, long ms);
+/* `treeproof run --timeout-ms MS`: MS bounds every step that does not set
+ * its own timeout_ms. The scenario's timeout_ms stays what the file says:
+ * it also bounds the tree's start and the audits' waits, which a step's
+ * bound has no say in. */
+void scenario_set_step_timeout(struct scenario *s, long ms);
 
 /* The node at `path` ("L2b/L3c", or the root's name), or NULL. */
 struct tree_node *scenario_find(const struct scenario *s, const char *path);
