@@ -105,20 +105,37 @@ static void reap_all(struct node *n) {
   }
 }
 
+static void on_term(struct node *n) {
+  if (n->got_term) return;
+  n->got_term = true; /* SIGTERM/SIGINT: ladders start with TERM */
+  shutdown_term_all(n);
+  if (n->state == NODE_RUNNING) take_down(n, NODE_TERMINATING, 0);
+}
+
+/* One read takes every pending signal, up to a batch (a short read says
+ * none is left), handled in the order they came; a run of SIGCHLDs is one
+ * reap, since signals coalesce and one SIGCHLD may stand for many exits.
+ * At a teardown that is a read and the reaps per wake-up, not a read per
+ * signal and a reap after each and one more. */
 static void on_signal(void *data, int fd, unsigned ev) {
   struct node *n = data;
-  struct signalfd_siginfo si;
+  struct signalfd_siginfo si[8];
   (void)ev;
-  while (read(fd, &si, sizeof si) == sizeof si) {
-    if (si.ssi_signo == SIGCHLD) {
-      reap_all(n);
-    } else if (!n->got_term) { /* SIGTERM/SIGINT: ladders start with TERM */
-      n->got_term = true;
-      shutdown_term_all(n);
-      if (n->state == NODE_RUNNING) take_down(n, NODE_TERMINATING, 0);
+  bool reaped = false;
+  ssize_t k;
+  do {
+    k = read(fd, si, sizeof si);
+    for (ssize_t i = 0; i < k / (ssize_t)sizeof si[0]; i++) {
+      if (si[i].ssi_signo != SIGCHLD) {
+        on_term(n);
+        reaped = false;
+      } else if (!reaped) {
+        reap_all(n);
+        reaped = true;
+      }
     }
-  }
-  reap_all(n); /* signals coalesce: never trust one SIGCHLD per child */
+  } while (k == (ssize_t)sizeof si);
+  if (!reaped) reap_all(n); /* a wake-up with nothing read costs one wait */
 }
 
 /* ---- Stdin and stdout -------------------------------------------------- */
