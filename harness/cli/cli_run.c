@@ -44,24 +44,15 @@ struct cli {
 };
 
 
-/* --timeout-ms MS: 1 ms to an hour, as a step's own timeout_ms. */
-static int parse_timeout(const char *s, long *out) {
+/* A decimal number from lo to hi, all of s: -j N (1 to 256), --timeout-ms
+ * MS (1 ms to an hour, as a step's own timeout_ms). */
+static int parse_number(const char *s, long lo, long hi, long *out) {
   char *end;
   errno = 0;
   long n = strtol(s, &end, 10);
-  if (errno || *end || end == s || n < 1 || n > 3600000)
+  if (errno || *end || end == s || n < lo || n > hi)
     return -1;
   *out = n;
-  return 0;
-}
-
-static int parse_jobs(const char *s, int *out) {
-  char *end;
-  errno = 0;
-  long n = strtol(s, &end, 10);
-  if (errno || *end || end == s || n < 1 || n > 256)
-    return -1;
-  *out = (int)n;
   return 0;
 }
 
@@ -100,12 +91,14 @@ static int parse_opts(int argc, char **argv, const char *cmd, struct cli *c) {
     } else if (run && (v = cli_opt_value(argc, argv, &i, "--durations"))) {
       c->durations = v;
     } else if (run && (v = cli_opt_value(argc, argv, &i, "--timeout-ms"))) {
-      if (parse_timeout(v, &c->timeout_ms) < 0)
+      if (parse_number(v, 1, 3600000, &c->timeout_ms) < 0)
         return cli_usage_error("--timeout-ms: '%s' is not a number of ms "
                                "from 1 to 3600000", v);
     } else if (run && (v = jobs_value(argc, argv, &i))) {
-      if (parse_jobs(v, &c->jobs) < 0)
+      long j = 0;
+      if (parse_number(v, 1, 256, &j) < 0)
         return cli_usage_error("-j: '%s' is not a number from 1 to 256", v);
+      c->jobs = (int)j;
     } else if (graph && (v = cli_opt_value(argc, argv, &i, "--svg"))) {
       c->svg = v;
     } else {
