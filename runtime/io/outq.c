@@ -53,6 +53,32 @@ int outq_pieces(struct outq *q, const struct outq_piece *p, size_t n) {
   return 0;
 }
 
+int outq_line_joined(struct outq *q, const struct outq_piece *p, size_t n,
+                     const edn_value *v, char first) {
+  compact(q);
+  struct edn_buf *b = &q->b;
+  size_t mark = b->len;
+  int rc = 0;
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    rc = edn_buf_append(b, p[i].ptr, p[i].len);
+  size_t at = b->len;
+  if (rc < 0 || edn_print(b, v) < 0 || b->len == at) {
+    b->len = mark;
+    return -1;
+  }
+  if (first) {
+    b->ptr[at] = first;
+  } else {
+    memmove(b->ptr + at, b->ptr + at + 1, b->len - at - 1);
+    b->len--;
+  }
+  if (edn_buf_append(b, "\n", 1) < 0) {
+    b->len = mark;
+    return -1;
+  }
+  return 0;
+}
+
 int outq_flush(struct outq *q, int fd) {
   while (q->head < q->b.len) {
     ssize_t n = write(fd, q->b.ptr + q->head, q->b.len - q->head);

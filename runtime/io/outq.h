@@ -30,6 +30,12 @@ struct outq_piece {
 /* Append the n pieces, all of them or (out of memory) none, so the queue
  * never holds half a line. Returns 0 or -1. */
 int outq_pieces(struct outq *q, const struct outq_piece *p, size_t n);
+/* The pieces, then `v` printed compactly with its first byte replaced by
+ * `first` (dropped when `first` is 0), then '\n': a line whose start the
+ * pieces wrote ("{:id 7") and whose rest is a value's (a map's entries and
+ * its '}'). All or none. Returns 0 or -1. */
+int outq_line_joined(struct outq *q, const struct outq_piece *p, size_t n,
+                     const edn_value *v, char first);
 /* write() as much as the fd takes. Returns 0 (maybe with bytes left), or a
  * negative errno other than EAGAIN (EPIPE: the reader is gone). */
 int outq_flush(struct outq *q, int fd);

@@ -380,6 +380,7 @@ void node_release(struct node *n) {
   if (n->in_fl0 >= 0) fcntl(STDIN_FILENO, F_SETFL, n->in_fl0);
   if (n->out_fl0 >= 0) fcntl(STDOUT_FILENO, F_SETFL, n->out_fl0);
   while (n->reqs) req_drop(n->reqs);
+  req_spares_free(n);
   for (size_t i = 0; i < n->nkids; i++) child_free(n->kids[i]);
   free(n->kids);
   for (size_t i = 0; i < n->npool; i++) edn_arena_free(n->pool[i]);

@@ -223,6 +223,8 @@ struct node {
 
   struct req *reqs;       /* every request in flight */
   size_t ntop;            /* of which from stdin */
+  struct req *spare;      /* freed requests kept for the next (req.c) */
+  size_t nspare;
   edn_arena **pool;       /* spare arenas */
   size_t npool, cappool;
   edn_arena *scratch;     /* one line from a child at a time */
@@ -365,6 +367,7 @@ void noise_flush(struct child *c);
 struct req *req_new_top(struct node *n);
 struct req *req_new_sub(struct req *parent, int slot);
 void req_reply(struct req *r, edn_value *m);   /* m: reply without :id */
+void req_spares_free(struct node *n);          /* at the node's end */
 void req_fail(struct req *r, const char *type, const char *msg);
 /* A child's whole reply `m` (with its :id, in n->scratch) answers r; it
  * was read from line[] with its spans in sp (edn_read_spans, depth 1),

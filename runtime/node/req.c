@@ -45,12 +45,49 @@ static void unlink_req(struct node *n, struct req *r) {
   if (r->next) r->next->prev = r->prev;
 }
 
+/* A zeroed request: a spare one if there is one. A node answering a
+ * stream of requests frees one per reply and makes one per line; keeping
+ * a few spares takes malloc and free out of that path. */
+#if defined(__SANITIZE_ADDRESS__)
+#define REQ_SPARES_MAX 0 /* ASan sees a use after free only of freed memory */
+#else
+#define REQ_SPARES_MAX 64
+#endif
+
+static struct req *req_alloc(struct node *n) {
+  struct req *r = n->spare;
+  if (!r) return calloc(1, sizeof *r);
+  n->spare = r->next;
+  n->nspare--;
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+static void req_release(struct node *n, struct req *r) {
+  if (n->nspare >= REQ_SPARES_MAX) {
+    free(r);
+    return;
+  }
+  r->next = n->spare;
+  n->spare = r;
+  n->nspare++;
+}
+
+void req_spares_free(struct node *n) {
+  while (n->spare) {
+    struct req *r = n->spare;
+    n->spare = r->next;
+    free(r);
+  }
+  n->nspare = 0;
+}
+
 struct req *req_new_top(struct node *n) {
-  struct req *r = calloc(1, sizeof *r);
+  struct req *r = req_alloc(n);
   if (!r) return NULL;
   r->a = node_arena_get(n);
   if (!r->a) {
-    free(r);
+    req_release(n, r);
     return NULL;
   }
   r->n = n;
@@ -61,7 +98,7 @@ struct req *req_new_top(struct node *n) {
 }
 
 struct req *req_new_sub(struct req *parent, int slot) {
-  struct req *r = calloc(1, sizeof *r);
+  struct req *r = req_alloc(parent->n);
   if (!r) return NULL;
   r->n = parent->n;
   r->a = parent->a;
@@ -81,7 +118,7 @@ static void req_free(struct req *r) {
     n->ntop--;
     node_arena_put(n, r->a);
   }
-  free(r);
+  req_release(n, r);
 }
 
 void req_drop(struct req *r) { req_free(r); }
@@ -128,12 +165,31 @@ static void top_queued(struct node *n, size_t before) {
   if (n->faults & FAULT_BABBLE) fault_babble(n);
 }
 
+/* The line {:id ID ...m} as the printer would write with_id's map: "{:id
+ * ID", then m printed with its '{' turned into the space before its first
+ * entry (or dropped, m being empty). No map is copied. Only for an integer
+ * ID and an m without an :id of its own (with_id drops that one). */
+static int queue_with_id(struct outq *q, const struct req *r,
+                         const edn_value *m) {
+  char idt[REQ_ID_TEXT];
+  size_t k = req_id_text(r->id->u.integer, idt);
+  const struct outq_piece head[] = {{"{:id ", 5}, {idt, k}};
+  return outq_line_joined(q, head, 2, m, m->u.map.len ? ' ' : 0);
+}
+
 static void write_top(struct req *r, edn_value *m) {
   struct node *n = r->n;
-  edn_value *line = m ? with_id(r->a, r->id, m) : NULL;
   size_t before = outq_bytes(&n->out);
-  if (line && !n->out_dead && outq_line(&n->out, line) == 0)
-    top_queued(n, before);
+  if (!m || n->out_dead) return;
+  int rc;
+  if (r->id && r->id->type == EDN_INT && m->type == EDN_MAP &&
+      !edn_map_getk(m, "id"))
+    rc = queue_with_id(&n->out, r, m);
+  else {
+    edn_value *line = with_id(r->a, r->id, m);
+    rc = line ? outq_line(&n->out, line) : -1;
+  }
+  if (rc == 0) top_queued(n, before);
 }
 
 void req_reply(struct req *r, edn_value *m) {
