@@ -94,6 +94,8 @@ size_t edn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
 /* ---- The parser's state -------------------------------------------------- */
 
 enum { FRAME_DISCARD = 100 }; /* beside the edn_type of collections, TAGGED */
+_Static_assert(EDN_LIST < EDN_TAGGED && EDN_VECTOR < EDN_TAGGED && EDN_MAP < EDN_TAGGED &&
+               EDN_SET < EDN_TAGGED, "deliver: collections are the frame types below TAGGED");
 
 struct frame {
   int type;         /* EDN_LIST, EDN_VECTOR, EDN_MAP, EDN_SET, EDN_TAGGED,
@@ -205,7 +207,7 @@ static int push_val(struct parser *p, edn_value *v) {
   return 0;
 }
 
-static int push_frame(struct parser *p, int type, size_t off) {
+static inline int push_frame(struct parser *p, int type, size_t off) {
   struct frame *f;
   if (p->nframes >= p->max_depth)
     return fail(p, off, "nesting deeper than %zu", p->max_depth);
@@ -831,16 +833,16 @@ static bool surely_differ(const edn_value *x, const edn_value *y) {
   }
 }
 
-/* A word equal for equal keys, and different for most keys that differ:
- * texts by type, length, first and last byte; 0 for the types that may
- * equal another type or whose equality is not their text. */
-static inline uint64_t key_sig(const edn_value *v) {
+/* One of 64 bits for a text key, the same for equal keys; 64 for the types
+ * that may equal another type or whose equality is not their text. */
+static inline unsigned key_bit(const edn_value *v) {
   const unsigned char *t = (const unsigned char *)v->u.text.ptr;
   size_t n = v->u.text.len;
   if (v->type != EDN_KEYWORD && v->type != EDN_STRING && v->type != EDN_SYMBOL)
-    return 0;
-  return (uint64_t)v->type << 56 | (uint64_t)(n & 0xffffffffu) << 16 |
-         (uint64_t)t[0] << 8 | t[n - (n > 0)]; /* NUL-terminated: t[0] is there */
+    return 64;
+  /* NUL-terminated: t[0] is there when n is 0 */
+  uint32_t x = (uint32_t)t[0] | (uint32_t)t[n - (n > 0)] << 8 | (uint32_t)n << 16;
+  return (x * 0x9e3779b1u) >> 26;
 }
 
 /* Every pair, edn_equal only where a cheap look cannot tell. */
@@ -853,17 +855,21 @@ static size_t find_dup_pairs(edn_value **items, size_t count, size_t stride) {
   return (size_t)-1;
 }
 
-/* A few keys: when their signatures fall on distinct bits of one word they
- * are all distinct (a request's maps, all keywords, end here without a
- * comparison); otherwise every pair. */
+/* A few keys: each falls on one of 64 bits, and only keys on the same bit
+ * can be equal (a request's maps, all keywords, mostly need no comparison
+ * at all); other keys than texts: every pair. */
 static size_t find_dup_small(edn_value **items, size_t count, size_t stride) {
   uint64_t seen = 0;
+  unsigned char bit[8];
   for (size_t i = 0; i < count; i++) {
-    uint64_t sig = key_sig(items[i * stride]);
-    uint64_t bit = 1ULL << ((sig * 0x9e3779b97f4a7c15ULL) >> 58);
-    if (!sig || (seen & bit))
+    edn_value *k = items[i * stride];
+    if ((bit[i] = (unsigned char)key_bit(k)) == 64)
       return find_dup_pairs(items, count, stride);
-    seen |= bit;
+    if (seen >> bit[i] & 1)
+      for (size_t j = 0; j < i; j++)
+        if (bit[j] == bit[i] && edn_equal(k, items[j * stride]))
+          return i * stride;
+    seen |= 1ULL << bit[i];
   }
   return (size_t)-1;
 }
@@ -1169,14 +1175,14 @@ static int unterminated(struct parser *p) {
 static int deliver(struct parser *p, edn_value *v, size_t at, edn_value **out) {
   while (p->nframes) {
     struct frame *f = &p->frames[p->nframes - 1];
-    if (f->type == FRAME_DISCARD) {
-      p->nframes--;
-      return 0;
-    }
-    if (f->type != EDN_TAGGED) {
+    if (f->type < EDN_TAGGED) { /* a collection: the common case first */
       if (push_val(p, v) ||
           (p->nframes <= p->span_depth && span_record(p, v, at)))
         return fail(p, p->pos, "out of memory");
+      return 0;
+    }
+    if (f->type == FRAME_DISCARD) {
+      p->nframes--;
       return 0;
     }
     if (!(v = make_tagged(p, f, v)))
@@ -1190,8 +1196,8 @@ static int deliver(struct parser *p, edn_value *v, size_t at, edn_value **out) {
 
 /* What a byte begins: the loop looks each value's first byte up once, to
  * skip space or to pick the value's reader. */
-enum { B_TOKEN, B_SPACE, B_COMMENT, B_OPEN, B_CLOSE, B_STRING, B_CHAR,
-       B_KEYWORD, B_DISPATCH, B_META, B_NUL };
+enum { B_TOKEN, B_SPACE, B_OPEN, B_CLOSE, B_STRING, B_CHAR, B_KEYWORD,
+       B_DISPATCH, B_META, B_NUL, B_COMMENT, B_END /* not a byte */ };
 static const unsigned char begins[256] = {
     [0] = B_NUL,         ['\t'] = B_SPACE,     ['\n'] = B_SPACE,   ['\v'] = B_SPACE,
     ['\f'] = B_SPACE,    ['\r'] = B_SPACE,     [' '] = B_SPACE,    [','] = B_SPACE,
@@ -1206,14 +1212,14 @@ static int parse_value(struct parser *p, edn_value **out, size_t *start) {
   size_t n = p->len;
   for (;;) {
     size_t at = p->pos;
-    unsigned char b = B_SPACE;
+    unsigned b = at < n ? begins[s[at]] : B_END;
     edn_value *v = NULL;
     bool pushed = false;
     int rc;
-    while (at < n && (b = begins[s[at]]) == B_SPACE) /* mostly one space */
-      at++;
+    while (b == B_SPACE) /* mostly one space */
+      b = ++at < n ? begins[s[at]] : B_END;
     p->pos = at;
-    if (at >= n || b == B_COMMENT) {
+    if (b >= B_COMMENT) {
       if (!skip_space(p))
         return p->nframes ? unterminated(p) : EDN_EMPTY;
       continue;
