@@ -76,8 +76,9 @@ static const char digit_pairs[] = "000102030405060708091011121314151617181920212
                                   "50515253545556575859606162636465666768697071727374"
                                   "75767778798081828384858687888990919293949596979899";
 
-/* Two digits per division: half the divisions of one at a time. */
-INLINE int print_int(struct edn_buf *b, int64_t i) {
+/* Two digits per division: half the divisions of one at a time. `lead`
+ * (here and below: 0 or 1) puts a space first, within the same reserve. */
+INLINE int print_int(struct edn_buf *b, int64_t i, size_t lead) {
   char tmp[24], *e = tmp + sizeof tmp, *p = e;
   uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
   for (; m >= 100; m /= 100)
@@ -88,6 +89,8 @@ INLINE int print_int(struct edn_buf *b, int64_t i) {
     *--p = (char)('0' + m);
   if (i < 0)
     *--p = '-';
+  if (lead)
+    *--p = ' ';
   return append(b, p, (size_t)(e - p));
 }
 
@@ -195,11 +198,13 @@ static int print_escape(struct edn_buf *b, unsigned char c, size_t rest) {
 
 /* Room for the whole string is reserved once (an escape reserves its own):
  * runs of plain bytes are then copied without a check each. */
-static int print_string(struct edn_buf *b, const struct edn_text *t) {
+static int print_string(struct edn_buf *b, const struct edn_text *t, size_t lead) {
   const unsigned char *s = (const unsigned char *)t->ptr;
   size_t i = 0, n = t->len;
-  if (n > SIZE_MAX / 2 || reserve(b, n + 3)) /* quotes and a NUL */
+  if (n > SIZE_MAX / 2 || reserve(b, n + 3 + lead)) /* quotes and a NUL */
     return -1;
+  b->ptr[b->len] = ' ';
+  b->len += lead;
   b->ptr[b->len++] = '"';
   while (i < n) {
     size_t run = i;
@@ -264,9 +269,11 @@ static int print_char(struct edn_buf *b, uint32_t c) {
 static int print_coll(struct edn_buf *b, const edn_value *v);
 static int print_other(struct edn_buf *b, const edn_value *v);
 
-INLINE int print_keyword(struct edn_buf *b, const struct edn_text *t) {
-  if (reserve(b, t->len + 2))
+INLINE int print_keyword(struct edn_buf *b, const struct edn_text *t, size_t lead) {
+  if (reserve(b, t->len + 2 + lead))
     return -1;
+  b->ptr[b->len] = ' ';
+  b->len += lead;
   b->ptr[b->len++] = ':';
   edn__copy(b->ptr + b->len, t->ptr, t->len);
   b->len += t->len;
@@ -275,13 +282,14 @@ INLINE int print_keyword(struct edn_buf *b, const struct edn_text *t) {
 
 /* What collections mostly hold is printed inline in their loops, the rest
  * by a call: one call per collection, not one per item. */
-INLINE int print_value(struct edn_buf *b, const edn_value *v) {
+INLINE int print_value(struct edn_buf *b, const edn_value *v, size_t lead) {
   switch (v->type) {
-  case EDN_KEYWORD: return print_keyword(b, &v->u.text);
-  case EDN_STRING: return print_string(b, &v->u.text);
-  case EDN_INT: return print_int(b, v->u.integer);
-  case EDN_LIST: case EDN_VECTOR: case EDN_SET: case EDN_MAP: return print_coll(b, v);
-  default: return print_other(b, v);
+  case EDN_KEYWORD: return print_keyword(b, &v->u.text, lead);
+  case EDN_STRING: return print_string(b, &v->u.text, lead);
+  case EDN_INT: return print_int(b, v->u.integer, lead);
+  case EDN_LIST: case EDN_VECTOR: case EDN_SET: case EDN_MAP:
+    return (lead && put_char(b, ' ')) || print_coll(b, v);
+  default: return (lead && put_char(b, ' ')) || print_other(b, v);
   }
 }
 
@@ -294,12 +302,12 @@ static int print_coll(struct edn_buf *b, const edn_value *v) {
     return -1;
   if (v->type == EDN_MAP) {
     for (size_t i = 0; i < v->u.map.len; i++)
-      if ((i && put_char(b, ' ')) || print_value(b, v->u.map.entries[i].key) ||
-          put_char(b, ' ') || print_value(b, v->u.map.entries[i].val))
+      if (print_value(b, v->u.map.entries[i].key, i > 0) ||
+          print_value(b, v->u.map.entries[i].val, 1))
         return -1;
   } else {
     for (size_t i = 0; i < v->u.seq.len; i++)
-      if ((i && put_char(b, ' ')) || print_value(b, v->u.seq.items[i]))
+      if (print_value(b, v->u.seq.items[i], i > 0))
         return -1;
   }
   return put_char(b, close);
@@ -311,27 +319,27 @@ static int print_other(struct edn_buf *b, const edn_value *v) {
   case EDN_BOOL:
     return v->u.boolean ? edn_buf_append(b, "true", 4)
                         : edn_buf_append(b, "false", 5);
-  case EDN_INT: return print_int(b, v->u.integer);
+  case EDN_INT: return print_int(b, v->u.integer, 0);
   case EDN_BIGINT:
     return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'N');
   case EDN_FLOAT: return print_float(b, v->u.real);
   case EDN_DECIMAL:
     return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'M');
-  case EDN_STRING: return print_string(b, &v->u.text);
+  case EDN_STRING: return print_string(b, &v->u.text, 0);
   case EDN_CHAR: return print_char(b, v->u.ch);
   case EDN_SYMBOL: return append(b, v->u.text.ptr, v->u.text.len);
-  case EDN_KEYWORD: return print_keyword(b, &v->u.text);
+  case EDN_KEYWORD: return print_keyword(b, &v->u.text, 0);
   case EDN_LIST: case EDN_VECTOR: case EDN_SET: case EDN_MAP: return print_coll(b, v);
   case EDN_TAGGED:
     return put_char(b, '#') ||
            edn_buf_append(b, v->u.tagged.tag.ptr, v->u.tagged.tag.len) ||
-           put_char(b, ' ') || print_value(b, v->u.tagged.value);
+           print_value(b, v->u.tagged.value, 1);
   }
   return -1;
 }
 
 int edn_print(struct edn_buf *out, const edn_value *v) {
-  return print_value(out, v) ? -1 : 0;
+  return print_value(out, v, 0) ? -1 : 0;
 }
 
 char *edn_to_string(const edn_value *v) {
