@@ -44,22 +44,24 @@ static inline void *edn__alloc(edn_arena *a, size_t n) {
 static inline void edn__copy(char *d, const char *s, size_t n) {
   uint64_t x, y;
   uint32_t u, w;
-  if (n > 16) {
-    memcpy(d, s, n);
-  } else if (n >= 8) {
-    memcpy(&x, s, 8);
-    memcpy(&y, s + n - 8, 8);
-    memcpy(d, &x, 8);
-    memcpy(d + n - 8, &y, 8);
-  } else if (n >= 4) {
+  if (n < 4) { /* the shortest first: most keywords */
+    if (n) {
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+  } else if (n < 8) {
     memcpy(&u, s, 4);
     memcpy(&w, s + n - 4, 4);
     memcpy(d, &u, 4);
     memcpy(d + n - 4, &w, 4);
-  } else if (n) {
-    d[0] = s[0];
-    d[n / 2] = s[n / 2];
-    d[n - 1] = s[n - 1];
+  } else if (n <= 16) {
+    memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+  } else {
+    memcpy(d, s, n);
   }
 }
 
