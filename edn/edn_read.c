@@ -833,15 +833,17 @@ static bool surely_differ(const edn_value *x, const edn_value *y) {
   }
 }
 
-/* One of 64 bits for a text key, the same for equal keys; 64 for the types
- * that may equal another type or whose equality is not their text. */
+/* One of 64 bits for a text key, by its length and last byte (one load
+ * less than the first byte too: a collision costs only a comparison), the
+ * same for equal keys; 64 for the types that may equal another type or
+ * whose equality is not their text. */
 static inline unsigned key_bit(const edn_value *v) {
   const unsigned char *t = (const unsigned char *)v->u.text.ptr;
   size_t n = v->u.text.len;
   if (v->type != EDN_KEYWORD && v->type != EDN_STRING && v->type != EDN_SYMBOL)
     return 64;
   /* NUL-terminated: t[0] is there when n is 0 */
-  uint32_t x = (uint32_t)t[0] | (uint32_t)t[n - (n > 0)] << 8 | (uint32_t)n << 16;
+  uint32_t x = (uint32_t)t[n - (n > 0)] | (uint32_t)n << 8;
   return (x * 0x9e3779b1u) >> 26;
 }
 
