@@ -38,6 +38,33 @@ static inline void *edn__alloc(edn_arena *a, size_t n) {
   return edn__alloc_slow(a, n);
 }
 
+/* Copy s[0..n) to d: names and short strings, most of what the codec moves,
+ * by overlapping word moves (a call to memcpy costs more than such a copy),
+ * touching only s[0..n) and d[0..n). */
+static inline void edn__copy(char *d, const char *s, size_t n) {
+  uint64_t x, y;
+  uint32_t u, w;
+  if (n < 4) { /* the shortest first: most keywords */
+    if (n) {
+      d[0] = s[0];
+      d[n / 2] = s[n / 2];
+      d[n - 1] = s[n - 1];
+    }
+  } else if (n < 8) {
+    memcpy(&u, s, 4);
+    memcpy(&w, s + n - 4, 4);
+    memcpy(d, &u, 4);
+    memcpy(d + n - 4, &w, 4);
+  } else if (n <= 16) {
+    memcpy(&x, s, 8);
+    memcpy(&y, s + n - 8, 8);
+    memcpy(d, &x, 8);
+    memcpy(d + n - 8, &y, 8);
+  } else {
+    memcpy(d, s, n);
+  }
+}
+
 /* A copy of s[0..n) with a NUL after it, in `a`; NULL when out of memory. */
 char *edn__text(edn_arena *a, const char *s, size_t n);
 
@@ -51,7 +78,9 @@ enum {
   EDN_C_STR = 16,   /* needs a look inside a string: " \ NUL non-ASCII */
   EDN_C_PLAIN = 32, /* ASCII symbol character but / : # */
   EDN_C_NEST = 64   /* matters to the stream scanner inside a collection:
-                       " ; \ ( ) [ ] { } ^ NUL */
+                       " ; \ ( ) [ ] { } ^ NUL */,
+  EDN_C_HEAD = 128  /* PLAIN, and a name starting with it needs no second
+                       look: not a digit, ' + - or . */
 };
 extern const unsigned char edn__class[256];
 

@@ -11,6 +11,10 @@
 
 #include "edn_internal.h"
 
+/* For the few functions whose inlining into the collection loop is the
+ * point: without it GCC keeps a call per item. */
+#define INLINE static inline __attribute__((always_inline))
+
 /* ---- The buffer ------------------------------------------------------------ */
 
 static int reserve_slow(struct edn_buf *b, size_t n);
@@ -38,7 +42,7 @@ static int reserve_slow(struct edn_buf *b, size_t n) {
 static inline int append(struct edn_buf *out, const char *s, size_t len) {
   if (reserve(out, len + 1)) /* +1: room for a NUL, see edn_to_string */
     return -1;
-  memcpy(out->ptr + out->len, s, len);
+  edn__copy(out->ptr + out->len, s, len);
   out->len += len;
   return 0;
 }
@@ -67,15 +71,26 @@ void edn_buf_free(struct edn_buf *out) {
 
 /* ---- Scalars --------------------------------------------------------------- */
 
-static int print_int(struct edn_buf *b, int64_t i) {
+static const char digit_pairs[] = "00010203040506070809101112131415161718192021222324"
+                                  "25262728293031323334353637383940414243444546474849"
+                                  "50515253545556575859606162636465666768697071727374"
+                                  "75767778798081828384858687888990919293949596979899";
+
+/* Two digits per division: half the divisions of one at a time. `lead`
+ * (here and below: 0 or 1) puts a space first, within the same reserve. */
+INLINE int print_int(struct edn_buf *b, int64_t i, size_t lead) {
   char tmp[24], *e = tmp + sizeof tmp, *p = e;
   uint64_t m = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
-  do {
-    *--p = (char)('0' + m % 10);
-    m /= 10;
-  } while (m);
+  for (; m >= 100; m /= 100)
+    memcpy(p -= 2, digit_pairs + m % 100 * 2, 2);
+  if (m >= 10)
+    memcpy(p -= 2, digit_pairs + m * 2, 2);
+  else
+    *--p = (char)('0' + m);
   if (i < 0)
     *--p = '-';
+  if (lead)
+    *--p = ' ';
   return append(b, p, (size_t)(e - p));
 }
 
@@ -152,46 +167,61 @@ static int print_float(struct edn_buf *b, double d) {
   return edn_buf_append(b, tmp, (size_t)n);
 }
 
-/* Bytes a string can hold as they are: not '"', '\\' or a control. */
-static inline bool plain(unsigned char c) {
-  return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+/* Bytes a string cannot hold as they are: '"', '\\' and the controls. */
+static const bool escaped[256] = {[0 ... 0x1f] = true, ['"'] = true, ['\\'] = true,
+                                  [0x7f] = true};
+
+/* The escape of c, with room left for `rest` more bytes of the string and
+ * its closing quote. */
+static int print_escape(struct edn_buf *b, unsigned char c, size_t rest) {
+  char esc[8];
+  const char *e = esc;
+  size_t elen = 2;
+  switch (c) {
+  case '"': e = "\\\""; break;
+  case '\\': e = "\\\\"; break;
+  case '\n': e = "\\n"; break;
+  case '\r': e = "\\r"; break;
+  case '\t': e = "\\t"; break;
+  case '\b': e = "\\b"; break;
+  case '\f': e = "\\f"; break;
+  default:
+    snprintf(esc, sizeof esc, "\\u%04X", c);
+    elen = 6;
+  }
+  if (reserve(b, elen + rest + 2))
+    return -1;
+  memcpy(b->ptr + b->len, e, elen);
+  b->len += elen;
+  return 0;
 }
 
-static int print_string(struct edn_buf *b, const struct edn_text *t) {
+/* Room for the whole string is reserved once (an escape reserves its own):
+ * runs of plain bytes are then copied without a check each. */
+static int print_string(struct edn_buf *b, const struct edn_text *t, size_t lead) {
   const unsigned char *s = (const unsigned char *)t->ptr;
   size_t i = 0, n = t->len;
-  if (put_char(b, '"'))
+  if (n > SIZE_MAX / 2 || reserve(b, n + 3 + lead)) /* quotes and a NUL */
     return -1;
+  b->ptr[b->len] = ' ';
+  b->len += lead;
+  b->ptr[b->len++] = '"';
   while (i < n) {
     size_t run = i;
-    char esc[8];
-    const char *e = esc;
-    size_t elen = 2;
     if (n - i >= 16) /* short strings: the byte loop alone is faster */
       i = edn__skip_str_printable(s, i, n);
-    while (i < n && plain(s[i]))
+    while (i < n && !escaped[s[i]])
       i++;
-    if (append(b, (const char *)s + run, i - run))
-      return -1;
+    edn__copy(b->ptr + b->len, (const char *)s + run, i - run);
+    b->len += i - run;
     if (i == n)
       break;
-    switch (s[i]) {
-    case '"': e = "\\\""; break;
-    case '\\': e = "\\\\"; break;
-    case '\n': e = "\\n"; break;
-    case '\r': e = "\\r"; break;
-    case '\t': e = "\\t"; break;
-    case '\b': e = "\\b"; break;
-    case '\f': e = "\\f"; break;
-    default:
-      snprintf(esc, sizeof esc, "\\u%04X", s[i]);
-      elen = 6;
-    }
-    if (edn_buf_append(b, e, elen))
+    if (print_escape(b, s[i], n - i - 1))
       return -1;
     i++;
   }
-  return put_char(b, '"');
+  b->ptr[b->len++] = '"';
+  return 0;
 }
 
 static int print_char(struct edn_buf *b, uint32_t c) {
@@ -236,68 +266,80 @@ static int print_char(struct edn_buf *b, uint32_t c) {
 
 /* ---- Values ---------------------------------------------------------------- */
 
-static int print_value(struct edn_buf *b, const edn_value *v);
+static int print_coll(struct edn_buf *b, const edn_value *v);
+static int print_other(struct edn_buf *b, const edn_value *v);
 
-static int print_items(struct edn_buf *b, edn_value *const *items, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (i && put_char(b, ' '))
-      return -1;
-    if (print_value(b, items[i]))
-      return -1;
-  }
+INLINE int print_keyword(struct edn_buf *b, const struct edn_text *t, size_t lead) {
+  if (reserve(b, t->len + 2 + lead))
+    return -1;
+  b->ptr[b->len] = ' ';
+  b->len += lead;
+  b->ptr[b->len++] = ':';
+  edn__copy(b->ptr + b->len, t->ptr, t->len);
+  b->len += t->len;
   return 0;
 }
 
-static int print_value(struct edn_buf *b, const edn_value *v) {
+/* What collections mostly hold is printed inline in their loops, the rest
+ * by a call: one call per collection, not one per item. */
+INLINE int print_value(struct edn_buf *b, const edn_value *v, size_t lead) {
+  switch (v->type) {
+  case EDN_KEYWORD: return print_keyword(b, &v->u.text, lead);
+  case EDN_STRING: return print_string(b, &v->u.text, lead);
+  case EDN_INT: return print_int(b, v->u.integer, lead);
+  case EDN_LIST: case EDN_VECTOR: case EDN_SET: case EDN_MAP:
+    return (lead && put_char(b, ' ')) || print_coll(b, v);
+  default: return (lead && put_char(b, ' ')) || print_other(b, v);
+  }
+}
+
+/* Items (a map's keys and values alike) separated by one space. */
+static int print_coll(struct edn_buf *b, const edn_value *v) {
+  const char *open = v->type == EDN_LIST ? "(" : v->type == EDN_VECTOR ? "["
+                     : v->type == EDN_SET ? "#{" : "{";
+  char close = v->type == EDN_LIST ? ')' : v->type == EDN_VECTOR ? ']' : '}';
+  if (append(b, open, open[1] ? 2 : 1))
+    return -1;
+  if (v->type == EDN_MAP) {
+    for (size_t i = 0; i < v->u.map.len; i++)
+      if (print_value(b, v->u.map.entries[i].key, i > 0) ||
+          print_value(b, v->u.map.entries[i].val, 1))
+        return -1;
+  } else {
+    for (size_t i = 0; i < v->u.seq.len; i++)
+      if (print_value(b, v->u.seq.items[i], i > 0))
+        return -1;
+  }
+  return put_char(b, close);
+}
+
+static int print_other(struct edn_buf *b, const edn_value *v) {
   switch (v->type) {
   case EDN_NIL: return edn_buf_append(b, "nil", 3);
   case EDN_BOOL:
     return v->u.boolean ? edn_buf_append(b, "true", 4)
                         : edn_buf_append(b, "false", 5);
-  case EDN_INT: return print_int(b, v->u.integer);
+  case EDN_INT: return print_int(b, v->u.integer, 0);
   case EDN_BIGINT:
     return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'N');
   case EDN_FLOAT: return print_float(b, v->u.real);
   case EDN_DECIMAL:
     return edn_buf_append(b, v->u.text.ptr, v->u.text.len) || put_char(b, 'M');
-  case EDN_STRING: return print_string(b, &v->u.text);
+  case EDN_STRING: return print_string(b, &v->u.text, 0);
   case EDN_CHAR: return print_char(b, v->u.ch);
   case EDN_SYMBOL: return append(b, v->u.text.ptr, v->u.text.len);
-  case EDN_KEYWORD:
-    if (reserve(b, v->u.text.len + 2))
-      return -1;
-    b->ptr[b->len++] = ':';
-    memcpy(b->ptr + b->len, v->u.text.ptr, v->u.text.len);
-    b->len += v->u.text.len;
-    return 0;
-  case EDN_LIST:
-    return put_char(b, '(') || print_items(b, v->u.seq.items, v->u.seq.len) ||
-           put_char(b, ')');
-  case EDN_VECTOR:
-    return put_char(b, '[') || print_items(b, v->u.seq.items, v->u.seq.len) ||
-           put_char(b, ']');
-  case EDN_SET:
-    return edn_buf_append(b, "#{", 2) ||
-           print_items(b, v->u.seq.items, v->u.seq.len) || put_char(b, '}');
-  case EDN_MAP:
-    if (put_char(b, '{'))
-      return -1;
-    for (size_t i = 0; i < v->u.map.len; i++) {
-      if ((i && put_char(b, ' ')) || print_value(b, v->u.map.entries[i].key) ||
-          put_char(b, ' ') || print_value(b, v->u.map.entries[i].val))
-        return -1;
-    }
-    return put_char(b, '}');
+  case EDN_KEYWORD: return print_keyword(b, &v->u.text, 0);
+  case EDN_LIST: case EDN_VECTOR: case EDN_SET: case EDN_MAP: return print_coll(b, v);
   case EDN_TAGGED:
     return put_char(b, '#') ||
            edn_buf_append(b, v->u.tagged.tag.ptr, v->u.tagged.tag.len) ||
-           put_char(b, ' ') || print_value(b, v->u.tagged.value);
+           print_value(b, v->u.tagged.value, 1);
   }
   return -1;
 }
 
 int edn_print(struct edn_buf *out, const edn_value *v) {
-  return print_value(out, v) ? -1 : 0;
+  return print_value(out, v, 0) ? -1 : 0;
 }
 
 char *edn_to_string(const edn_value *v) {

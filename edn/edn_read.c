@@ -16,22 +16,22 @@
 #include "edn_internal.h"
 
 const unsigned char edn__class[256] = {
-   82,   0,   0,   0,   0,   0,   0,   0,   0,   3,   3,   3,   3,   3,   0,   0,
-    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-    3,  40,  82,   8,  40,  40,  40,  40,  66,  66,  40,  40,   3,  40,  40,   8,
-   44,  44,  44,  44,  44,  44,  44,  44,  44,  44,   8,  66,  40,  40,  40,  40,
-    0,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,
-   40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  66,  82,  66,  66,  40,
-    0,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,
-   40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  40,  66,   0,  66,   0,   0,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
-   24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    82,   0,   0,   0,   0,   0,   0,   0,   0,   3,   3,   3,   3,   3,   0,   0,
+     0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+     3, 168,  82,   8, 168, 168, 168,  40,  66,  66, 168,  40,   3,  40,  40,   8,
+    44,  44,  44,  44,  44,  44,  44,  44,  44,  44,   8,  66, 168, 168, 168, 168,
+     0, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168,
+   168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168,  66,  82,  66,  66, 168,
+     0, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168,
+   168, 168, 168, 168, 168, 168, 168, 168, 168, 168, 168,  66,   0,  66,   0,   0,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
+    24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,  24,
 };
 
 enum { DEFAULT_DEPTH = 512, DEFAULT_BYTES = 1 << 20 };
@@ -94,6 +94,8 @@ size_t edn_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp) {
 /* ---- The parser's state -------------------------------------------------- */
 
 enum { FRAME_DISCARD = 100 }; /* beside the edn_type of collections, TAGGED */
+_Static_assert(EDN_LIST < EDN_TAGGED && EDN_VECTOR < EDN_TAGGED && EDN_MAP < EDN_TAGGED &&
+               EDN_SET < EDN_TAGGED, "deliver: collections are the frame types below TAGGED");
 
 struct frame {
   int type;         /* EDN_LIST, EDN_VECTOR, EDN_MAP, EDN_SET, EDN_TAGGED,
@@ -205,7 +207,7 @@ static int push_val(struct parser *p, edn_value *v) {
   return 0;
 }
 
-static int push_frame(struct parser *p, int type, size_t off) {
+static inline int push_frame(struct parser *p, int type, size_t off) {
   struct frame *f;
   if (p->nframes >= p->max_depth)
     return fail(p, off, "nesting deeper than %zu", p->max_depth);
@@ -313,18 +315,14 @@ static bool symbol_ok(const unsigned char *s, size_t n) {
 }
 
 /* A value and its text in one allocation: the hot path of the reader. */
-static edn_value *text_value(struct parser *p, enum edn_type type,
-                             const unsigned char *s, size_t n) {
+static inline edn_value *text_value(struct parser *p, enum edn_type type,
+                                    const unsigned char *s, size_t n) {
   edn_value *v = edn__alloc(p->a, sizeof *v + n + 1);
   char *t;
   if (!v)
     return oom(p);
   t = (char *)(v + 1);
-  if (n <= 16) /* most names: a call to memcpy costs more than the copy */
-    for (size_t i = 0; i < n; i++)
-      t[i] = (char)s[i];
-  else
-    memcpy(t, s, n);
+  edn__copy(t, (const char *)s, n);
   t[n] = '\0';
   v->type = type;
   v->u.text.ptr = t;
@@ -485,12 +483,37 @@ static edn_value *read_number(struct parser *p, size_t start, size_t end) {
 
 /* ---- Scalars -------------------------------------------------------------- */
 
+/* The common number: up to 18 digits, no sign, no leading zero, then a
+ * delimiter. Read in one pass (read_number scans the token again); NULL
+ * for anything else, which the careful path then takes. */
+static inline edn_value *small_int(struct parser *p, size_t i) {
+  const unsigned char *s = p->s;
+  size_t start = i, n = p->len, lim = n - i > 18 ? i + 18 : n;
+  uint64_t m = 0;
+  edn_value *v;
+  while (i < lim && is_digit(s[i]))
+    m = m * 10 + (s[i++] - '0');
+  if ((i < n && !(edn__class[s[i]] & EDN_C_DELIM)) || (s[start] == '0' && i - start > 1))
+    return NULL;
+  if (!(v = edn__alloc(p->a, sizeof *v)))
+    return NULL; /* the careful path says so */
+  if (i == n)
+    p->hit_end = true;
+  p->pos = i;
+  v->type = EDN_INT;
+  v->u.integer = (int64_t)m;
+  return v;
+}
+
 /* A symbol, nil, true, false or a number: whatever token starts at pos. */
 static edn_value *read_token(struct parser *p) {
-  size_t start = p->pos, end = token_end(p, start);
+  size_t start = p->pos, end;
+  edn_value *v;
+  if (is_digit(p->s[start]) && (v = small_int(p, start)))
+    return v;
+  end = token_end(p, start);
   const unsigned char *s = p->s + start;
   size_t n = end - start;
-  edn_value *v;
   char q[48];
   p->pos = end;
   if (is_digit(s[0]) || ((s[0] == '+' || s[0] == '-') && n > 1 && is_digit(s[1])))
@@ -523,11 +546,11 @@ static size_t plain_name(struct parser *p, size_t i) {
   size_t start = i, n = p->len;
   while (i < n && (edn__class[s[i]] & EDN_C_PLAIN))
     i++;
-  if (i < n && !(edn__class[s[i]] & EDN_C_DELIM))
+  if ((i < n && !(edn__class[s[i]] & EDN_C_DELIM)) || i == start)
     return 0;
-  if (i == start || is_digit(s[start]) || s[start] == '\'' ||
-      ((s[start] == '+' || s[start] == '-' || s[start] == '.') && i - start > 1 &&
-       is_digit(s[start + 1])))
+  if (!(edn__class[s[start]] & EDN_C_HEAD) &&
+      (is_digit(s[start]) || s[start] == '\'' ||
+       (i - start > 1 && is_digit(s[start + 1])))) /* +1 -.5 */
     return 0;
   if (i == n)
     p->hit_end = true;
@@ -810,20 +833,58 @@ static bool surely_differ(const edn_value *x, const edn_value *y) {
   }
 }
 
+/* One of 64 bits for a text key, by its length and last byte (one load
+ * less than the first byte too: a collision costs only a comparison), the
+ * same for equal keys; 64 for the types that may equal another type or
+ * whose equality is not their text. */
+static inline unsigned key_bit(const edn_value *v) {
+  const unsigned char *t = (const unsigned char *)v->u.text.ptr;
+  size_t n = v->u.text.len;
+  if (v->type != EDN_KEYWORD && v->type != EDN_STRING && v->type != EDN_SYMBOL)
+    return 64;
+  /* NUL-terminated: t[0] is there when n is 0 */
+  uint32_t x = (uint32_t)t[n - (n > 0)] | (uint32_t)n << 8;
+  return (x * 0x9e3779b1u) >> 26;
+}
+
+/* Every pair, edn_equal only where a cheap look cannot tell. */
+static size_t find_dup_pairs(edn_value **items, size_t count, size_t stride) {
+  for (size_t i = 1; i < count; i++)
+    for (size_t j = 0; j < i; j++)
+      if (!surely_differ(items[i * stride], items[j * stride]) &&
+          edn_equal(items[i * stride], items[j * stride]))
+        return i * stride;
+  return (size_t)-1;
+}
+
+/* A few keys: each falls on one of 64 bits, and only keys on the same bit
+ * can be equal (a request's maps, all keywords, mostly need no comparison
+ * at all); other keys than texts: every pair. */
+static size_t find_dup_small(edn_value **items, size_t count, size_t stride) {
+  uint64_t seen = 0;
+  unsigned char bit[8];
+  for (size_t i = 0; i < count; i++) {
+    edn_value *k = items[i * stride];
+    if ((bit[i] = (unsigned char)key_bit(k)) == 64)
+      return find_dup_pairs(items, count, stride);
+    if (seen >> bit[i] & 1)
+      for (size_t j = 0; j < i; j++)
+        if (bit[j] == bit[i] && edn_equal(k, items[j * stride]))
+          return i * stride;
+    seen |= 1ULL << bit[i];
+  }
+  return (size_t)-1;
+}
+
 /* Index of the first element (stride 1) or key (stride 2) among items that
  * equals an earlier one, or (size_t)-1. Hashing for all but small ones. */
 static size_t find_dup(edn_value **items, size_t n, size_t stride,
                        bool *oom_out) {
-  size_t count = n / stride, cap = 16, *slots, mask, dup = (size_t)-1;
+  size_t count = stride == 2 ? n / 2 : n; /* not a division: stride is 1 or 2 */
+  size_t cap = 16, *slots, mask, dup = (size_t)-1;
   *oom_out = false;
-  if (count <= 8) {
-    for (size_t i = 1; i < count; i++)
-      for (size_t j = 0; j < i; j++)
-        if (!surely_differ(items[i * stride], items[j * stride]) &&
-            edn_equal(items[i * stride], items[j * stride]))
-          return i * stride;
-    return dup;
-  }
+  if (count <= 8)
+    return find_dup_small(items, count, stride);
   while (cap < count * 2)
     cap *= 2;
   if (!(slots = calloc(cap, sizeof *slots))) {
@@ -1116,14 +1177,14 @@ static int unterminated(struct parser *p) {
 static int deliver(struct parser *p, edn_value *v, size_t at, edn_value **out) {
   while (p->nframes) {
     struct frame *f = &p->frames[p->nframes - 1];
-    if (f->type == FRAME_DISCARD) {
-      p->nframes--;
-      return 0;
-    }
-    if (f->type != EDN_TAGGED) {
+    if (f->type < EDN_TAGGED) { /* a collection: the common case first */
       if (push_val(p, v) ||
           (p->nframes <= p->span_depth && span_record(p, v, at)))
         return fail(p, p->pos, "out of memory");
+      return 0;
+    }
+    if (f->type == FRAME_DISCARD) {
+      p->nframes--;
       return 0;
     }
     if (!(v = make_tagged(p, f, v)))
@@ -1135,42 +1196,56 @@ static int deliver(struct parser *p, edn_value *v, size_t at, edn_value **out) {
   return 1;
 }
 
+/* What a byte begins: the loop looks each value's first byte up once, to
+ * skip space or to pick the value's reader. */
+enum { B_TOKEN, B_SPACE, B_OPEN, B_CLOSE, B_STRING, B_CHAR, B_KEYWORD,
+       B_DISPATCH, B_META, B_NUL, B_COMMENT, B_END /* not a byte */ };
+static const unsigned char begins[256] = {
+    [0] = B_NUL,         ['\t'] = B_SPACE,     ['\n'] = B_SPACE,   ['\v'] = B_SPACE,
+    ['\f'] = B_SPACE,    ['\r'] = B_SPACE,     [' '] = B_SPACE,    [','] = B_SPACE,
+    [';'] = B_COMMENT,   ['('] = B_OPEN,       ['['] = B_OPEN,     ['{'] = B_OPEN,
+    [')'] = B_CLOSE,     [']'] = B_CLOSE,      ['}'] = B_CLOSE,    ['"'] = B_STRING,
+    ['\\'] = B_CHAR,     [':'] = B_KEYWORD,    ['#'] = B_DISPATCH, ['^'] = B_META};
+
 /* The next top-level value from pos: EDN_OK, EDN_EMPTY, EDN_ERROR. *start is
  * where it began. */
 static int parse_value(struct parser *p, edn_value **out, size_t *start) {
+  const unsigned char *s = p->s;
+  size_t n = p->len;
   for (;;) {
+    size_t at = p->pos;
+    unsigned b = at < n ? begins[s[at]] : B_END;
     edn_value *v = NULL;
     bool pushed = false;
     int rc;
-    if ((p->pos >= p->len || (edn__class[p->s[p->pos]] & EDN_C_WS) ||
-         p->s[p->pos] == ';') && !skip_space(p)) {
-      if (p->nframes)
-        return unterminated(p);
-      return EDN_EMPTY;
+    while (b == B_SPACE) /* mostly one space */
+      b = ++at < n ? begins[s[at]] : B_END;
+    p->pos = at;
+    if (b >= B_COMMENT) {
+      if (!skip_space(p))
+        return p->nframes ? unterminated(p) : EDN_EMPTY;
+      continue;
     }
     if (p->nframes == 0)
-      *start = p->pos;
-    size_t at = p->pos;
-    switch (p->s[p->pos]) {
-    case '(': case '[': case '{': {
-      unsigned char c = p->s[p->pos];
-      if (push_frame(p, c == '(' ? EDN_LIST : c == '[' ? EDN_VECTOR : EDN_MAP,
-                     p->pos))
+      *start = at;
+    switch (b) {
+    case B_OPEN:
+      if (push_frame(p, s[at] == '(' ? EDN_LIST : s[at] == '[' ? EDN_VECTOR : EDN_MAP,
+                     at))
         return EDN_ERROR;
       p->pos++;
       continue;
-    }
-    case ')': case ']': case '}': v = close_frame(p, &at); break;
-    case '"': v = read_string(p); break;
-    case '\\': v = read_char(p); break;
-    case ':': v = read_keyword(p); break;
-    case '#':
+    case B_CLOSE: v = close_frame(p, &at); break;
+    case B_STRING: v = read_string(p); break;
+    case B_CHAR: v = read_char(p); break;
+    case B_KEYWORD: v = read_keyword(p); break;
+    case B_DISPATCH:
       v = read_dispatch(p, &pushed);
       if (pushed)
         continue;
       break;
-    case '^': return fail(p, p->pos, "metadata '^' is not EDN");
-    case 0: return fail(p, p->pos, "NUL byte");
+    case B_META: return fail(p, at, "metadata '^' is not EDN");
+    case B_NUL: return fail(p, at, "NUL byte");
     default: v = read_token(p); break;
     }
     if (!v)
