@@ -128,10 +128,7 @@ static char **env_with(const char *fault, char **var) {
     slack_given |= strncmp(words[i], "TREEPROOF_SLACK_MS=", 19) == 0;
   if (env && !slack_given && !getenv("TREEPROOF_SLACK_MS")) /* a shared CI box is slow */
 #ifdef SANITIZED
-    /* 30 s: on CI a 64-deep ASan chain beside the generated suite's
-     * thousands of ASan nodes took over 22 s to go down, one exit (and its
-     * leak check) after another; a run that holds never waits for it */
-    env[k++] = "TREEPROOF_SLACK_MS=30000";
+    env[k++] = "TREEPROOF_SLACK_MS=20000";
 #else
     env[k++] = "TREEPROOF_SLACK_MS=4000";
 #endif

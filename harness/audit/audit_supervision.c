@@ -17,8 +17,8 @@
 /* Late bounds (ms): a stop may end this long after its shutdown bound, a
  * restart this long after its backoff — the parent's own latency (its
  * reap, its timer, the spawn) on a loaded machine: 250 ms, plus a 40th of
- * the slack (engine_slack_ms: 1.5 s, so 287 ms; a sanitized run's 30 s
- * makes it 1,000 ms). Only the
+ * the slack (engine_slack_ms: 1.5 s, so 287 ms; a sanitized run's 20 s
+ * makes it 750 ms). Only the
  * parent's reaction is timed, not a child's start-up, so the bound stays
  * tight. A restart may come one /proc clock tick early (start times are
  * in ticks). */
@@ -27,7 +27,7 @@ enum { STOP_LATE_MS = 250, BACKOFF_LATE_MS = 250, EARLY_MS = 25 };
 static double late_ms(int base) { return base + engine_slack_ms() / 40; }
 
 /* The early side widens too (a 50th of the slack: 55 ms by default, 105
- * ms in the plain suites, 625 ms in a sanitized run), for the watch thread
+ * ms in the plain suites, 425 ms in a sanitized run), for the watch thread
  * may see the death a stop is timed from late when the machine is loaded,
  * which shortens the stop it measures: CI's plain suites saw a 200 ms
  * shutdown end 139.5 ms after the death before it. */
