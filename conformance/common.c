@@ -476,9 +476,8 @@ static int control_run(struct tp_run *r, const struct tp_control *c,
     args[n++] = c->node_cmd;
   }
   args[n++] = sc;
-  bool named = fault && strcspn(fault, "=") < strcspn(fault, " ");
-  if (fault && asprintf(&env, "%s%s " FAULTY_SLACK, named ? "" : "WATVM_FAULT=",
-                        fault) < 0)
+  /* env_with names a bare fault WATVM_FAULT; the slack rides as a word */
+  if (fault && asprintf(&env, "%s " FAULTY_SLACK, fault) < 0)
     env = NULL;
   int rc = tp_run_args(r, env, timeout_s, args);
   free(env);
