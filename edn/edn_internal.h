@@ -155,6 +155,37 @@ static inline size_t edn__skip_str_plain(const unsigned char *s, size_t i,
   return i;
 }
 
+/* Reader: the end of the run of letters, digits and '-' from i, the bytes
+ * of most names (:id, :t-us, L2a, true): one look at 16 bytes finds it,
+ * where a byte loop pays a mispredicted branch at every name's end. Each
+ * of these bytes may stand in a plain name, so the caller's byte loop may
+ * go on where this stops. Returns
+ * the first other byte's index when it lies in the block, else i unchanged
+ * (a long token, or fewer than 16 bytes left): the caller's byte loop goes
+ * on from there, and decides what the byte found is. */
+static inline size_t edn__skip_name_fast(const unsigned char *s, size_t i,
+                                         size_t n) {
+#ifdef __SSE2__
+  if (i + 16 <= n) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+    /* x in [lo, lo+k): (x + 0x80 - lo) as signed < -0x80 + k */
+    __m128i letter = _mm_cmplt_epi8(
+        _mm_add_epi8(_mm_or_si128(v, _mm_set1_epi8(0x20)), _mm_set1_epi8((char)(0x80 - 'a'))),
+        _mm_set1_epi8((char)(-0x80 + 26)));
+    __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8((char)(0x80 - '0'))),
+                                   _mm_set1_epi8((char)(-0x80 + 10)));
+    __m128i dash = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    unsigned bits = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letter, digit), dash)) &
+                    0xffffu;
+    if (bits)
+      return i + (size_t)__builtin_ctz(bits);
+  }
+#endif
+  (void)s;
+  (void)n;
+  return i;
+}
+
 /* Printer: skip bytes printed as they are: not '"', '\\', 0x7f or below
  * 0x20. */
 static inline size_t edn__skip_str_printable(const unsigned char *s, size_t i,

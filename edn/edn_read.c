@@ -322,7 +322,13 @@ static inline edn_value *text_value(struct parser *p, enum edn_type type,
   if (!v)
     return oom(p);
   t = (char *)(v + 1);
-  edn__copy(t, (const char *)s, n);
+  /* A short text in one 8-byte move when 8 bytes of input are there: its
+   * room (n + 1 rounded up to 8) holds them, and the branch on the length
+   * edn__copy takes mispredicts on names of mixed lengths. */
+  if (n < 8 && (size_t)(s - p->s) + 8 <= p->len)
+    memcpy(t, s, 8);
+  else
+    edn__copy(t, (const char *)s, n);
   t[n] = '\0';
   v->type = type;
   v->u.text.ptr = t;
@@ -483,6 +489,43 @@ static edn_value *read_number(struct parser *p, size_t start, size_t end) {
 
 /* ---- Scalars -------------------------------------------------------------- */
 
+/* The digits that begin the 8 bytes at s: how many (0 to 8), and their
+ * value in *m. Without a branch per digit: an id's or a count's length
+ * varies from line to line, and a byte loop mispredicts its end at nearly
+ * every number. */
+static inline size_t digits8(const unsigned char *s, uint64_t *m) {
+  uint64_t x = edn__load8(s) ^ 0x3030303030303030ULL; /* a digit's value */
+  /* high bit of each byte that is not a digit: x >= 10 */
+  uint64_t other = (((x & 0x7f7f7f7f7f7f7f7fULL) + 0x7676767676767676ULL) | x) &
+                   EDN__HIGHS;
+  size_t k = other ? (size_t)__builtin_ctzll(other) >> 3 : 8;
+  uint64_t d = k ? x << (64 - 8 * k) : 0; /* the k digits last, zeros before */
+  d = d * 10 + (d >> 8);                   /* pairs of digits, every other byte */
+  d = (((d & 0x000000ff000000ffULL) * (100 + (1000000ULL << 32))) +
+       (((d >> 16) & 0x000000ff000000ffULL) * (1 + (10000ULL << 32)))) >> 32;
+  *m = d;
+  return k;
+}
+
+/* The digits from i when they end before i + 16 and 16 bytes are there:
+ * their count (*m their value), else 0 — the byte loop's case. */
+static inline size_t digits16(const unsigned char *s, size_t i, size_t n,
+                              uint64_t *m) {
+  static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
+  uint64_t lo;
+  size_t k, k2;
+  if (n - i < 16)
+    return 0;
+  k = digits8(s + i, m);
+  if (k < 8)
+    return k;
+  k2 = digits8(s + i + 8, &lo);
+  if (k2 == 8)
+    return 0;
+  *m = *m * pow10[k2] + lo;
+  return 8 + k2;
+}
+
 /* The common number: up to 18 digits, no sign, no leading zero, then a
  * delimiter. Read in one pass (read_number scans the token again); NULL
  * for anything else, which the careful path then takes. */
@@ -491,8 +534,14 @@ static inline edn_value *small_int(struct parser *p, size_t i) {
   size_t start = i, n = p->len, lim = n - i > 18 ? i + 18 : n;
   uint64_t m = 0;
   edn_value *v;
-  while (i < lim && is_digit(s[i]))
-    m = m * 10 + (s[i++] - '0');
+  size_t k = digits16(s, i, n, &m);
+  if (k) {
+    i += k;
+  } else {
+    m = 0;
+    while (i < lim && is_digit(s[i]))
+      m = m * 10 + (s[i++] - '0');
+  }
   if ((i < n && !(edn__class[s[i]] & EDN_C_DELIM)) || (s[start] == '0' && i - start > 1))
     return NULL;
   if (!(v = edn__alloc(p->a, sizeof *v)))
@@ -544,6 +593,7 @@ static edn_value *read_token(struct parser *p) {
 static size_t plain_name(struct parser *p, size_t i) {
   const unsigned char *s = p->s;
   size_t start = i, n = p->len;
+  i = edn__skip_name_fast(s, i, n);
   while (i < n && (edn__class[s[i]] & EDN_C_PLAIN))
     i++;
   if ((i < n && !(edn__class[s[i]] & EDN_C_DELIM)) || i == start)
