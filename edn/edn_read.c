@@ -514,6 +514,9 @@ static inline size_t digits16(const unsigned char *s, size_t i, size_t n,
   static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
   uint64_t lo;
   size_t k, k2;
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+  return 0; /* digits8 takes the first byte to be the word's lowest */
+#endif
   if (n - i < 16)
     return 0;
   k = digits8(s + i, m);

@@ -4,6 +4,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -311,6 +313,68 @@ Test(read, values_of_numbers, .init = setup, .fini = teardown) {
   cr_expect_eq(must_read(arena, "\\o101")->u.ch, 'A');
   cr_expect_eq(must_read(arena, "\\u20AC")->u.ch, 0x20ac);
   cr_expect(signbit(must_read(arena, "-0.0")->u.real));
+}
+
+/* `tok` alone (its end the buffer's) and as the item of a vector that
+ * ends 1 to 18 bytes after it: the one item read. The input is a heap
+ * copy of exactly its bytes, so that ASan and memcheck see a read past
+ * its end. */
+static edn_value *item_at(const char *tok, size_t pad, char *buf, size_t cap) {
+  int n = pad ? snprintf(buf, cap, "[%s%*s]", tok, (int)pad - 1, "")
+              : snprintf(buf, cap, "%s", tok);
+  char *exact = malloc((size_t)n);
+  cr_assert(exact);
+  memcpy(exact, buf, (size_t)n);
+  edn_value *v = must_readn(arena, exact, (size_t)n);
+  free(exact);
+  if (!pad)
+    return v;
+  cr_assert_eq(v->type, EDN_VECTOR, "%s", buf);
+  cr_assert_eq(v->u.seq.len, 1, "%s", buf);
+  return v->u.seq.items[0];
+}
+
+/* The reader takes a number's digits 8 at a time and a name's end from a
+ * 16-byte look where 16 bytes are left, and copies a short name in one
+ * 8-byte move where 8 are: integers of 1 to 20 digits and keywords of 1
+ * to 24 bytes (some with a byte the quick look does not take), each at
+ * every distance from the buffer's end, read as strtoull and the bytes
+ * say. Past 19 digits a bigint. */
+Test(read, every_length_at_every_distance_from_the_end, .init = setup, .fini = teardown) {
+  char tok[32], buf[64];
+  for (size_t len = 1; len <= 20; len++)
+    for (size_t pad = 0; pad <= 18; pad++) {
+      for (size_t i = 0; i < len; i++)
+        tok[i] = (char)('0' + (i * 7 + len * 3 + pad) % 10);
+      if (tok[0] == '0')
+        tok[0] = '9';
+      tok[len] = '\0';
+      edn_value *v = item_at(tok, pad, buf, sizeof buf);
+      unsigned long long want = strtoull(tok, NULL, 10);
+      if (len < 19 || (len == 19 && want <= (unsigned long long)INT64_MAX)) {
+        cr_assert_eq(v->type, EDN_INT, "%s", buf);
+        cr_expect_eq((unsigned long long)v->u.integer, want, "%s: %lld", buf,
+                     (long long)v->u.integer);
+      } else {
+        cr_assert_eq(v->type, EDN_BIGINT, "%s", buf);
+        cr_expect_str_eq(v->u.text.ptr, tok, "%s", buf);
+      }
+    }
+  static const char odd[] = "?_*!";
+  for (size_t len = 1; len <= 24; len++)
+    for (size_t pad = 0; pad <= 18; pad++)
+      for (size_t o = 0; o <= len; o++) { /* o == len: none */
+        tok[0] = ':';
+        for (size_t i = 0; i < len; i++)
+          tok[1 + i] = i == 0 ? (char)('a' + len % 26)
+                              : i == o ? odd[(len + pad) % 4]
+                                       : "bz-09Q"[(i + pad) % 6];
+        tok[1 + len] = '\0';
+        edn_value *v = item_at(tok, pad, buf, sizeof buf);
+        cr_assert_eq(v->type, EDN_KEYWORD, "%s", buf);
+        cr_expect_eq(v->u.text.len, len, "%s", buf);
+        cr_expect_str_eq(v->u.text.ptr, tok + 1, "%s", buf);
+      }
 }
 
 static char *nested(size_t depth, const char *open, const char *close, const char *mid) {
