@@ -913,7 +913,7 @@ static size_t find_dup_pairs(edn_value **items, size_t count, size_t stride) {
 /* A few keys: each falls on one of 64 bits, and only keys on the same bit
  * can be equal (a request's maps, all keywords, mostly need no comparison
  * at all); other keys than texts: every pair. */
-static size_t find_dup_small(edn_value **items, size_t count, size_t stride) {
+static inline size_t find_dup_small(edn_value **items, size_t count, size_t stride) {
   uint64_t seen = 0;
   unsigned char bit[8];
   for (size_t i = 0; i < count; i++) {
@@ -929,15 +929,10 @@ static size_t find_dup_small(edn_value **items, size_t count, size_t stride) {
   return (size_t)-1;
 }
 
-/* Index of the first element (stride 1) or key (stride 2) among items that
- * equals an earlier one, or (size_t)-1. Hashing for all but small ones. */
-static size_t find_dup(edn_value **items, size_t n, size_t stride,
-                       bool *oom_out) {
-  size_t count = stride == 2 ? n / 2 : n; /* not a division: stride is 1 or 2 */
+/* More keys: a table of their hashes (*oom_out when it cannot be had). */
+static size_t find_dup_big(edn_value **items, size_t count, size_t stride,
+                           bool *oom_out) {
   size_t cap = 16, *slots, mask, dup = (size_t)-1;
-  *oom_out = false;
-  if (count <= 8)
-    return find_dup_small(items, count, stride);
   while (cap < count * 2)
     cap *= 2;
   if (!(slots = calloc(cap, sizeof *slots))) {
@@ -957,6 +952,18 @@ static size_t find_dup(edn_value **items, size_t n, size_t stride,
   }
   free(slots);
   return dup;
+}
+
+/* Index of the first element (stride 1) or key (stride 2) among items that
+ * equals an earlier one, or (size_t)-1. Hashing for all but small ones;
+ * the small case inline in the reader's loop, as a request's maps are. */
+static inline size_t find_dup(edn_value **items, size_t n, size_t stride,
+                              bool *oom_out) {
+  size_t count = stride == 2 ? n / 2 : n; /* not a division: stride is 1 or 2 */
+  *oom_out = false;
+  if (count <= 8)
+    return find_dup_small(items, count, stride);
+  return find_dup_big(items, count, stride, oom_out);
 }
 
 static edn_value *dup_error(struct parser *p, struct frame *f, edn_value *k) {
