@@ -284,8 +284,7 @@ Test(supervise, brutal_kill_kills_at_once) {
  * part of the property, so it is not in the figure. */
 static int64_t child_end_after_close(struct tree *t, pid_t c) {
   int64_t t0 = now_ms();
-  close(t->in);
-  t->in = -1;
+  tree_close_stdin(t);
   if (!pid_wait_gone(c, 5000)) return -1;
   return now_ms() - t0;
 }

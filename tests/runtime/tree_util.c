@@ -310,9 +310,13 @@ int tree_wait(struct tree *t, int timeout_ms) {
   return t->status;
 }
 
-int tree_close(struct tree *t, int timeout_ms) {
+void tree_close_stdin(struct tree *t) {
   if (t->in >= 0) close(t->in);
   t->in = -1;
+}
+
+int tree_close(struct tree *t, int timeout_ms) {
+  tree_close_stdin(t);
   return tree_wait(t, timeout_ms);
 }
 

@@ -53,6 +53,8 @@ char *tree_line(struct tree *t, int timeout_ms);
 edn_value *tree_reply(struct tree *t, int timeout_ms);
 /* Send `line` and return the reply with the :id of the line's request. */
 edn_value *tree_ask(struct tree *t, const char *line, int timeout_ms);
+/* Close the root's stdin (its EOF), not waiting for anything. */
+void tree_close_stdin(struct tree *t);
 /* Close the root's stdin and wait for it to exit; returns its wait status,
  * or -1 on timeout (then it is killed). Drains its stdout meanwhile. */
 int tree_close(struct tree *t, int timeout_ms);
