@@ -157,12 +157,11 @@ static inline size_t edn__skip_str_plain(const unsigned char *s, size_t i,
 
 /* Reader: the end of the run of letters, digits and '-' from i, the bytes
  * of most names (:id, :t-us, L2a, true): one look at 16 bytes finds it,
- * where a byte loop pays a mispredicted branch at every name's end. Each
- * of these bytes may stand in a plain name, so the caller's byte loop may
- * go on where this stops. Returns
- * the first other byte's index when it lies in the block, else i unchanged
- * (a long token, or fewer than 16 bytes left): the caller's byte loop goes
- * on from there, and decides what the byte found is. */
+ * where a byte loop pays a mispredicted branch at every name's end.
+ * Returns the first other byte's index when it lies in the block, else i
+ * unchanged (a long name, or fewer than 16 bytes left). Each byte skipped
+ * may stand in a plain name, so the caller's byte loop goes on from the
+ * index returned and decides what the byte there is. */
 static inline size_t edn__skip_name_fast(const unsigned char *s, size_t i,
                                          size_t n) {
 #ifdef __SSE2__

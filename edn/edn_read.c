@@ -508,24 +508,27 @@ static inline size_t digits8(const unsigned char *s, uint64_t *m) {
 }
 
 /* The digits from i when they end before i + 16 and 16 bytes are there:
- * their count (*m their value), else 0 — the byte loop's case. */
+ * their count and (in *m) their value, else 0 with *m untouched — the
+ * byte loop's case. */
 static inline size_t digits16(const unsigned char *s, size_t i, size_t n,
                               uint64_t *m) {
   static const uint64_t pow10[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
-  uint64_t lo;
+  uint64_t hi, lo;
   size_t k, k2;
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
   return 0; /* digits8 takes the first byte to be the word's lowest */
 #endif
   if (n - i < 16)
     return 0;
-  k = digits8(s + i, m);
-  if (k < 8)
+  k = digits8(s + i, &hi);
+  if (k < 8) {
+    *m = hi;
     return k;
+  }
   k2 = digits8(s + i + 8, &lo);
   if (k2 == 8)
     return 0;
-  *m = *m * pow10[k2] + lo;
+  *m = hi * pow10[k2] + lo;
   return 8 + k2;
 }
 
@@ -538,13 +541,11 @@ static inline edn_value *small_int(struct parser *p, size_t i) {
   uint64_t m = 0;
   edn_value *v;
   size_t k = digits16(s, i, n, &m);
-  if (k) {
+  if (k)
     i += k;
-  } else {
-    m = 0;
+  else
     while (i < lim && is_digit(s[i]))
       m = m * 10 + (s[i++] - '0');
-  }
   if ((i < n && !(edn__class[s[i]] & EDN_C_DELIM)) || (s[start] == '0' && i - start > 1))
     return NULL;
   if (!(v = edn__alloc(p->a, sizeof *v)))
