@@ -490,9 +490,16 @@ void tp_plain_build_only(const char *what) {
     cr_skip_test("%s run in the plain build", what);
 }
 
+const char *tp_python(void) {
+  const char *py = getenv("TREEPROOF_PYTHON");
+  return py && *py ? py : "python3";
+}
+
+/* -S: no `site` at start-up (the node needs only the standard library);
+ * a start is ~11 ms instead of ~16, and one suite starts 1,111 at once. */
 char *tp_python_node(void) {
   char *node = tp_source("fixtures/nodes/node.py"), *cmd = NULL;
-  if (asprintf(&cmd, "python3 %s", node) < 0)
+  if (asprintf(&cmd, "%s -S %s", tp_python(), node) < 0)
     cmd = NULL;
   free(node);
   cr_assert(cmd);

@@ -63,12 +63,10 @@ void tp_rm_dir(char *dir);
 
 /* ---- assertions shared by the suites (Criterion) ---- */
 
-/* A negative control as a table row: the scenario, its name, the fault
- * (as tp_run_tap takes it), the property that must fail and the evidence
- * its diagnostics must hold; node_cmd NULL for watvm. `only`: no other
- * check may fail (else others may, as when one mistake breaks two
- * properties, each naming its own cause). */
-/* "python3 SRC/fixtures/nodes/node.py": the Python node as a --node-cmd,
+/* The Python interpreter to run the stand-in node with: $TREEPROOF_PYTHON
+ * (ctest sets it, CMakeLists.txt says why), else "python3". */
+const char *tp_python(void);
+/* "PYTHON -S SRC/fixtures/nodes/node.py": the Python node as a --node-cmd,
  * malloc'ed. */
 char *tp_python_node(void);
 /* Skip the test in a sanitized build: "WHAT run in the plain build" (the
@@ -76,6 +74,11 @@ char *tp_python_node(void);
  * sanitized slack judges the same harness code in the plain build). */
 void tp_plain_build_only(const char *what);
 
+/* A negative control as a table row: the scenario, its name, the fault
+ * (as tp_run_tap takes it), the property that must fail and the evidence
+ * its diagnostics must hold; node_cmd NULL for watvm. `only`: no other
+ * check may fail (else others may, as when one mistake breaks two
+ * properties, each naming its own cause). */
 struct tp_control {
   const char *rel, *name, *fault, *prop, *evidence, *node_cmd;
   bool only;

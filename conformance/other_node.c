@@ -27,15 +27,13 @@
 
 #include "common.h"
 
-/* `treeproof run --tap --node-cmd "python3 SRC/fixtures/nodes/node.py"
+/* `treeproof run --tap --node-cmd "PYTHON -S SRC/fixtures/nodes/node.py"
  * SCENARIO` (scenario relative to the repository). */
 static int run_python_file(struct tp_run *r, const char *sc, double timeout_s) {
-  char *node = tp_source("fixtures/nodes/node.py");
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "python3 %s", node);
+  char *cmd = tp_python_node();
   const char *args[] = {"run", "--tap", "--node-cmd", cmd, sc, NULL};
   int rc = tp_run_args(r, NULL, timeout_s, args);
-  free(node);
+  free(cmd);
   return rc;
 }
 
@@ -256,14 +254,14 @@ Test(other_node, lost_reply_fails_as_with_watvm, .timeout = 180.) {
 /* The node's own EDN codec against the shared fixtures/edn/ (valid read
  * and round-tripped, malformed refused, hostile a value or a clean
  * error): fixtures/nodes/check_edn.py, exit 0 when all hold. */
-/* `python3 SRC/REL`, waited for at most `seconds`: its exit status, or -1
+/* `PYTHON SRC/REL`, waited for at most `seconds`: its exit status, or -1
  * when it did not finish (then killed). */
 static int run_script(const char *rel, int seconds) {
   char *script = tp_source(rel);
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
   if (pid == 0) {
-    execlp("python3", "python3", script, (char *)NULL);
+    execlp(tp_python(), tp_python(), script, (char *)NULL);
     _exit(127);
   }
   free(script);

@@ -58,7 +58,9 @@ static void start(struct tree *t, enum impl impl, const char *spec,
   snprintf(script, sizeof script, "%s/fixtures/nodes/node.py", src);
   /* No __pycache__ written into the source tree by these tests. */
   cr_assert_eq(setenv("PYTHONDONTWRITEBYTECODE", "1", 1), 0);
-  const char *cmd[] = {"python3", script, NULL};
+  /* $TREEPROOF_PYTHON: ctest's choice of interpreter (CMakeLists.txt). */
+  const char *py = getenv("TREEPROOF_PYTHON");
+  const char *cmd[] = {py && *py ? py : "python3", "-S", script, NULL};
   cr_assert_eq(tree_start_cmd(t, cmd, spec, NULL), 0);
 }
 
