@@ -182,7 +182,7 @@ static size_t wait_down(struct engine *e, double deadline, pid_t *left,
                         size_t max) {
   size_t n = 0;
   struct proc_table pt = {0};
-  double grace = deadline - engine_now_ms();
+  double t0 = engine_now_ms(), grace = deadline - t0;
   double cap = deadline + (double)e->s->timeout_ms; /* never unbounded */
   bool waited = false;
   for (;;) {
@@ -196,8 +196,8 @@ static size_t wait_down(struct engine *e, double deadline, pid_t *left,
     }
     engine_reap_root(e);
     proctree_scan(&pt);
-    engine_reap_orphans(e, &pt);
-    proctree_scan(&pt);
+    if (engine_reap_orphans(e, &pt))
+      proctree_scan(&pt);
     n = leftovers(e, &pt, left, max);
     /* zombies of ours are reaped above; count only what still runs or
      * waits for a parent that is not us */
@@ -210,7 +210,8 @@ static size_t wait_down(struct engine *e, double deadline, pid_t *left,
     n = keep;
     if ((!n && e->out_eof) || engine_now_ms() > deadline || e->interrupted)
       break;
-    engine_pump(e, 20, false);
+    double t = engine_now_ms();
+    engine_pump(e, engine_poll_ms(t - t0, deadline - t), false);
   }
   proctree_free(&pt);
   return n;

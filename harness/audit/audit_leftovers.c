@@ -77,12 +77,13 @@ void audit_leftovers(struct engine *e, const char *when) {
   size_t n = 0;
   for (;;) {
     proctree_scan(&pt);
-    engine_reap_orphans(e, &pt); /* our zombies: reaped, not lingering */
-    proctree_scan(&pt);
+    if (engine_reap_orphans(e, &pt)) /* our zombies: reaped, not lingering */
+      proctree_scan(&pt);
     n = lingering(e, &pt, left, sizeof left / sizeof *left);
-    if (!n || !waiting(left, n, engine_now_ms() - t0) || e->interrupted)
+    double took = engine_now_ms() - t0;
+    if (!n || !waiting(left, n, took) || e->interrupted)
       break;
-    if (engine_pump(e, 20, false) < 0)
+    if (engine_pump(e, engine_poll_ms(took, 1e9), false) < 0)
       break;
   }
   proctree_free(&pt);

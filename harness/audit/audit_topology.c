@@ -252,7 +252,7 @@ static void settle(struct engine *e, struct reading *r, double since) {
       fresh = true;
       continue; /* read again at once with what was just learnt */
     }
-    if (engine_pump(e, 20, false) < 0)
+    if (engine_pump(e, engine_poll_ms(now - t0, deadline - now), false) < 0)
       break;
   }
   engine_readings_free(&rd);

@@ -268,6 +268,15 @@ void engine_outcomes(struct engine *e);
 /* ---- evidence.c: the clock and the evidence ---------------------------- */
 
 double engine_now_ms(void);
+/* How long a loop that re-reads /proc until something holds waits between
+ * readings, `waited_ms` into its wait and `left_ms` before its deadline:
+ * 20 ms at first, then an eighth of the time waited, at most 100 ms, and
+ * never past the deadline. A reading costs a few ms of system time with
+ * hundreds of processes on the machine (each /proc/PID/stat opened, read
+ * and closed), and the waits that run long are mostly negative controls
+ * waiting out a bound: a tree that settles late is still seen within an
+ * eighth of the time it took. */
+int engine_poll_ms(double waited_ms, double left_ms);
 /* Record a failure of property p (evidence line, printf style). */
 void engine_fail(struct engine *e, enum property p, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -341,11 +350,13 @@ int engine_ensure_map(struct engine *e, double deadline);
 /* Reap the root when it exited (non-blocking); true when it is reaped. */
 bool engine_reap_root(struct engine *e);
 /* Reap zombies among our own children that were nodes of this scenario
- * (orphans of a killed node end up ours: we are their subreaper). */
-void engine_reap_orphans(struct engine *e, const struct proc_table *pt);
+ * (orphans of a killed node end up ours: we are their subreaper), and the
+ * root. How many were reaped: when none, `pt` still shows the tree as it
+ * is, and a caller need not read /proc again. */
+size_t engine_reap_orphans(struct engine *e, const struct proc_table *pt);
 /* Reap `pid`, a zombie the harness adopted, and trace its exit (a node
  * whose parent was SIGKILLed is reaped by no node, so only we can). */
-void engine_reap_adopted(struct engine *e, pid_t pid);
+bool engine_reap_adopted(struct engine *e, pid_t pid);
 
 /* ---- hosts.c: where the nodes run --------------------------------------- */
 

@@ -14,6 +14,14 @@ double engine_now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+int engine_poll_ms(double waited_ms, double left_ms) {
+  double ms = waited_ms / 8;
+  ms = ms < 20 ? 20 : ms > 100 ? 100 : ms;
+  if (left_ms < ms)
+    ms = left_ms < 1 ? 1 : left_ms;
+  return (int)ms;
+}
+
 double engine_slack_ms(void) {
   const char *v = getenv("TREEPROOF_SLACK_MS");
   char *end;

@@ -23,23 +23,27 @@ bool engine_reap_root(struct engine *e) {
   return e->root_reaped;
 }
 
-void engine_reap_orphans(struct engine *e, const struct proc_table *pt) {
-  engine_reap_root(e);
+size_t engine_reap_orphans(struct engine *e, const struct proc_table *pt) {
+  bool was = e->root_reaped;
+  size_t n = engine_reap_root(e) && !was;
   for (size_t i = 0; i < pt->n; i++) {
     const struct proc_info *pi = &pt->v[i];
     if (pi->ppid != e->self || pi->state != 'Z' || pi->pid == e->root_pid)
       continue;
     for (size_t j = 0; j < e->nseen; j++)
       if (e->seen[j] == pi->pid) {
-        engine_reap_adopted(e, pi->pid);
+        n += engine_reap_adopted(e, pi->pid);
         break;
       }
   }
+  return n;
 }
 
-void engine_reap_adopted(struct engine *e, pid_t pid) {
+bool engine_reap_adopted(struct engine *e, pid_t pid) {
   int st;
-  if (waitpid(pid, &st, WNOHANG) == pid)
-    htrace_adopted_exited(e, pid, st);
+  if (waitpid(pid, &st, WNOHANG) != pid)
+    return false;
+  htrace_adopted_exited(e, pid, st);
+  return true;
 }
 
