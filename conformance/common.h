@@ -78,13 +78,18 @@ void tp_plain_build_only(const char *what);
  * (as tp_run_tap takes it), the property that must fail and the evidence
  * its diagnostics must hold; node_cmd NULL for watvm. `only`: no other
  * check may fail (else others may, as when one mistake breaks two
- * properties, each naming its own cause). */
+ * properties, each naming its own cause). `held_by`: NULL, or the test of
+ * the same suite that runs `rel` with the same node and no fault and
+ * wants exit 0 with every point ok (tp_assert_holds, or the Python
+ * node's like of it) — the run without the fault would repeat it. */
 struct tp_control {
   const char *rel, *name, *fault, *prop, *evidence, *node_cmd;
   bool only;
+  const char *held_by;
 };
 /* Run the control with its fault (exit 1, prop failing with the
- * evidence, nothing left behind) and without it (exit 0, prop holding). */
+ * evidence, nothing left behind) and, unless `held_by` names the test
+ * that does, without it (exit 0, prop holding). */
 void tp_assert_control_run(const struct tp_control *c, double timeout_s);
 
 /* Run `rel` (a scenario under the repo) and assert: exit 0, the scenario's

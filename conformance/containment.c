@@ -60,6 +60,6 @@ Test(containment, control_no_restart_limit, .timeout = 200.) {
       "conformance/trees/restart-limit.yaml", "restart-limit",
       "no-restart-limit", "containment",
       "M stays up after M/C exited, crossing its restart intensity", NULL,
-      false};
+      false, NULL};
   tp_assert_control_run(&c, 90.);
 }

@@ -35,6 +35,9 @@
  * switched off (TREEPROOF_TRACE_NO_COLLECT=1) the same check must report
  * the missing files.
  *
+ * A control whose tree holds in a test of its own here (`held_by`, the
+ * test's name) runs only with its fault: that test is its run without.
+ *
  * The suite skips, saying why, only where hosts cannot start (not root, no
  * unshare, no sshd); CI can start them, and runs it. */
 #define _GNU_SOURCE
@@ -88,7 +91,8 @@ Test(hosts, control_ignore_eof_on_h2_fails_cascade_there, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
       "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
-      "cascade: on h2, L2b/L3d (pid", NULL, true};
+      "cascade: on h2, L2b/L3d (pid", NULL, true,
+      "far_seed_fractal_holds"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -98,7 +102,8 @@ Test(hosts, control_a_skipped_probe_fails_the_run, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
       "TREEPROOF_PROBE_SKIP=h2", "steps",
-      "tree: L2b/L3d says its pid is", NULL, false};
+      "tree: L2b/L3d says its pid is", NULL, false,
+      "far_seed_fractal_holds"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -132,7 +137,8 @@ Test(hosts, control_ignore_eof_outlives_a_killed_client, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-edge-client.yaml", "far-edge-client",
       "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
-      "after the fault on the h1 hop of L2b (pid", NULL, false};
+      "after the fault on the h1 hop of L2b (pid", NULL, false,
+      "far_edge_client_is_a_contained_crash"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -143,7 +149,8 @@ Test(hosts, control_ignore_eof_outlives_a_killed_session, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-edge-session.yaml", "far-edge-session",
       "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
-      "after the fault on the h1 hop of L2b (pid", NULL, false};
+      "after the fault on the h1 hop of L2b (pid", NULL, false,
+      "far_edge_session_is_a_contained_crash"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -154,7 +161,8 @@ Test(hosts, control_ignore_eof_outlives_a_partition, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-partition.yaml", "far-partition",
       "ignore-eof WATVM_FAULT_NODE=L2b", "cascade",
-      "cascade: the partition of L2b's hop: on h1, L2b (pid", NULL, false};
+      "cascade: the partition of L2b's hop: on h1, L2b (pid", NULL, false,
+      "far_partition_leaves_nothing_on_the_far_host"};
   tp_assert_control_run(&c, 120.);
 }
 
@@ -206,7 +214,7 @@ Test(hosts, control_restart_bare_fails_a_generated_tree_on_h1,
   static const struct tp_control c = {
       "trees/hosts/far-generated.yaml", "far-generated",
       "restart-bare WATVM_FAULT_NODE=L1", "topology",
-      "L2-2: declared on h1, no process there", NULL, false};
+      "L2-2: declared on h1, no process there", NULL, false, NULL};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -217,7 +225,8 @@ Test(hosts, control_leak_fd_on_h1_fails_isolation_there, .timeout = 200.) {
   static const struct tp_control c = {
       "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
       "leak-fd WATVM_FAULT_NODE=L2b", "isolation",
-      "on h1) fd 5 pipe:[", NULL, true};
+      "on h1) fd 5 pipe:[", NULL, true,
+      "far_seed_fractal_holds"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -231,7 +240,7 @@ Test(hosts, control_unbounded_queue_on_h1_fails_backpressure,
   static const struct tp_control c = {
       "trees/hosts/far-backpressure.yaml", "far-backpressure",
       "unbounded-queue WATVM_FAULT_NODE=L2", "backpressure",
-      "something on the path buffers without limit", NULL, true};
+      "something on the path buffers without limit", NULL, true, NULL};
   tp_assert_control_run(&c, 120.);
 }
 
@@ -408,7 +417,8 @@ Test(hosts, control_python_zombie_on_h1_fails_isolation_there,
   struct tp_control c = {
       "trees/hosts/far-seed-fractal.yaml", "far-seed-fractal",
       "TREENODE_MISTAKE=zombie TREENODE_MISTAKE_NODE=L2b", "isolation",
-      "on h1) holds", node, false};
+      "on h1) holds", node, false,
+      "python_node_holds_far_seed_fractal"};
   tp_assert_control_run(&c, 120.);
   free(node);
 }
@@ -449,7 +459,8 @@ Test(hosts, control_ignore_eof_outlives_a_killed_client_on_h1,
   static const struct tp_control c = {
       "trees/hosts/far-hop2-client.yaml", "far-hop2-client",
       "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
-      "cascade: on h2, L2b/L3d (pid", NULL, false};
+      "cascade: on h2, L2b/L3d (pid", NULL, false,
+      "second_hop_client_kill_is_contained"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -460,7 +471,8 @@ Test(hosts, control_ignore_eof_outlives_a_killed_session_on_h2,
   static const struct tp_control c = {
       "trees/hosts/far-hop2-session.yaml", "far-hop2-session",
       "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
-      "after the fault on the h2 hop of L2b/L3d (pid", NULL, false};
+      "after the fault on the h2 hop of L2b/L3d (pid", NULL, false,
+      "second_hop_session_kill_is_contained"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -472,7 +484,7 @@ Test(hosts, control_ignore_eof_outlives_a_second_hop_partition,
       "trees/hosts/far-hop2-partition.yaml", "far-hop2-partition",
       "ignore-eof WATVM_FAULT_NODE=L3d", "cascade",
       "cascade: the partition of L2b/L3d's hop: on h2, L2b/L3d (pid", NULL,
-      false};
+      false, "second_hop_partition_leaves_nothing_on_h2"};
   tp_assert_control_run(&c, 120.);
 }
 
@@ -505,7 +517,8 @@ Test(hosts, control_stop_spec_order_on_h1_fails_containment_there,
   static const struct tp_control c = {
       "trees/hosts/far-supervise.yaml", "far-supervise",
       "stop-spec-order WATVM_FAULT_NODE=M", "containment",
-      "containment: M on h1 stopped M/A before M/C (one_for_all;", NULL, true};
+      "containment: M on h1 stopped M/A before M/C (one_for_all;", NULL, true,
+      "far_supervise_holds"};
   tp_assert_control_run(&c, 90.);
 }
 
@@ -516,6 +529,7 @@ Test(hosts, control_ofa_forget_on_h1_fails_containment_there,
       "trees/hosts/far-supervise.yaml", "far-supervise",
       "ofa-forget WATVM_FAULT_NODE=M", "containment",
       "containment: M on h1 (one_for_all) did not stop its child M/A (pid",
-      NULL, false};
+      NULL, false,
+      "far_supervise_holds"};
   tp_assert_control_run(&c, 90.);
 }
