@@ -195,9 +195,9 @@ static size_t wait_down(struct engine *e, double deadline, pid_t *left,
       deadline = now + grace;
     }
     engine_reap_root(e);
-    proctree_scan(&pt);
+    engine_read_local(e, &pt);
     if (engine_reap_orphans(e, &pt))
-      proctree_scan(&pt);
+      engine_read_local(e, &pt);
     n = leftovers(e, &pt, left, max);
     /* zombies of ours are reaped above; count only what still runs or
      * waits for a parent that is not us */
@@ -222,7 +222,7 @@ static void kill_all(struct engine *e) {
   struct proc_table pt = {0};
   double until = engine_now_ms() + 5000;
   for (;;) {
-    proctree_scan(&pt);
+    engine_read_local(e, &pt);
     size_t n = leftovers(e, &pt, left, sizeof left / sizeof left[0]);
     size_t alive = 0;
     for (size_t i = 0; i < n; i++) {
@@ -260,7 +260,7 @@ void audit_cascade_end(struct engine *e) {
     /* orphans of earlier kills, zombies of ours: not left behind by the
      * close, so not its failure */
     struct proc_table pt = {0};
-    proctree_scan(&pt);
+    engine_read_local(e, &pt);
     engine_reap_orphans(e, &pt);
     proctree_free(&pt);
     double t0 = engine_now_ms();

@@ -76,9 +76,9 @@ void audit_leftovers(struct engine *e, const char *when) {
   struct leftover left[64];
   size_t n = 0;
   for (;;) {
-    proctree_scan(&pt);
+    engine_read_local(e, &pt);
     if (engine_reap_orphans(e, &pt)) /* our zombies: reaped, not lingering */
-      proctree_scan(&pt);
+      engine_read_local(e, &pt);
     n = lingering(e, &pt, left, sizeof left / sizeof *left);
     double took = engine_now_ms() - t0;
     if (!n || !waiting(left, n, took) || e->interrupted)

@@ -369,9 +369,17 @@ void engine_hosts_close(struct engine *e);
 struct host *engine_host(const struct engine *e, const struct tree_node *t);
 /* Does any node run on another host? */
 bool engine_far(const struct engine *e);
-/* One /proc reading of every host: v[0] this machine's, v[1 + i]
- * e->hosts[i]'s (a host whose probe fails is a steps failure, and an
- * empty table). Free with engine_readings_free. */
+/* This machine's processes that can be the run's: the harness and all
+ * below it (proctree_scan_below). Every node, orphan and zombie of the
+ * run is there: the root is our child, an orphan comes back to us (the
+ * child subreaper), and no process joins a subtree from outside it. The
+ * rest of the machine (hundreds of processes when suites run side by
+ * side) is not read. 0 or -errno. */
+int engine_read_local(const struct engine *e, struct proc_table *t);
+/* One /proc reading of every host: v[0] this machine's (as
+ * engine_read_local), v[1 + i] e->hosts[i]'s (a host whose probe fails
+ * is a steps failure, and an empty table). Free with
+ * engine_readings_free. */
 struct readings {
   struct proc_table *v;
   size_t n;

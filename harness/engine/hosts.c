@@ -107,12 +107,16 @@ struct host *engine_host(const struct engine *e, const struct tree_node *t) {
 
 bool engine_far(const struct engine *e) { return e->nhosts > 0; }
 
+int engine_read_local(const struct engine *e, struct proc_table *t) {
+  return proctree_scan_below(t, e->self);
+}
+
 int engine_read_hosts(struct engine *e, struct readings *r) {
   r->n = 1 + e->nhosts;
   r->v = calloc(r->n, sizeof *r->v);
   if (!r->v)
     return -1;
-  proctree_scan(&r->v[0]);
+  engine_read_local(e, &r->v[0]);
   for (size_t i = 0; i < e->nhosts; i++)
     if (e->hosts[i].h && host_scan(e->hosts[i].h, &r->v[1 + i]) < 0)
       engine_step_fail(e, "tree: the probe on %s does not answer: %s",

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "proctree.h"
+#include "read_all.h"
 
 /* Parse /proc/PID/stat. The command name sits in parentheses and may hold
  * spaces and parentheses itself, so fields are counted from the last ')'. */
@@ -43,6 +44,7 @@ static int parse_stat(const char *buf, struct proc_info *out) {
   out->ppid = (pid_t)strtol(tok[1], NULL, 10);
   out->pgid = (pid_t)strtol(tok[2], NULL, 10);
   out->start = ntok == 20 ? strtoull(tok[19], NULL, 10) : 0;
+  out->threads = ntok > 17 ? (int)strtol(tok[17], NULL, 10) : 0;
   return 0;
 }
 
@@ -101,6 +103,121 @@ int proctree_scan(struct proc_table *t) {
   }
   closedir(d);
   qsort(t->v, t->n, sizeof *t->v, cmp_pid);
+  return 0;
+}
+
+static int table_add(struct proc_table *t, const struct proc_info *pi) {
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    struct proc_info *v = realloc(t->v, cap * sizeof *v);
+    if (!v)
+      return -ENOMEM;
+    t->v = v;
+    t->cap = cap;
+  }
+  t->v[t->n++] = *pi;
+  return 0;
+}
+
+static bool table_has(const struct proc_table *t, pid_t pid) {
+  for (size_t i = 0; i < t->n; i++)
+    if (t->v[i].pid == pid)
+      return true;
+  return false;
+}
+
+/* Add every pid in one children file (with `fresh`, only those not in `t`
+ * yet). 0, -ENOENT (no such file: the thread or process is gone, or the
+ * kernel keeps no lists), or -ENOMEM. */
+static int add_children_of(struct proc_table *t, pid_t pid, pid_t tid,
+                           bool fresh) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)pid, (int)tid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -ENOENT;
+  size_t len;
+  int err, rc = 0;
+  char *text = read_all(fd, 1 << 20, &len, &err); /* "PID PID ... " */
+  close(fd);
+  if (!text)
+    return err == ENOMEM ? -ENOMEM : -ENOENT;
+  char *p = text, *end;
+  for (long c; rc == 0 && (c = strtol(p, &end, 10)) > 0; p = end) {
+    struct proc_info pi;
+    if (!(fresh && table_has(t, (pid_t)c)) && proctree_read((pid_t)c, &pi) == 0)
+      rc = table_add(t, &pi);
+  }
+  free(text);
+  return rc;
+}
+
+/* The children of every thread of t->v[i] (a child belongs to the thread
+ * that forked it). */
+static int add_children(struct proc_table *t, size_t i, bool fresh) {
+  pid_t pid = t->v[i].pid;
+  if (t->v[i].state == 'Z')
+    return 0; /* its children went to a reaper when it died */
+  if (t->v[i].threads <= 1)
+    return add_children_of(t, pid, pid, fresh) == -ENOMEM ? -ENOMEM : 0;
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", (int)pid);
+  DIR *d = opendir(path);
+  if (!d)
+    return 0; /* gone meanwhile */
+  struct dirent *de;
+  int rc = 0;
+  while (rc != -ENOMEM && (de = readdir(d)))
+    if (isdigit((unsigned char)de->d_name[0]))
+      rc = add_children_of(t, pid, (pid_t)atoi(de->d_name), fresh);
+  closedir(d);
+  return rc == -ENOMEM ? rc : 0;
+}
+
+/* Everything below t->v[from..]: the table is its own queue, so what
+ * each entry adds is walked in turn. */
+static int walk_from(struct proc_table *t, size_t from) {
+  int rc = 0;
+  for (size_t i = from; rc == 0 && i < t->n; i++)
+    rc = add_children(t, i, false);
+  return rc;
+}
+
+/* An orphan moves up to its reaper (`top`, a child subreaper, or one
+ * below it) when its parent dies; if that happens while the walk is past
+ * the reaper and not yet at the dead parent, the walk misses it. So
+ * `top`'s lists are read again until they show nothing new (a reaper
+ * below `top` is the node's own choice; a scan of all of /proc has the
+ * like race: the orphan read before its move, its dead parent after). */
+int proctree_scan_below(struct proc_table *t, pid_t top) {
+  struct proc_info pi;
+  t->n = 0;
+  if (proctree_read(top, &pi) < 0)
+    return -ESRCH;
+  int rc = table_add(t, &pi);
+  if (rc == 0 && pi.threads <= 1) {
+    rc = add_children_of(t, top, top, false);
+    if (rc == -ENOENT)
+      return proctree_scan(t); /* no children lists in this kernel */
+  } else if (rc == 0) {
+    rc = add_children(t, 0, false);
+  }
+  rc = rc ? rc : walk_from(t, 1);
+  for (int round = 0; rc == 0 && round < 4; round++) {
+    size_t n = t->n;
+    rc = add_children(t, 0, true);
+    if (rc || t->n == n)
+      break;
+    rc = walk_from(t, n);
+  }
+  if (rc < 0)
+    return rc;
+  qsort(t->v, t->n, sizeof *t->v, cmp_pid);
+  size_t k = 0; /* one that moved mid-walk may be listed twice */
+  for (size_t i = 0; i < t->n; i++)
+    if (!k || t->v[i].pid != t->v[k - 1].pid)
+      t->v[k++] = t->v[i];
+  t->n = k;
   return 0;
 }
 

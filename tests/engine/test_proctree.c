@@ -1,11 +1,15 @@
 /* test_proctree.c — /proc discovery against processes this test starts:
- * parent links, children counts, descendants, states, fds with inodes. */
+ * parent links, children counts, descendants, states, fds with inodes,
+ * and the walk below one process (proctree_scan_below). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,6 +134,119 @@ Test(proctree, has_arg_matches_whole_arguments, .timeout = 10.) {
   kill(c, SIGKILL);
   cr_expect_eq(waitpid(c, NULL, 0), c);
   cr_expect(!proctree_has_arg(999999999, "5"), "no process, no argument");
+}
+
+static bool has(const struct proc_table *t, pid_t pid) {
+  return proctree_find(t, pid) != NULL;
+}
+
+/* The walk below us sees what a scan of all of /proc sees below us, with
+ * the same parent links, and nothing else. */
+Test(proctree, scan_below_sees_the_subtree_and_nothing_else, .timeout = 10.) {
+  pid_t sh = start_family();
+  struct proc_table all = {0}, below = {0};
+  for (int i = 0; i < 200; i++) { /* until sh has started both */
+    cr_assert_eq(proctree_scan_below(&below, getpid()), 0);
+    if (proctree_nchildren(&below, sh) == 2)
+      break;
+    nap_ms(10);
+  }
+  cr_assert_eq(proctree_nchildren(&below, sh), 2);
+  cr_assert_eq(proctree_scan(&all), 0);
+  pid_t *d = NULL;
+  long n = proctree_descendants(&all, getpid(), &d);
+  cr_expect_eq((long)below.n, n + 1, "us and our %ld descendants, not %zu",
+               n, below.n);
+  for (long i = 0; i < n; i++) {
+    const struct proc_info *a = proctree_find(&all, d[i]);
+    const struct proc_info *b = proctree_find(&below, d[i]);
+    cr_expect(b && a && b->ppid == a->ppid && b->start == a->start,
+              "pid %d as the full scan shows it", (int)d[i]);
+  }
+  cr_expect(has(&below, getpid()), "the top itself is in the table");
+  cr_expect(!has(&below, getppid()), "our parent is not below us");
+  cr_expect(!has(&below, 1), "nor is init");
+  for (size_t i = 1; i < below.n; i++)
+    cr_expect_lt(below.v[i - 1].pid, below.v[i].pid, "sorted, no pid twice");
+  free(d);
+  proctree_free(&all);
+  proctree_free(&below);
+  end_family(sh);
+  cr_expect_eq(proctree_scan_below(&below, sh), -ESRCH, "a gone top");
+  proctree_free(&below);
+}
+
+/* An orphan comes back to its child subreaper: the walk finds it there. */
+Test(proctree, scan_below_finds_an_orphan_at_its_reaper, .timeout = 10.) {
+  cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  pid_t sh = fork();
+  cr_assert_geq(sh, 0);
+  if (sh == 0) {
+    execl("/bin/sh", "sh", "-c", "sleep 30 & exit 0", (char *)NULL);
+    _exit(127);
+  }
+  cr_assert_eq(waitpid(sh, NULL, 0), sh);
+  struct proc_table t = {0};
+  pid_t orphan = 0;
+  for (int i = 0; i < 200 && !orphan; i++) { /* until sleep has exec'd */
+    cr_assert_eq(proctree_scan_below(&t, getpid()), 0);
+    for (size_t k = 0; k < t.n; k++)
+      if (t.v[k].ppid == getpid() && !strcmp(t.v[k].comm, "sleep"))
+        orphan = t.v[k].pid;
+    if (!orphan)
+      nap_ms(10);
+  }
+  cr_expect_gt(orphan, 0, "the orphaned sleep is below us, our child now");
+  proctree_free(&t);
+  if (orphan > 0) {
+    kill(orphan, SIGKILL);
+    waitpid(orphan, NULL, 0);
+  }
+}
+
+struct forker {
+  int gate[2]; /* the thread forks, then waits here until told to end */
+  pid_t child;
+};
+
+static void *fork_and_wait(void *arg) {
+  struct forker *f = arg;
+  f->child = fork();
+  if (f->child == 0) {
+    execlp("sleep", "sleep", "30", (char *)NULL);
+    _exit(127);
+  }
+  char c;
+  while (read(f->gate[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  return NULL;
+}
+
+/* A child belongs to the thread that forked it: the walk reads every
+ * thread's list, not the main thread's alone. */
+Test(proctree, scan_below_reads_every_thread_s_children, .timeout = 10.) {
+  struct forker f = {.child = 0};
+  cr_assert_eq(pipe2(f.gate, O_CLOEXEC), 0);
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, fork_and_wait, &f), 0);
+  struct proc_table t = {0};
+  bool seen = false;
+  for (int i = 0; i < 200 && !seen; i++) { /* until the thread forked */
+    cr_assert_eq(proctree_scan_below(&t, getpid()), 0);
+    seen = f.child > 0 && has(&t, f.child);
+    if (!seen)
+      nap_ms(10);
+  }
+  cr_expect(seen, "the thread's child %d is below us", (int)f.child);
+  proctree_free(&t);
+  cr_assert_eq(write(f.gate[1], "x", 1), 1);
+  pthread_join(th, NULL);
+  close(f.gate[0]);
+  close(f.gate[1]);
+  if (f.child > 0) {
+    kill(f.child, SIGKILL);
+    waitpid(f.child, NULL, 0);
+  }
 }
 
 /* Under ASan: Criterion's runner leaks a 48-byte block with --jobs 2 (see
