@@ -138,6 +138,16 @@ static void child_started(struct child *c, const struct spawn_child *sc) {
   trace_spawned(c);
 }
 
+/* The dispositions a child must set back to SIG_DFL, read once, at the
+ * first spawn (a leaf never pays): what this node inherited, and SIGPIPE,
+ * which it ignores itself (setup_signals; it catches nothing: its signals
+ * come through a signalfd). NULL when unknown: the child resets all. */
+static const sigset_t *changed_signals(struct node *n) {
+  if (!n->sig_known)
+    n->sig_known = spawn_changed_signals(&n->sig_changed) == 0 ? 1 : -1;
+  return n->sig_known > 0 ? &n->sig_changed : NULL;
+}
+
 /* Exec watvm with the spec as an argument (or, when large, on stdin); a
  * far child: ssh (far.c), the spec always on stdin. */
 static int child_exec(struct child *c, char *text, bool via_stdin,
@@ -152,7 +162,8 @@ static int child_exec(struct child *c, char *text, bool via_stdin,
   struct spawn_options o = {.file = c->keys.host ? fc.file : n->exe,
                             .argv = c->keys.host ? fc.argv : argv,
                             .same_pgrp = (n->faults & FAULT_NO_PGRP) != 0,
-                            .leak_fd = leak[0]};
+                            .leak_fd = leak[0],
+                            .changed = changed_signals(n)};
   if (e == 0) e = spawn_process(&o, sc);
   if (leak[0] >= 0) {
     close(leak[0]);

@@ -12,6 +12,7 @@
 #ifndef TREEPROOF_NODE_H
 #define TREEPROOF_NODE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -194,6 +195,8 @@ struct node {
   edn_arena *spec_arena;  /* the spec and every :spawn'ed spec */
   struct loop *loop;
   int sig_fd;             /* signalfd, closed by node cleanup */
+  sigset_t sig_changed;   /* dispositions not SIG_DFL (child.c) */
+  int sig_known;          /* sig_changed: 0 not read yet, 1 read, -1 unknown */
   int trace_fd;           /* WATVM_TRACE file or -1 */
   char *exe;              /* our own executable, to exec children */
   unsigned faults;

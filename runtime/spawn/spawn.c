@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -39,14 +40,39 @@ static void child_fail(int errfd) {
   _exit(127);
 }
 
-static void reset_signals(void) {
+/* Every disposition back to SIG_DFL: those in `changed`, or (NULL) all
+ * (sigismember is async-signal-safe). */
+static void reset_signals(const sigset_t *changed) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_handler = SIG_DFL;
-  for (int s = 1; s < NSIG; s++) sigaction(s, &sa, NULL); /* KILL/STOP: EINVAL */
+  for (int s = 1; s < NSIG; s++) /* KILL/STOP: EINVAL */
+    if (!changed || sigismember(changed, s) == 1) sigaction(s, &sa, NULL);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* "SigIgn:\t0000000000001000" -> the signals whose bit is set (bit s-1). */
+static void add_mask(sigset_t *out, const char *hex) {
+  unsigned long long m = strtoull(hex, NULL, 16);
+  for (int s = 1; s <= 64 && s < NSIG; s++)
+    if (m & (1ULL << (s - 1))) sigaddset(out, s);
+}
+
+int spawn_changed_signals(sigset_t *out) {
+  FILE *f = fopen("/proc/self/status", "re");
+  if (!f) return -1;
+  char line[256];
+  int seen = 0;
+  sigemptyset(out);
+  while (seen < 2 && fgets(line, sizeof line, f))
+    if (!strncmp(line, "SigIgn:", 7) || !strncmp(line, "SigCgt:", 7)) {
+      add_mask(out, line + 7);
+      seen++;
+    }
+  fclose(f);
+  return seen == 2 ? 0 : -1;
 }
 
 /* Move an fd that sits in 0..2 above 2 (CLOEXEC), so the dup2s below never
@@ -67,7 +93,7 @@ static void cloexec_rest(int errfd) {
 }
 
 static void child_exec(const struct spawn_options *o, int fds[3], int errfd) {
-  reset_signals();
+  reset_signals(o->changed);
   if (!o->same_pgrp && setpgid(0, 0) < 0) child_fail(errfd);
   errfd = lift(errfd, errfd);
   for (int i = 0; i < 3; i++) fds[i] = lift(fds[i], errfd);

@@ -3,7 +3,8 @@
  * Modelled on libuv's uv_spawn: three pipes, a vfork-style clone (as
  * posix_spawn does it; it measures faster than fork) or fork, and in the
  * child: signal
- * dispositions reset to default and the mask emptied, its own process group
+ * dispositions reset to default (every signal, or those the caller says
+ * differ) and the mask emptied, its own process group
  * (setpgid(0,0)), the pipe ends dup2'ed onto 0/1/2, every other fd closed at
  * exec, exec. A failure between fork and exec travels back as an errno over a
  * close-on-exec pipe; the parent then reaps the child and returns the error,
@@ -11,6 +12,7 @@
 #ifndef TREEPROOF_SPAWN_H
 #define TREEPROOF_SPAWN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -24,7 +26,16 @@ struct spawn_options {
                          its own copy */
   bool fork_only;     /* use fork even where posix_spawn would do (tests
                          cover both ways with it) */
+  const sigset_t *changed; /* NULL: the child sets every signal's
+                         disposition to SIG_DFL (64 calls, while a cloned
+                         child's parent waits); else only these, the ones
+                         not SIG_DFL here (spawn_changed_signals) */
 };
+
+/* The signals whose disposition in this process is not SIG_DFL (ignored or
+ * caught: SigIgn and SigCgt of /proc/self/status), into *out. 0, or -1
+ * when that cannot be read. Valid until the caller changes a disposition. */
+int spawn_changed_signals(sigset_t *out);
 
 struct spawn_child {
   pid_t pid;

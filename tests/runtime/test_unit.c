@@ -84,20 +84,39 @@ Test(unit, spawn_exec_failure_by_fork_too) { exec_failure(true); }
 Test(unit, spawn_gives_three_pipes_and_a_new_group) { three_pipes(false); }
 Test(unit, spawn_by_fork_gives_the_same) { three_pipes(true); }
 
-static void signals_reset(bool fork_only) {
-  /* Ignored SIGPIPE and a blocked SIGTERM must not survive into the child. */
-  sigset_t term, old;
+static void on_usr1(int sig) { (void)sig; }
+
+static void signals_reset(bool fork_only, bool only_changed) {
+  /* Ignored SIGPIPE and SIGHUP and a blocked SIGTERM must not survive
+   * into the child, whether it resets every signal or only those
+   * spawn_changed_signals names. */
+  sigset_t term, old, changed;
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
   sigprocmask(SIG_BLOCK, &term, &old);
   void (*prev)(int) = signal(SIGPIPE, SIG_IGN);
+  void (*prev_hup)(int) = signal(SIGHUP, SIG_IGN);
+  void (*prev_usr1)(int) = signal(SIGUSR1, on_usr1);
+  if (only_changed) {
+    cr_assert_eq(spawn_changed_signals(&changed), 0);
+    cr_expect(sigismember(&changed, SIGPIPE) == 1 &&
+              sigismember(&changed, SIGHUP) == 1, "ignored: changed");
+    cr_expect(sigismember(&changed, SIGUSR1) == 1, "caught: changed");
+    /* under memcheck the kernel sees valgrind's handlers, on every signal:
+     * the child then resets all of them, as without `changed` */
+    if (!getenv("TREEPROOF_MEMCHECK"))
+      cr_expect(sigismember(&changed, SIGUSR2) == 0, "SIG_DFL: not changed");
+  }
   char *argv[] = {"sh", "-c", "grep -E '^(SigBlk|SigIgn)' /proc/self/status", NULL};
   struct spawn_options o = {.file = "/bin/sh", .argv = argv, .leak_fd = -1,
-                            .fork_only = fork_only};
+                            .fork_only = fork_only,
+                            .changed = only_changed ? &changed : NULL};
   struct spawn_child c;
   int e = spawn_process(&o, &c);
   sigprocmask(SIG_SETMASK, &old, NULL);
   signal(SIGPIPE, prev);
+  signal(SIGHUP, prev_hup);
+  signal(SIGUSR1, prev_usr1);
   cr_assert_eq(e, 0);
   close(c.in_fd);
   char buf[256] = "";
@@ -115,13 +134,17 @@ static void signals_reset(bool fork_only) {
   cr_expect_eq(strtoull(blk + 7, NULL, 16), 0ull, "mask emptied: %s", buf);
   cr_expect_eq(strtoull(ign + 7, NULL, 16) & (1ull << (SIGPIPE - 1)), 0ull,
                "SIGPIPE not ignored: %s", buf);
+  cr_expect_eq(strtoull(ign + 7, NULL, 16) & (1ull << (SIGHUP - 1)), 0ull,
+               "SIGHUP not ignored: %s", buf);
   waitpid(c.pid, NULL, 0);
   close(c.out_fd);
   close(c.err_fd);
   cr_expect_eq(fd_count(), fds0);
 }
-Test(unit, spawn_resets_signals) { signals_reset(false); }
-Test(unit, spawn_by_fork_resets_signals) { signals_reset(true); }
+Test(unit, spawn_resets_signals) { signals_reset(false, false); }
+Test(unit, spawn_by_fork_resets_signals) { signals_reset(true, false); }
+Test(unit, spawn_resets_the_changed_signals) { signals_reset(false, true); }
+Test(unit, spawn_by_fork_resets_the_changed_signals) { signals_reset(true, true); }
 
 Test(unit, linebuf_frames_partial_and_overlong_lines) {
   int p[2];
