@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -98,6 +99,19 @@ int loop_want(struct loop *l, int fd, unsigned events, loop_io_fn *fn,
   if (e < 0 && !(events == 0 && (e == -EBADF || e == -ENOENT))) return e;
   f->kernel = events;
   return 0;
+}
+
+void loop_close(struct loop *l, int fd) {
+  if (fd < 0) return;
+  if (fd < l->nfds) {
+    struct loop_fd *f = &l->fds[fd];
+    if (f->plain) set_plain_want(l, f, 0);
+    f->plain = false;
+    f->want = f->kernel = 0;
+    f->fn = NULL;
+    f->data = NULL;
+  }
+  close(fd);
 }
 
 static void timer_unlink(struct loop *l, struct loop_timer *t) {

@@ -47,6 +47,12 @@ void loop_free(struct loop *l);
 int loop_want(struct loop *l, int fd, unsigned events, loop_io_fn *fn,
               void *data);
 
+/* Forget `fd` and close it, with no epoll_ctl: the kernel drops a closed
+ * descriptor's registration with the last reference to its open file. So
+ * only for an fd that no other descriptor shares (no dup, no forked copy
+ * still open): as a child's pipe ends, close-on-exec and never dup'ed. */
+void loop_close(struct loop *l, int fd);
+
 /* Arm `t` to fire once, `ms` from now (re-arming moves it). */
 void loop_timer_start(struct loop *l, struct loop_timer *t, int64_t ms,
                       loop_timer_fn *fn, void *data);

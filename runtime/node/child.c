@@ -54,10 +54,11 @@ struct child *child_add(struct node *n, const edn_value *spec) {
   return c;
 }
 
+/* A child's pipe end: ours alone (spawn_process returns once the child
+ * has exec'd, closing its copies), so loop_close needs no epoll_ctl. */
 static void close_fd(struct node *n, int *fd) {
   if (*fd < 0) return;
-  loop_want(n->loop, *fd, 0, NULL, NULL);
-  close(*fd);
+  loop_close(n->loop, *fd);
   *fd = -1;
 }
 
@@ -156,6 +157,7 @@ static int child_exec(struct child *c, char *text, bool via_stdin,
   char *argv[] = {"watvm", via_stdin ? "--spec-stdin" : "--spec",
                   via_stdin ? NULL : text, NULL};
   struct far_cmd fc = {.quoted = NULL};
+  if (!node_exe(n)) return -ENOENT;
   int e = c->keys.host ? far_command(c, &fc) : 0;
   int leak[2] = {-1, -1};
   if ((n->faults & FAULT_LEAK_FD) && pipe2(leak, O_CLOEXEC) < 0) leak[0] = -1;

@@ -330,6 +330,14 @@ static int setup_signals(struct node *n) {
   return n->sig_fd < 0 ? -1 : 0;
 }
 
+static char *self_exe(void);
+
+/* Our own executable, read at the first spawn (a leaf never spawns). */
+const char *node_exe(struct node *n) {
+  if (!n->exe) n->exe = self_exe();
+  return n->exe;
+}
+
 static char *self_exe(void) {
   char buf[4096];
   ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -364,9 +372,6 @@ static int setup(struct node *n, char *why, size_t whylen) {
   if (!(n->loop = loop_new()))
     return fail(why, whylen, NODE_EXIT_SYSTEM, "unable to create the loop: %s",
                 strerror(errno));
-  if (!(n->exe = self_exe()))
-    return fail(why, whylen, NODE_EXIT_SYSTEM, "unable to find %s",
-                "/proc/self/exe");
   if (!(n->scratch = edn_arena_new()))
     return fail(why, whylen, NODE_EXIT_SYSTEM, "%s", "out of memory");
   n->trace_fd = trace_open(getenv("WATVM_TRACE"));

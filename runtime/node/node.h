@@ -198,7 +198,8 @@ struct node {
   sigset_t sig_changed;   /* dispositions not SIG_DFL (child.c) */
   int sig_known;          /* sig_changed: 0 not read yet, 1 read, -1 unknown */
   int trace_fd;           /* WATVM_TRACE file or -1 */
-  char *exe;              /* our own executable, to exec children */
+  char *exe;              /* our own executable, to exec children
+                             (node_exe(); NULL until the first spawn) */
   unsigned faults;
   enum node_state state;
   int exit_code;
@@ -264,6 +265,9 @@ struct node {
  * arenas, buffers, the loop, and the fds it opened (fds still -1 were never
  * opened and are skipped); stdin/stdout get back their original flags. */
 void node_release(struct node *n);
+/* Our own executable (/proc/self/exe), read once, at the first spawn; NULL
+ * when it cannot be read (the spawn then fails with ENOENT). */
+const char *node_exe(struct node *n);
 void node_panic(struct node *n, const char *reason, edn_value *cause);
 /* Restart intensity crossed: the panic line now, then every child stopped
  * one at a time in reverse spec order (:stopped :intensity), exit 70. */

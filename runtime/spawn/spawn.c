@@ -105,10 +105,11 @@ static void child_exec(const struct spawn_options *o, int fds[3], int errfd) {
   child_fail(errfd);
 }
 
+/* A pipe whose parent end is non-blocking. A new pipe's file status flags
+ * are its access mode alone, which F_SETFL leaves as it is: no F_GETFL. */
 static int make_pipe(int p[2], int parent_end) {
   if (pipe2(p, O_CLOEXEC) < 0) return -errno;
-  int fl = fcntl(p[parent_end], F_GETFL);
-  if (fl < 0 || fcntl(p[parent_end], F_SETFL, fl | O_NONBLOCK) < 0) return -errno;
+  if (fcntl(p[parent_end], F_SETFL, O_NONBLOCK) < 0) return -errno;
   return 0;
 }
 
