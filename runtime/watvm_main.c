@@ -87,6 +87,7 @@ int main(int argc, char **argv) {
     }
   }
   char why[512] = "";
+  o.exit_at_end = true;
   int code = node_run(&o, why, sizeof why);
   free(file_text);
   if (code == NODE_EXIT_USAGE || code == NODE_EXIT_SYSTEM) die(code, why, NULL);

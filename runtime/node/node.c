@@ -440,6 +440,11 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
   flush_out(n);
   trace_flush(n);
   code = n->exit_code;
+  if (o->exit_at_end && code != NODE_EXIT_USAGE && code != NODE_EXIT_SYSTEM) {
+    if (n->in_fl0 >= 0) fcntl(STDIN_FILENO, F_SETFL, n->in_fl0);
+    if (n->out_fl0 >= 0) fcntl(STDOUT_FILENO, F_SETFL, n->out_fl0);
+    exit(code); /* what `n` holds is still reachable from this frame */
+  }
 out:
   node_release(n);
   return code;

@@ -31,6 +31,12 @@ struct node_options {
   const char *spec;   /* the spec's EDN text, or NULL */
   size_t spec_len;
   bool spec_stdin;    /* the spec is the first line on stdin */
+  bool exit_at_end;   /* at a graceful end (or a panic), exit(2) from
+                         node_run once stdin/stdout have their flags back,
+                         leaving the memory to the kernel: node_release
+                         frees thousands of blocks a tree is about to lose
+                         anyway (the watvm executable; a caller that runs
+                         node_run in-process leaves it false) */
 };
 
 enum { NODE_EXIT_OK = 0, NODE_EXIT_USAGE = 64, NODE_EXIT_PANIC = 70,
