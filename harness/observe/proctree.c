@@ -77,35 +77,6 @@ static int cmp_pid(const void *a, const void *b) {
   return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-int proctree_scan(struct proc_table *t) {
-  DIR *d = opendir("/proc");
-  if (!d)
-    return -errno;
-  t->n = 0;
-  struct dirent *de;
-  while ((de = readdir(d))) {
-    if (!isdigit((unsigned char)de->d_name[0]))
-      continue;
-    struct proc_info pi;
-    if (proctree_read((pid_t)atoi(de->d_name), &pi) < 0)
-      continue; /* gone meanwhile */
-    if (t->n == t->cap) {
-      size_t cap = t->cap ? t->cap * 2 : 512;
-      struct proc_info *v = realloc(t->v, cap * sizeof *v);
-      if (!v) {
-        closedir(d);
-        return -ENOMEM;
-      }
-      t->v = v;
-      t->cap = cap;
-    }
-    t->v[t->n++] = pi;
-  }
-  closedir(d);
-  qsort(t->v, t->n, sizeof *t->v, cmp_pid);
-  return 0;
-}
-
 static int table_add(struct proc_table *t, const struct proc_info *pi) {
   if (t->n == t->cap) {
     size_t cap = t->cap ? t->cap * 2 : 64;
@@ -119,6 +90,28 @@ static int table_add(struct proc_table *t, const struct proc_info *pi) {
   return 0;
 }
 
+int proctree_scan(struct proc_table *t) {
+  DIR *d = opendir("/proc");
+  if (!d)
+    return -errno;
+  t->n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!isdigit((unsigned char)de->d_name[0]))
+      continue;
+    struct proc_info pi;
+    if (proctree_read((pid_t)atoi(de->d_name), &pi) < 0)
+      continue; /* gone meanwhile */
+    if (table_add(t, &pi) < 0) {
+      closedir(d);
+      return -ENOMEM;
+    }
+  }
+  closedir(d);
+  qsort(t->v, t->n, sizeof *t->v, cmp_pid);
+  return 0;
+}
+
 static bool table_has(const struct proc_table *t, pid_t pid) {
   for (size_t i = 0; i < t->n; i++)
     if (t->v[i].pid == pid)
@@ -127,8 +120,8 @@ static bool table_has(const struct proc_table *t, pid_t pid) {
 }
 
 /* Add every pid in one children file (with `fresh`, only those not in `t`
- * yet). 0, -ENOENT (no such file: the thread or process is gone, or the
- * kernel keeps no lists), or -ENOMEM. */
+ * yet). 0, -ENOENT (no such file: the thread or process is gone), or
+ * -ENOMEM. */
 static int add_children_of(struct proc_table *t, pid_t pid, pid_t tid,
                            bool fresh) {
   char path[64];
@@ -191,18 +184,15 @@ static int walk_from(struct proc_table *t, size_t from) {
  * like race: the orphan read before its move, its dead parent after). */
 int proctree_scan_below(struct proc_table *t, pid_t top) {
   struct proc_info pi;
+  char path[64];
   t->n = 0;
   if (proctree_read(top, &pi) < 0)
     return -ESRCH;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int)top, (int)top);
+  if (access(path, R_OK) < 0)
+    return proctree_scan(t); /* no children lists in this kernel */
   int rc = table_add(t, &pi);
-  if (rc == 0 && pi.threads <= 1) {
-    rc = add_children_of(t, top, top, false);
-    if (rc == -ENOENT)
-      return proctree_scan(t); /* no children lists in this kernel */
-  } else if (rc == 0) {
-    rc = add_children(t, 0, false);
-  }
-  rc = rc ? rc : walk_from(t, 1);
+  rc = rc ? rc : walk_from(t, 0);
   for (int round = 0; rc == 0 && round < 4; round++) {
     size_t n = t->n;
     rc = add_children(t, 0, true);

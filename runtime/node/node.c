@@ -330,20 +330,18 @@ static int setup_signals(struct node *n) {
   return n->sig_fd < 0 ? -1 : 0;
 }
 
-static char *self_exe(void);
-
-/* Our own executable, read at the first spawn (a leaf never spawns). */
-const char *node_exe(struct node *n) {
-  if (!n->exe) n->exe = self_exe();
-  return n->exe;
-}
-
 static char *self_exe(void) {
   char buf[4096];
   ssize_t k = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (k <= 0) return NULL;
   buf[k] = '\0';
   return strdup(buf);
+}
+
+/* Our own executable, read at the first spawn (a leaf never spawns). */
+const char *node_exe(struct node *n) {
+  if (!n->exe) n->exe = self_exe();
+  return n->exe;
 }
 
 static void spawn_spec_children(struct node *n) {
@@ -381,9 +379,15 @@ static int setup(struct node *n, char *why, size_t whylen) {
   return 0;
 }
 
-void node_release(struct node *n) {
+/* stdin/stdout get back the flags they came with (we made them
+ * non-blocking; the file descriptions may be shared with our parent). */
+static void restore_stdio(const struct node *n) {
   if (n->in_fl0 >= 0) fcntl(STDIN_FILENO, F_SETFL, n->in_fl0);
   if (n->out_fl0 >= 0) fcntl(STDOUT_FILENO, F_SETFL, n->out_fl0);
+}
+
+void node_release(struct node *n) {
+  restore_stdio(n);
   while (n->reqs) req_drop(n->reqs);
   req_spares_free(n);
   for (size_t i = 0; i < n->nkids; i++) child_free(n->kids[i]);
@@ -441,8 +445,7 @@ int node_run(const struct node_options *o, char *why, size_t whylen) {
   trace_flush(n);
   code = n->exit_code;
   if (o->exit_at_end && code != NODE_EXIT_USAGE && code != NODE_EXIT_SYSTEM) {
-    if (n->in_fl0 >= 0) fcntl(STDIN_FILENO, F_SETFL, n->in_fl0);
-    if (n->out_fl0 >= 0) fcntl(STDOUT_FILENO, F_SETFL, n->out_fl0);
+    restore_stdio(n);
     exit(code); /* what `n` holds is still reachable from this frame */
   }
 out:
