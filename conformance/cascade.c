@@ -1,8 +1,8 @@
 /* cascade.c — the cascade property: a killed or crashed node takes exactly
  * its subtree down within the grace, closing the root's stdin takes the
- * whole tree, and no orphan or zombie is left — on every shipped tree; the
- * `ignore-eof` switch (a node that outlives its stdin) makes treeproof
- * fail exactly cascade; and Ctrl-C on treeproof mid-scenario leaves no
+ * whole tree, and no orphan or zombie is left — on every shipped tree
+ * (generated-10x3's in generated.c); the `ignore-eof` switch (a node that
+ * outlives its stdin) makes treeproof fail exactly cascade; and Ctrl-C on treeproof mid-scenario leaves no
  * process behind. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>

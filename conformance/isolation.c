@@ -1,9 +1,9 @@
 /* isolation.c — the isolation property: every shipped tree that lists it
- * holds it (exactly the stdio pipes plus three per child, anon inodes
- * otherwise, one edge per pipe inode, each node its own group leader), and
- * the two switches that break it — a leaked pipe end (leak-fd) and children
- * left in their parent's group (no-pgrp) — make treeproof fail exactly
- * isolation. */
+ * (generated-10x3 in generated.c) holds it (exactly the stdio pipes plus
+ * three per child, anon inodes otherwise, one edge per pipe inode, each
+ * node its own group leader), and the two switches that break it — a
+ * leaked pipe end (leak-fd) and children left in their parent's group
+ * (no-pgrp) — make treeproof fail exactly isolation. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 

@@ -1,8 +1,8 @@
-/* replies.c — the replies property: on every shipped tree each `expect`
- * matches in time and each request sent gets exactly one reply; a wrong
- * expectation fails (exit 1) with the expected pattern, the actual reply
- * and the differing part marked; a reply that cannot come fails within the
- * step's timeout instead of hanging. */
+/* replies.c — the replies property: on every shipped tree (generated-10x3
+ * in generated.c) each `expect` matches in time and each request sent gets
+ * exactly one reply; a wrong expectation fails (exit 1) with the expected
+ * pattern, the actual reply and the differing part marked; a reply that
+ * cannot come fails within the step's timeout instead of hanging. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <string.h>

@@ -1,10 +1,11 @@
 /* topology.c — the topology property, and the zombies cascade judges in
- * every run: every shipped tree holds topology (its processes, read from
- * /proc, form exactly the tree the scenario declares and its steps and
- * policies imply), and three mistakes a runtime can make without any node
- * saying so each fail a plain `treeproof run` naming the node and the
- * cause — in watvm (WATVM_FAULT) and in the Python node (TREENODE_MISTAKE),
- * which make them independently:
+ * every run: every shipped tree (generated-10x3 in generated.c) holds
+ * topology (its processes, read from /proc, form exactly the tree the
+ * scenario declares and its steps and policies imply), and three mistakes
+ * a runtime can make without any node saying so each fail a plain
+ * `treeproof run` naming the node and the cause — in watvm (WATVM_FAULT)
+ * and in the Python node (TREENODE_MISTAKE), which make them
+ * independently:
  *
  *   skip-child    a node never starts its last child
  *   restart-bare  a restart brings the child back without its children
