@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -513,7 +514,42 @@ char *tp_python_node(void) {
   return cmd;
 }
 
+/* Does this suite have a test named `test`? Read from the suite binary's
+ * own --list ("suite: N tests", then "├── name" lines), run without
+ * BXFI_MAP: with it a Criterion binary takes itself for a test worker. */
+static bool suite_has(const char *test) {
+  char exe[PATH_MAX], cmd[PATH_MAX + 64], line[512], head[300];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (len < 0)
+    return false;
+  exe[len] = 0;
+  snprintf(cmd, sizeof cmd, "env -u BXFI_MAP '%s' --list 2>/dev/null", exe);
+  snprintf(head, sizeof head, "%s: ", criterion_current_suite->name);
+  FILE *f = popen(cmd, "r");
+  bool in_suite = false, found = false;
+  while (f && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\n")] = 0;
+    const char *name = strstr(line, "── ");
+    if (!strncmp(line, head, strlen(head)))
+      in_suite = true;
+    else if (!name)
+      in_suite = false;
+    else if (in_suite && !strcmp(name + strlen("── "), test))
+      found = true;
+  }
+  if (f)
+    pclose(f);
+  return found;
+}
+
 void tp_assert_control_run(const struct tp_control *c, double timeout_s) {
+  /* held_by is a declaration, and this much of it is checked: a test of
+   * that name is in the suite (renamed or mistyped, the control's run
+   * without its fault would be run nowhere). That the test runs the same
+   * tree with the same node is for the reader to see beside it. */
+  if (c->held_by)
+    cr_assert(suite_has(c->held_by), "%s: held_by names '%s', no test of "
+              "suite %s", c->rel, c->held_by, criterion_current_suite->name);
   tp_subreaper();
   struct tp_run r;
   char point[256], failed[4096];

@@ -83,7 +83,8 @@ void tp_plain_build_only(const char *what);
  * properties, each naming its own cause). `held_by`: NULL, or the test of
  * the same suite that runs `rel` with the same node and no fault and
  * wants exit 0 with every point ok (tp_assert_holds, or the Python
- * node's like of it) — the run without the fault would repeat it. */
+ * node's like of it) — the run without the fault would repeat it; the
+ * control fails when the suite has no test of that name. */
 struct tp_control {
   const char *rel, *name, *fault, *prop, *evidence, *node_cmd;
   bool only;

@@ -55,14 +55,17 @@ static const char *node_of(const struct engine *e, pid_t pid) {
   return pid == e->root_pid ? e->s->root->path : "a node";
 }
 
-/* Does any leftover still get time: an orphan within the grace, a zombie
- * within its bound? */
-static bool waiting(const struct leftover *left, size_t n, double took) {
-  for (size_t i = 0; i < n; i++)
-    if (took <= (left[i].orphan ? CASCADE_GRACE_MS : ZOMBIE_BOUND_MS) +
-                    CASCADE_SLACK_MS)
-      return true;
-  return false;
+/* How long the leftovers still get (an orphan the grace, a zombie its
+ * bound): the most any of them has left, negative once none has any. */
+static double time_left(const struct leftover *left, size_t n, double took) {
+  double most = -1;
+  for (size_t i = 0; i < n; i++) {
+    double bound = (left[i].orphan ? CASCADE_GRACE_MS : ZOMBIE_BOUND_MS) +
+                   CASCADE_SLACK_MS;
+    if (bound - took > most)
+      most = bound - took;
+  }
+  return most;
 }
 
 void audit_leftovers(struct engine *e, const char *when) {
@@ -80,10 +83,10 @@ void audit_leftovers(struct engine *e, const char *when) {
     if (engine_reap_orphans(e, &pt)) /* our zombies: reaped, not lingering */
       engine_read_local(e, &pt);
     n = lingering(e, &pt, left, sizeof left / sizeof *left);
-    double took = engine_now_ms() - t0;
-    if (!n || !waiting(left, n, took) || e->interrupted)
+    double took = engine_now_ms() - t0, rest = time_left(left, n, took);
+    if (!n || rest < 0 || e->interrupted)
       break;
-    if (engine_pump(e, engine_poll_ms(took, 1e9), false) < 0)
+    if (engine_pump(e, engine_poll_ms(took, rest), false) < 0)
       break;
   }
   proctree_free(&pt);

@@ -42,8 +42,11 @@ static int find_client(struct engine *e, const struct tree_node *t,
              t->parent->path);
     return -1;
   }
+  /* here, the reading below the harness holds every local node's ssh
+   * clients; on a probed host, the probe's reading */
   struct proc_table pt = {0};
-  int rc = host_scan(out->near, &pt);
+  int rc = host_is_local(out->near) ? engine_read_local(e, &pt)
+                                    : host_scan(out->near, &pt);
   const struct proc_info *c = NULL;
   int n = rc < 0 ? 0 : ssh_child(&pt, pl->pid, out->near, t, &c);
   if (n == 1) {
